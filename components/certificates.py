@@ -1,0 +1,56 @@
+"""Which names and addresses the cache's serving certificate must carry.
+
+A client checks the certificate against the host it dialled, so the SANs follow the exposure:
+the hosts users are given, the load balancer's address once known, and always the in-cluster
+Service names (another cache or a pod may pull through the Service).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+from .settings import ip_or_none
+
+# A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
+# means redistributing it. The serving certificate is renewed by `pulumi up` in its last month.
+CA_VALIDITY_HOURS = 10 * 365 * 24
+CA_EARLY_RENEWAL_HOURS = 365 * 24
+CERT_VALIDITY_HOURS = 365 * 24
+CERT_EARLY_RENEWAL_HOURS = 30 * 24
+CA_USES = ("cert_signing", "crl_signing", "digital_signature")
+SERVING_USES = ("digital_signature", "key_encipherment", "server_auth")
+
+
+@dataclasses.dataclass(frozen=True)
+class SubjectAltNames:
+    """The DNS and IP SANs of a serving certificate, in a stable order without repeats."""
+
+    dns_names: tuple[str, ...]
+    ip_addresses: tuple[str, ...]
+    common_name: str
+    """The subject's CN: the first host clients dial (clients check SANs, people read the CN)."""
+
+
+def service_dns_names(service: str, namespace: str) -> tuple[str, str]:
+    """The names a pod in the cluster uses for the cache's Service."""
+    return f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"
+
+
+def subject_alt_names(
+    hosts: Sequence[str],
+    service: str,
+    namespace: str,
+    load_balancer_address: str | None = None,
+) -> SubjectAltNames:
+    """SANs for the hosts clients dial, the load balancer's address, and the Service names."""
+    external = [*hosts, *([load_balancer_address] if load_balancer_address else [])]
+    names = _unique(
+        [*(h for h in external if ip_or_none(h) is None), *service_dns_names(service, namespace)]
+    )
+    addresses = _unique(str(ip_or_none(h)) for h in external if ip_or_none(h) is not None)
+    return SubjectAltNames(names, addresses, common_name=external[0] if external else names[0])
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))

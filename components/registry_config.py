@@ -1,0 +1,58 @@
+"""The cache's config.yaml: distribution's registry configuration plus MSR's `downstream` middleware.
+
+Built as data and dumped with PyYAML. It never holds a secret: the http secret reaches the
+container as REGISTRY_HTTP_SECRET, which distribution reads in place of `http.secret`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+CERTS_DIR = "/certs"
+CONFIG_DIR = "/config"
+CONFIG_FILE = "config.yaml"
+DATA_DIR = "/var/lib/registry"
+CERT_FILE = "cache.cert.pem"
+KEY_FILE = "cache.key.pem"
+UPSTREAM_CA_FILE = "msr.cert.pem"
+HTTP_SECRET_KEY = "http-secret"
+# The cache listens on an unprivileged port so the container needs no capability at all; the
+# Service (or the hostPort) maps the port clients use onto it.
+CONTAINER_PORT = 8443
+
+
+def registry_config(
+    *,
+    log_level: str,
+    host_url: str,
+    blob_ttl: str,
+    upstreams: Sequence[str],
+    trusts_upstream_ca: bool,
+) -> dict[str, Any]:
+    """The registry configuration the cache reads, as a dict."""
+    downstream: dict[str, Any] = {"blobttl": blob_ttl, "upstreams": list(upstreams)}
+    if trusts_upstream_ca:
+        downstream["cas"] = [f"{CERTS_DIR}/{UPSTREAM_CA_FILE}"]
+    return {
+        "version": 0.1,
+        "log": {"level": log_level},
+        # blobttl expires blobs by deleting them: distribution refuses deletes unless enabled.
+        "storage": {"delete": {"enabled": True}, "filesystem": {"rootdirectory": DATA_DIR}},
+        "http": {
+            "addr": f":{CONTAINER_PORT}",
+            "host": host_url,
+            "tls": {
+                "certificate": f"{CERTS_DIR}/{CERT_FILE}",
+                "key": f"{CERTS_DIR}/{KEY_FILE}",
+            },
+        },
+        "middleware": {"registry": [{"name": "downstream", "options": downstream}]},
+    }
+
+
+def dump(config: dict[str, Any]) -> str:
+    """config.yaml text, keys in the order distribution's docs use."""
+    return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)

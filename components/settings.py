@@ -1,0 +1,637 @@
+"""Validated settings: every input of a cache, checked at once before any resource exists.
+
+The component and the stack program both go through :func:`parse`. It collects every problem
+instead of stopping at the first, and raises one :class:`ConfigError` that names each config key,
+what was given and what is accepted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum, StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+
+class Exposure(StrEnum):
+    """How clients outside the cluster reach the cache."""
+
+    NODE_PORT = "nodePort"
+    HOST_PORT = "hostPort"
+    LOAD_BALANCER = "loadBalancer"
+    INGRESS = "ingress"
+
+
+class LogLevel(StrEnum):
+    """distribution's log levels."""
+
+    ERROR = "error"
+    WARN = "warn"
+    INFO = "info"
+    DEBUG = "debug"
+
+
+class KeyAlgorithm(StrEnum):
+    """Algorithm of the generated CA and serving keys."""
+
+    RSA = "RSA"
+    ECDSA = "ECDSA"
+
+
+class AccessMode(StrEnum):
+    """Access mode of the cache's PersistentVolumeClaim."""
+
+    READ_WRITE_ONCE = "ReadWriteOnce"
+    READ_WRITE_ONCE_POD = "ReadWriteOncePod"
+    READ_WRITE_MANY = "ReadWriteMany"
+
+
+DEFAULT_IMAGE = "mirantis/dtr-content-cache:2.9.16"
+DEFAULT_RESOURCES: Mapping[str, Mapping[str, str]] = {
+    "requests": {"cpu": "100m", "memory": "256Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+# What `parse` fills in for a key that is not given (None: unset). Pulumi.yaml declares the
+# same defaults; tests/test_stack.py keeps the two in step.
+DEFAULTS: Mapping[str, Any] = {
+    "exposure": Exposure.NODE_PORT.value,
+    "hosts": [],
+    "namespace": "dtr",
+    "createNamespace": True,
+    "name": "dtr-cache",
+    "image": DEFAULT_IMAGE,
+    "blobTtl": "24h",
+    "replicas": 1,
+    "storageAccessMode": AccessMode.READ_WRITE_ONCE.value,
+    "ingressClassName": "nginx",
+    "logLevel": LogLevel.INFO.value,
+    "tlsKeyAlgorithm": KeyAlgorithm.RSA.value,
+}
+# The port each exposure listens on when `port` is not given; nodePort has none, it must be chosen.
+DEFAULT_PORTS: Mapping[Exposure, int] = {Exposure.HOST_PORT: 443, Exposure.LOAD_BALANCER: 443}
+
+# snake_case argument of MsrCacheArgs -> camelCase config key (also the schema's property name).
+CONFIG_KEYS: Mapping[str, str] = {
+    "upstreams": "upstreams",
+    "exposure": "exposure",
+    "hosts": "hosts",
+    "port": "port",
+    "namespace": "namespace",
+    "create_namespace": "createNamespace",
+    "name": "name",
+    "image": "image",
+    "blob_ttl": "blobTtl",
+    "upstream_ca_cert": "upstreamCaCert",
+    "tls_cert": "tlsCert",
+    "tls_key": "tlsKey",
+    "tls_ca_cert": "tlsCaCert",
+    "replicas": "replicas",
+    "storage_size": "storageSize",
+    "storage_class": "storageClass",
+    "storage_access_mode": "storageAccessMode",
+    "ingress_class_name": "ingressClassName",
+    "log_level": "logLevel",
+    "resources": "resources",
+    "tls_key_algorithm": "tlsKeyAlgorithm",
+}
+# Inputs that may be Outputs of other resources (another cache's url and CA, a certificate made
+# elsewhere): they are checked now when their value is known, else when it resolves. Every other
+# input decides which objects exist, so it must be known when the program runs.
+DEFERRABLE = frozenset({"upstreams", "upstreamCaCert", "tlsCert", "tlsKey", "tlsCaCert"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One invalid input: its config key, what was given and what is accepted."""
+
+    key: str
+    given: Any
+    accepted: str
+
+    def __str__(self) -> str:
+        return f"msr-cache:{self.key}: got {self._shown()}; expected {self.accepted}"
+
+    def _shown(self) -> str:
+        if self.key == "tlsKey" and self.given is not None:
+            return "<secret>"  # never print a private key, even a malformed one
+        shown = repr(self.given)
+        return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+class ConfigError(pulumi.RunError):
+    """A user's configuration mistake; Pulumi shows it as a message, without a stack trace."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid msr-cache configuration:\n{lines}")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The config keys that were wrong, in the order they were checked."""
+        return tuple(p.key for p in self.problems)
+
+
+@dataclasses.dataclass(frozen=True)
+class Storage:
+    """A PersistentVolumeClaim for the cache's blobs."""
+
+    size: str
+    access_mode: AccessMode
+    storage_class: str | None = None
+
+    @property
+    def single_node(self) -> bool:
+        """Whether only one node (or pod) can mount the claim at a time."""
+        return self.access_mode in (AccessMode.READ_WRITE_ONCE, AccessMode.READ_WRITE_ONCE_POD)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything a cache is made from, validated. PEM fields and upstreams stay `Input`s:
+    they may be Outputs of other resources, checked by `check_*` when they resolve."""
+
+    upstreams: pulumi.Input[Sequence[pulumi.Input[str]]]
+    exposure: Exposure
+    hosts: tuple[str, ...]
+    port: int
+    namespace: str
+    create_namespace: bool
+    name: str
+    image: str
+    blob_ttl: str
+    replicas: int
+    log_level: LogLevel
+    resources: Mapping[str, Mapping[str, str]]
+    tls_key_algorithm: KeyAlgorithm
+    ingress_class_name: str | None
+    storage: Storage | None
+    upstream_ca_cert: pulumi.Input[str] | None
+    tls_cert: pulumi.Input[str] | None
+    tls_key: pulumi.Input[str] | None
+    tls_ca_cert: pulumi.Input[str] | None
+
+    @property
+    def generates_tls(self) -> bool:
+        """Whether the component makes its own CA and serving certificate."""
+        return self.tls_cert is None
+
+
+# --- value checks: each returns the normalised value or raises _Invalid(accepted) -------------
+
+
+class _Invalid(Exception):
+    def __init__(self, accepted: str) -> None:
+        super().__init__(accepted)
+        self.accepted = accepted
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_GO_DURATION = re.compile(r"^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_NANOSECONDS = {
+    "ns": 1,
+    "us": 1e3,
+    "µs": 1e3,
+    "μs": 1e3,
+    "ms": 1e6,
+    "s": 1e9,
+    "m": 60e9,
+    "h": 3600e9,
+}
+_MAX_DURATION_NS = 2**63 - 1
+_QUANTITY = re.compile(
+    r"^(?:\d+(?:\.\d*)?|\.\d+)(?:Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?\d+)?$"
+)
+_IMAGE = re.compile(r"^[a-z0-9]+(?:[._/:@-][A-Za-z0-9_.-]+)+$")
+
+DNS_LABEL_RULE = (
+    "a DNS-1123 label: at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric"
+)
+HOST_RULE = "a DNS name (lowercase RFC 1123, e.g. cache.example.com) or an IPv4/IPv6 address, without port or brackets"
+
+
+def check_dns_label(value: Any) -> str:
+    """A Kubernetes object or namespace name."""
+    if not isinstance(value, str) or not _DNS_LABEL.match(value):
+        raise _Invalid(DNS_LABEL_RULE)
+    return value
+
+
+def ip_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `host` spells, or None when it is a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_host(value: Any) -> str:
+    """A host clients use to reach the cache: a DNS name or an IP literal."""
+    if not isinstance(value, str):
+        raise _Invalid(HOST_RULE)
+    address = ip_or_none(value)
+    if address is not None:
+        if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+            raise _Invalid(HOST_RULE + " (no IPv6 zone)")
+        return address.compressed
+    labels = value.split(".")
+    if len(value) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
+        raise _Invalid(HOST_RULE)
+    if labels[-1].isdigit():
+        raise _Invalid(HOST_RULE + " (a name's last label is not all digits)")
+    return value
+
+
+def check_upstream(value: Any) -> str:
+    """An upstream the cache pulls from: `https://host[:port]`, as distribution's downstream wants."""
+    accepted = "an https URL of MSR or of another cache, https://host[:port], without path"
+    if not isinstance(value, str):
+        raise _Invalid(accepted)
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError on a port outside 0-65535
+    except ValueError:
+        raise _Invalid(accepted) from None
+    if url.scheme != "https" or not url.hostname or url.path not in ("", "/") or url.port == 0:
+        raise _Invalid(accepted)
+    if url.netloc.endswith(":"):
+        raise _Invalid(accepted)
+    if url.query or url.fragment or url.username or url.password:
+        raise _Invalid(accepted)
+    try:
+        check_host(url.hostname)
+    except _Invalid:
+        raise _Invalid(accepted) from None
+    return value.rstrip("/")
+
+
+def check_upstreams(value: Any) -> tuple[str, ...]:
+    """One or more upstream URLs."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise _Invalid('a non-empty list of https URLs, e.g. ["https://msr.example.com"]')
+    return tuple(check_upstream(item) for item in value)
+
+
+def check_duration(value: Any) -> str:
+    """A positive Go duration with units, as distribution's `blobttl` reads it."""
+    accepted = (
+        "a positive Go duration with a unit, e.g. 24h, 1h30m or 90m "
+        "(a bare number would be read as nanoseconds)"
+    )
+    if not isinstance(value, str) or not _GO_DURATION.match(value):
+        raise _Invalid(accepted)
+    nanoseconds = sum(
+        float(number) * _NANOSECONDS[unit] for number, unit in _GO_DURATION_PART.findall(value)
+    )
+    if not 0 < nanoseconds <= _MAX_DURATION_NS:
+        raise _Invalid(accepted + ", at most 2562047h (Go's limit)")
+    return value
+
+
+def check_quantity(value: Any) -> str:
+    """A Kubernetes resource quantity such as 10Gi, 500m or 1.5."""
+    accepted = "a positive Kubernetes quantity, e.g. 10Gi, 512Mi, 500m or 2"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Invalid(accepted)
+    text = str(value)
+    if not _QUANTITY.match(text) or not any(
+        c in "123456789" for c in text.split("e")[0].split("E")[0]
+    ):
+        raise _Invalid(accepted)
+    return text
+
+
+def check_port(value: Any) -> int:
+    """A TCP port."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise _Invalid("an integer port from 1 to 65535")
+    return value
+
+
+def check_certificates(value: Any) -> str:
+    """One or more PEM certificates (a chain)."""
+    accepted = "PEM text of one or more X.509 certificates (-----BEGIN CERTIFICATE-----)"
+    if not isinstance(value, str) or "-----BEGIN CERTIFICATE-----" not in value:
+        raise _Invalid(accepted)
+    try:
+        x509.load_pem_x509_certificates(value.encode())
+    except ValueError:
+        raise _Invalid(accepted) from None
+    return value
+
+
+def check_private_key(value: Any) -> str:
+    """An unencrypted PEM private key."""
+    accepted = "PEM text of an unencrypted private key (-----BEGIN ... PRIVATE KEY-----)"
+    if not isinstance(value, str):
+        raise _Invalid(accepted)
+    try:
+        serialization.load_pem_private_key(value.encode(), password=None)
+    except (ValueError, TypeError):
+        raise _Invalid(accepted) from None
+    return value
+
+
+def check_key_pair(cert: str, key: str) -> None:
+    """The serving certificate (first in the chain) belongs to the key."""
+    leaf = x509.load_pem_x509_certificates(cert.encode())[0]
+    private_key = serialization.load_pem_private_key(key.encode(), password=None)
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    if leaf.public_key().public_bytes(enc, fmt) != private_key.public_key().public_bytes(enc, fmt):
+        raise _Invalid("the private key of the first certificate in tlsCert")
+
+
+def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
+    """A container's `resources`: requests and limits of cpu, memory and ephemeral-storage."""
+    accepted = (
+        "an object {requests: {cpu, memory, ephemeral-storage}, limits: {...}} "
+        "whose values are Kubernetes quantities"
+    )
+    sections = ("requests", "limits")
+    names = ("cpu", "memory", "ephemeral-storage")
+    if not isinstance(value, Mapping) or not value or set(value) - set(sections):
+        raise _Invalid(accepted)
+    result: dict[str, dict[str, str]] = {}
+    for section, amounts in value.items():
+        if not isinstance(amounts, Mapping) or not amounts or set(amounts) - set(names):
+            raise _Invalid(accepted)
+        try:
+            result[section] = {name: check_quantity(amount) for name, amount in amounts.items()}
+        except _Invalid:
+            raise _Invalid(accepted) from None
+    return result
+
+
+def _enum(kind: type[Enum]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        try:
+            return kind(value.value if isinstance(value, Enum) else value)
+        except ValueError:
+            raise _Invalid("one of " + ", ".join(m.value for m in kind)) from None
+
+    return check
+
+
+def _of_type(kind: type, accepted: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise _Invalid(accepted)
+        return value
+
+    return check
+
+
+def _non_empty_string(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid("a non-empty string")
+    return value
+
+
+def check_image(value: Any) -> str:
+    """A container image reference, pinned by tag or digest."""
+    if not isinstance(value, str) or not _IMAGE.match(value):
+        raise _Invalid("an image reference such as mirantis/dtr-content-cache:2.9.16")
+    return value
+
+
+def _min_replicas(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Invalid("an integer of at least 1")
+    return value
+
+
+def is_output(value: Any) -> bool:
+    """Whether `value` is, or holds, a Pulumi Output (its value may not be known yet)."""
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, Mapping):
+        return any(is_output(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_output(v) for v in value)
+    return False
+
+
+_CHECKS: Mapping[str, Callable[[Any], Any]] = {
+    "upstreams": check_upstreams,
+    "exposure": _enum(Exposure),
+    "hosts": lambda v: v,  # checked below, per host, so the error names the bad one
+    "port": check_port,
+    "namespace": check_dns_label,
+    "createNamespace": _of_type(bool, "true or false"),
+    "name": check_dns_label,
+    "image": check_image,
+    "blobTtl": check_duration,
+    "upstreamCaCert": check_certificates,
+    "tlsCert": check_certificates,
+    "tlsKey": check_private_key,
+    "tlsCaCert": check_certificates,
+    "replicas": _min_replicas,
+    "storageSize": check_quantity,
+    "storageClass": check_dns_label,
+    "storageAccessMode": _enum(AccessMode),
+    "ingressClassName": _non_empty_string,
+    "logLevel": _enum(LogLevel),
+    "resources": check_resources,
+    "tlsKeyAlgorithm": _enum(KeyAlgorithm),
+}
+
+
+def parse(raw: Mapping[str, Any]) -> Settings:
+    """Validate `raw` (camelCase config keys; None or absent means unset) into Settings.
+
+    Raises ConfigError listing every problem. Deferrable inputs given as Outputs are accepted
+    as they are; their own check runs when they resolve (see `resolved`).
+    """
+    problems: list[Problem] = []
+    unknown = sorted(set(raw) - set(_CHECKS))
+    for key in unknown:
+        problems.append(Problem(key, raw[key], "one of the keys " + ", ".join(_CHECKS)))
+
+    given = {k: v for k, v in raw.items() if v is not None and k in _CHECKS}
+    values: dict[str, Any] = {}
+    for key, check in _CHECKS.items():
+        value = given.get(key, DEFAULTS.get(key))
+        if value is None:
+            values[key] = None
+            continue
+        if is_output(value):
+            if key in DEFERRABLE:
+                values[key] = value
+            else:
+                problems.append(
+                    Problem(
+                        key,
+                        "an Output",
+                        "a plain value known when the program runs "
+                        "(it decides which Kubernetes objects are made)",
+                    )
+                )
+                values[key] = None  # so no check below reads it
+            continue
+        try:
+            values[key] = check(value)
+        except _Invalid as invalid:
+            problems.append(Problem(key, value, invalid.accepted))
+            values[key] = None
+
+    if "upstreams" not in given:
+        problems.append(Problem("upstreams", None, "at least one https URL of MSR (required)"))
+
+    def problem(key: str, accepted: str) -> None:
+        problems.append(Problem(key, given.get(key), accepted))
+
+    exposure = values["exposure"]
+    hosts = _check_hosts(values["hosts"], exposure, problems) if values["hosts"] is not None else ()
+
+    port = values["port"]
+    if exposure is Exposure.NODE_PORT and "port" not in given:
+        problem(
+            "port",
+            "the node port clients connect to (required with exposure nodePort), "
+            "e.g. 30443; the cluster's NodePort range applies (Kubernetes: 30000-32767)",
+        )
+    elif exposure is Exposure.INGRESS and "port" in given:
+        problem("port", "no port with exposure ingress: clients use the ingress controller's 443")
+    if port is None and exposure is not None:
+        port = DEFAULT_PORTS.get(exposure, 443)
+
+    if exposure is not None and exposure is not Exposure.INGRESS and "ingressClassName" in given:
+        problem("ingressClassName", "no ingressClassName unless exposure is ingress")
+
+    tls = {k: given.get(k) for k in ("tlsCert", "tlsKey", "tlsCaCert")}
+    if (tls["tlsCert"] is None) != (tls["tlsKey"] is None):
+        missing = "tlsKey" if tls["tlsKey"] is None else "tlsCert"
+        problems.append(Problem(missing, None, "tlsCert and tlsKey together, or neither"))
+    elif tls["tlsCert"] is None and tls["tlsCaCert"] is not None:
+        problem("tlsCaCert", "tlsCaCert only with tlsCert and tlsKey (it names their issuer)")
+    elif tls["tlsCert"] is not None and "tlsKeyAlgorithm" in given:
+        problem("tlsKeyAlgorithm", "no tlsKeyAlgorithm with tlsCert/tlsKey: the key is yours")
+    elif isinstance(values["tlsCert"], str) and isinstance(values["tlsKey"], str):
+        try:
+            check_key_pair(values["tlsCert"], values["tlsKey"])
+        except _Invalid as invalid:
+            problems.append(Problem("tlsKey", values["tlsKey"], invalid.accepted))
+
+    storage = None
+    if values["storageSize"] is not None:
+        storage = Storage(
+            values["storageSize"], values["storageAccessMode"], values["storageClass"]
+        )
+    else:
+        for key in ("storageClass", "storageAccessMode"):
+            if key in given:
+                problem(key, f"no {key} without storageSize (the cache then uses an emptyDir)")
+    replicas = values["replicas"]
+    if (
+        storage is not None
+        and storage.access_mode
+        and storage.single_node
+        and replicas
+        and replicas > 1
+    ):
+        problem(
+            "replicas",
+            f"1 with storageAccessMode {storage.access_mode.value}: only one node "
+            "can mount the claim; use ReadWriteMany storage or no storageSize for more",
+        )
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        upstreams=values["upstreams"],
+        exposure=exposure,
+        hosts=hosts,
+        port=port,
+        namespace=values["namespace"],
+        create_namespace=values["createNamespace"],
+        name=values["name"],
+        image=values["image"],
+        blob_ttl=values["blobTtl"],
+        replicas=replicas,
+        log_level=values["logLevel"],
+        resources=values["resources"] or DEFAULT_RESOURCES,
+        tls_key_algorithm=values["tlsKeyAlgorithm"],
+        ingress_class_name=values["ingressClassName"] if exposure is Exposure.INGRESS else None,
+        storage=storage,
+        upstream_ca_cert=values["upstreamCaCert"],
+        tls_cert=values["tlsCert"],
+        tls_key=values["tlsKey"],
+        tls_ca_cert=values["tlsCaCert"],
+    )
+
+
+def _check_hosts(value: Any, exposure: Exposure | None, problems: list[Problem]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        problems.append(Problem("hosts", value, "a list of DNS names or IP addresses"))
+        return ()
+    hosts = []
+    for host in value:
+        try:
+            hosts.append(check_host(host))
+        except _Invalid as invalid:
+            problems.append(Problem("hosts", host, invalid.accepted))
+    if exposure is None:
+        return tuple(hosts)
+    if not value and exposure is not Exposure.LOAD_BALANCER:
+        problems.append(
+            Problem(
+                "hosts",
+                [],
+                f"at least one host with exposure {exposure.value}: " + HOSTS_NEEDED[exposure],
+            )
+        )
+    if exposure is Exposure.INGRESS:
+        for host in hosts:
+            if ip_or_none(host) is not None:
+                problems.append(
+                    Problem(
+                        "hosts",
+                        host,
+                        "DNS names only with exposure ingress: an "
+                        "Ingress rule matches a name, never an IP",
+                    )
+                )
+    if len(set(hosts)) != len(hosts):
+        problems.append(Problem("hosts", list(value), "each host once"))
+    return tuple(hosts)
+
+
+HOSTS_NEEDED: Mapping[Exposure, str] = {
+    Exposure.NODE_PORT: "the FQDNs or IPs of the nodes clients connect to",
+    Exposure.HOST_PORT: "the FQDNs or IPs of the nodes clients connect to",
+    Exposure.INGRESS: "the external FQDN that resolves to the ingress controller",
+    Exposure.LOAD_BALANCER: "optional: names for the load balancer's address",
+}
+
+
+def resolved(key: str, value: Any) -> Any:
+    """Check a deferrable input once its Output resolves; raises ConfigError like `parse`."""
+    try:
+        return _CHECKS[key](value)
+    except _Invalid as invalid:
+        raise ConfigError([Problem(key, value, invalid.accepted)]) from None
+
+
+def from_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """MsrCacheArgs (snake_case) as config keys (camelCase), for `parse`."""
+    raw: dict[str, Any] = {}
+    for name, value in args.items():
+        raw[CONFIG_KEYS.get(name, name)] = value
+    return raw
+
+
+def resolved_pair(cert: str, key: str) -> None:
+    """Check, once both resolve, that tlsKey is the key of tlsCert's first certificate."""
+    try:
+        check_key_pair(cert, key)
+    except _Invalid as invalid:
+        raise ConfigError([Problem("tlsKey", key, invalid.accepted)]) from None
