@@ -1,0 +1,279 @@
+"""The MsrCache component: an MSR content cache on Kubernetes, from validated settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import pulumi_tls as tls
+
+from . import certificates, exposure, workload
+from . import registry_config as rc
+from . import settings as config
+from .certificates import SubjectAltNames
+from .settings import AccessMode, Exposure, KeyAlgorithm, LogLevel, Settings
+
+TYPE = "msr-cache:index:MsrCache"
+
+
+class MsrCacheArgs(TypedDict):
+    """The inputs of an MsrCache. Only `upstreams` is required."""
+
+    upstreams: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """URLs of the registries the cache pulls from: MSR, or another cache (https://host[:port]). May be Outputs."""
+    exposure: NotRequired[pulumi.Input[Exposure]]
+    """How clients reach the cache: nodePort (default), hostPort, loadBalancer or ingress."""
+    hosts: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """Names or IPs clients use for the cache; the first is in its URL. All become certificate SANs."""
+    port: NotRequired[pulumi.Input[int]]
+    """The port clients connect to: the node port (nodePort, required), the host port or the load balancer's port (default 443). Not with ingress."""
+    namespace: NotRequired[pulumi.Input[str]]
+    """Kubernetes namespace of the cache's objects (default dtr)."""
+    create_namespace: NotRequired[pulumi.Input[bool]]
+    """Whether to create the namespace (default true); false uses an existing one."""
+    name: NotRequired[pulumi.Input[str]]
+    """Name of the Deployment, Service and Ingress (default dtr-cache)."""
+    image: NotRequired[pulumi.Input[str]]
+    """The content cache image (default mirantis/dtr-content-cache:2.9.16)."""
+    blob_ttl: NotRequired[pulumi.Input[str]]
+    """How long a cached layer is kept, as a Go duration with a unit (default 24h)."""
+    upstream_ca_cert: NotRequired[pulumi.Input[str]]
+    """PEM of the CA that signed the upstreams' certificates (MSR's CA), when clients' default trust lacks it. May be an Output."""
+    tls_cert: NotRequired[pulumi.Input[str]]
+    """PEM serving certificate (chain) of your own, with tls_key; replaces the generated CA and certificate."""
+    tls_key: NotRequired[pulumi.Input[str]]
+    """PEM private key of tls_cert. Always stored as a secret."""
+    tls_ca_cert: NotRequired[pulumi.Input[str]]
+    """PEM of the CA that issued tls_cert, published as ca_cert_pem (default: tls_cert itself)."""
+    replicas: NotRequired[pulumi.Input[int]]
+    """Number of cache pods (default 1); more than 1 needs no PVC or a ReadWriteMany one."""
+    storage_size: NotRequired[pulumi.Input[str]]
+    """Size of a PersistentVolumeClaim for cached layers (e.g. 50Gi); unset keeps them in an emptyDir."""
+    storage_class: NotRequired[pulumi.Input[str]]
+    """StorageClass of the claim (default: the cluster's default class)."""
+    storage_access_mode: NotRequired[pulumi.Input[AccessMode]]
+    """Access mode of the claim (default ReadWriteOnce, which also makes the Deployment Recreate its pod)."""
+    ingress_class_name: NotRequired[pulumi.Input[str]]
+    """IngressClass of the Ingress (exposure ingress; default nginx, which supports TLS passthrough)."""
+    log_level: NotRequired[pulumi.Input[LogLevel]]
+    """The cache's log level: error, warn, info (default) or debug."""
+    resources: NotRequired[pulumi.Input[Mapping[str, Mapping[str, str]]]]
+    """The container's resource requests and limits, replacing the defaults (requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi)."""
+    tls_key_algorithm: NotRequired[pulumi.Input[KeyAlgorithm]]
+    """Algorithm of the generated keys: RSA (4096 bits, default) or ECDSA (P-256)."""
+
+
+class MsrCache(pulumi.ComponentResource):
+    """An MSR content cache: its namespace, TLS, config, Secret, Deployment, storage and exposure."""
+
+    url: pulumi.Output[str]
+    """The https URL of the cache: what MSR registers and downstream caches list as upstream."""
+    ca_cert_pem: pulumi.Output[str]
+    """PEM of the CA clients must trust (Docker's certs.d/<host>/ca.crt; MSR for a chained cache)."""
+    namespace: pulumi.Output[str]
+    """The namespace of the cache's objects."""
+    service_name: pulumi.Output[str]
+    """The name of the cache's Service."""
+    registration: pulumi.Output[str]
+    """JSON body for MSR's POST /api/v0/content_caches: {"name", "host"}."""
+
+    def __init__(
+        self, name: str, args: MsrCacheArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        # Every input is checked before anything is registered, the component itself included.
+        s = config.parse(config.from_args(args))
+        super().__init__(TYPE, name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = workload.labels(s.name, s.image)
+
+        namespace = self._namespace(name, s, labels, child)
+        meta = {"namespace": namespace, "labels": labels}
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata={**meta, "name": s.name},
+            spec=exposure.service_spec(s.exposure, s.port, workload.selector_labels(s.name)),
+            opts=child,
+        )
+        lb_address: pulumi.Output[str | None] = (
+            service.status.apply(_address)
+            if s.exposure is Exposure.LOAD_BALANCER
+            else pulumi.Output.from_input(None)
+        )
+        url = pulumi.Output.all(namespace, lb_address).apply(
+            lambda a: exposure.url(s.exposure, s.hosts, s.port, s.name, a[0], a[1])
+        )
+        sans = pulumi.Output.all(namespace, lb_address).apply(
+            lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1])
+        )
+        ca_cert_pem, cert_pem, key_pem = self._tls(name, s, sans, child)
+        http_secret = random.RandomPassword(
+            f"{name}-http-secret", length=32, special=False, opts=child
+        )
+
+        upstreams = pulumi.Output.from_input(s.upstreams).apply(
+            lambda u: config.resolved("upstreams", u)
+        )
+        config_yaml = pulumi.Output.all(url, upstreams).apply(
+            lambda a: rc.dump(
+                rc.registry_config(
+                    log_level=s.log_level.value,
+                    host_url=a[0],
+                    blob_ttl=s.blob_ttl,
+                    upstreams=a[1],
+                    trusts_upstream_ca=s.upstream_ca_cert is not None,
+                )
+            )
+        )
+        # Left unnamed, the ConfigMap and Secret get a fresh suffix whenever their data changes:
+        # the Deployment then points at the new name and rolls its pods.
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config", metadata=meta, data={rc.CONFIG_FILE: config_yaml}, opts=child
+        )
+        secret_data: dict[str, pulumi.Input[str]] = {
+            rc.CERT_FILE: cert_pem,
+            rc.KEY_FILE: key_pem,
+            rc.HTTP_SECRET_KEY: http_secret.result,
+        }
+        if s.upstream_ca_cert is not None:
+            secret_data[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
+        secret = k8s.core.v1.Secret(
+            f"{name}-certs",
+            metadata=meta,
+            type="Opaque",
+            string_data=pulumi.Output.secret(secret_data),
+            opts=child,
+        )
+        claim = (
+            k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-data", metadata=meta, spec=workload.claim_spec(s.storage), opts=child
+            )
+            if s.storage is not None
+            else None
+        )
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata={**meta, "name": s.name},
+            spec=workload.deployment_spec(
+                s,
+                config_map=config_map.metadata.name,
+                secret=secret.metadata.name,
+                claim=claim.metadata.name if claim else None,
+            ),
+            opts=child,
+        )
+        if s.exposure is Exposure.INGRESS:
+            k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata={
+                    **meta,
+                    "name": s.name,
+                    "annotations": dict(exposure.INGRESS_ANNOTATIONS),
+                },
+                spec=exposure.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
+                opts=child,
+            )
+
+        self.url = url
+        self.ca_cert_pem = ca_cert_pem
+        self.namespace = namespace
+        self.service_name = service.metadata.name
+        self.registration = url.apply(lambda u: json.dumps({"name": name, "host": u}))
+        self.register_outputs(
+            {
+                "url": self.url,
+                "ca_cert_pem": self.ca_cert_pem,
+                "namespace": self.namespace,
+                "service_name": self.service_name,
+                "registration": self.registration,
+            }
+        )
+
+    def _namespace(
+        self, name: str, s: Settings, labels: Mapping[str, str], child: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        if not s.create_namespace:
+            return pulumi.Output.from_input(s.namespace)
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": s.namespace, "labels": labels}, opts=child
+        )
+        # Through the resource's output, so everything in it waits for the namespace.
+        return ns.metadata.name
+
+    def _tls(
+        self,
+        name: str,
+        s: Settings,
+        sans: pulumi.Output[SubjectAltNames],
+        child: pulumi.ResourceOptions,
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
+        """(CA certificate, serving certificate, serving key) PEMs: yours, or generated."""
+        if s.tls_cert is not None and s.tls_key is not None:
+            pair = pulumi.Output.all(
+                _checked("tlsCert", s.tls_cert), _checked("tlsKey", s.tls_key)
+            ).apply(_checked_pair)
+            cert = pair.apply(lambda p: p[0])
+            ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else cert
+            return ca, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
+
+        key_args: dict[str, Any] = (
+            {"algorithm": "RSA", "rsa_bits": 4096}
+            if s.tls_key_algorithm is KeyAlgorithm.RSA
+            else {"algorithm": "ECDSA", "ecdsa_curve": "P256"}
+        )
+        ca_key = tls.PrivateKey(f"{name}-ca-key", **key_args, opts=child)
+        ca = tls.SelfSignedCert(
+            f"{name}-ca",
+            private_key_pem=ca_key.private_key_pem,
+            is_ca_certificate=True,
+            subject={
+                "common_name": f"{s.name}.{s.namespace} cache CA",
+                "organization": "msr-cache",
+            },
+            validity_period_hours=certificates.CA_VALIDITY_HOURS,
+            early_renewal_hours=certificates.CA_EARLY_RENEWAL_HOURS,
+            allowed_uses=list(certificates.CA_USES),
+            opts=child,
+        )
+        key = tls.PrivateKey(f"{name}-key", **key_args, opts=child)
+        request = tls.CertRequest(
+            f"{name}-csr",
+            private_key_pem=key.private_key_pem,
+            subject={
+                "common_name": sans.apply(lambda x: x.common_name),
+                "organization": "msr-cache",
+            },
+            dns_names=sans.apply(lambda x: list(x.dns_names)),
+            ip_addresses=sans.apply(lambda x: list(x.ip_addresses)),
+            opts=child,
+        )
+        cert = tls.LocallySignedCert(
+            f"{name}-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca.cert_pem,
+            validity_period_hours=certificates.CERT_VALIDITY_HOURS,
+            early_renewal_hours=certificates.CERT_EARLY_RENEWAL_HOURS,
+            allowed_uses=list(certificates.SERVING_USES),
+            opts=child,
+        )
+        return ca.cert_pem, cert.cert_pem, pulumi.Output.secret(key.private_key_pem)
+
+
+def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A deferrable input, checked when it resolves (plain ones were checked by `parse`)."""
+    return pulumi.Output.from_input(value).apply(lambda v: config.resolved(key, v))
+
+
+def _checked_pair(pair: list[str]) -> tuple[str, str]:
+    cert, key = pair
+    config.resolved_pair(cert, key)
+    return cert, key
+
+
+def _address(status: Any) -> str | None:
+    # Output types are dicts keyed by the Kubernetes (camelCase) names.
+    return exposure.load_balancer_address(status)
