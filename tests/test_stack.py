@@ -1,0 +1,187 @@
+"""The stack program (__main__.py) and its config declarations (Pulumi.yaml, Pulumi.dev.yaml)."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from harness import Deployment, deploy
+
+from components.settings import CONFIG_KEYS, DEFAULTS, ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+PROGRAM_KEYS = {"kubeContext", "renderYamlToDirectory"}
+UNDECLARABLE = {"resources"}  # an object: Pulumi's project config has no type for it
+
+
+@pytest.fixture(autouse=True)
+def no_config() -> Iterator[None]:
+    yield
+    pulumi.runtime.set_all_config({})
+
+
+def run_stack(
+    config: dict[str, Any], stack: str = "dev", preview: bool = False, errors: list | None = None
+) -> Deployment:
+    """Run __main__.py as `pulumi up` would, with `config` as the stack's msr-cache:* values.
+
+    With `errors`, a ConfigError is caught and appended to it instead of failing the run."""
+    # Pulumi hands the program every value as a string, structured ones as JSON.
+    pulumi.runtime.set_all_config(
+        {f"msr-cache:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    )
+    exports: dict[str, Any] = {}
+
+    def program() -> dict[str, Any]:
+        real_export = pulumi.export
+        pulumi.export = lambda name, value: exports.__setitem__(name, value)  # type: ignore[assignment]
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        except ConfigError as err:
+            if errors is None:
+                raise
+            errors.append(err)
+        finally:
+            pulumi.export = real_export
+        return exports
+
+    return deploy(program, preview=preview, stack=stack)
+
+
+BASE = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"], "port": 30443}
+
+
+def test_exports_what_users_need():
+    d = run_stack({**BASE, "renderYamlToDirectory": "out"}, stack="asia")
+    assert set(d.outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration"}
+    assert d.outputs["url"].value == "https://cache.example.com:30443"
+    assert json.loads(d.outputs["registration"].value) == {
+        "name": "asia",
+        "host": "https://cache.example.com:30443",
+    }
+    assert d.outputs["caCertPem"].value.startswith("-----BEGIN CERTIFICATE-----")
+    assert (d.outputs["namespace"].value, d.outputs["serviceName"].value) == ("dtr", "dtr-cache")
+
+
+def test_render_stack_writes_manifests_instead_of_deploying():
+    d = run_stack({**BASE, "renderYamlToDirectory": "manifests/dev"})
+    provider = d.one("pulumi:providers:kubernetes")
+    assert provider.inputs["renderYamlToDirectory"] == "manifests/dev"
+    assert "context" not in provider.inputs
+    assert all(provider.name in r.provider for r in d.resources if r.typ.startswith("kubernetes:"))
+
+
+def test_other_stacks_deploy_through_a_kubeconfig_context():
+    d = run_stack({**BASE, "kubeContext": "prod-eu"})
+    provider = d.one("pulumi:providers:kubernetes")
+    assert provider.inputs["context"] == "prod-eu"
+    assert "renderYamlToDirectory" not in provider.inputs
+
+
+def test_every_setting_reaches_the_component():
+    d = run_stack(
+        {
+            **BASE,
+            "exposure": "hostPort",
+            "port": 8443,
+            "namespace": "cache",
+            "createNamespace": False,
+            "name": "edge",
+            "blobTtl": "2h",
+            "logLevel": "warn",
+            "replicas": 2,
+            "resources": {"limits": {"memory": "3Gi"}},
+            "tlsKeyAlgorithm": "ECDSA",
+        }
+    )
+    deployment = d.one("kubernetes:apps/v1:Deployment").inputs
+    assert deployment["metadata"] == {
+        **deployment["metadata"],
+        "name": "edge",
+        "namespace": "cache",
+    }
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"] == {
+        "limits": {"memory": "3Gi"}
+    }
+    config = yaml.safe_load(d.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"])
+    assert config["log"]["level"] == "warn"
+    assert config["middleware"]["registry"][0]["options"]["blobttl"] == "2h"
+    assert d.outputs["url"].value == "https://cache.example.com:8443"
+    assert not d.all("kubernetes:core/v1:Namespace")
+    assert {r.inputs["algorithm"] for r in d.all("tls:index/privateKey:PrivateKey")} == {"ECDSA"}
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"hosts": ["cache.example.com"], "port": 30443}, "upstreams"),
+        ({**BASE, "port": "https"}, "port"),
+        ({**BASE, "hosts": "cache.example.com"}, "hosts"),
+        ({**BASE, "blobTtl": "86400"}, "blobTtl"),
+        ({**BASE, "replicas": 0}, "replicas"),
+        ({**BASE, "renderYamlToDirectory": "out", "kubeContext": "prod"}, "kubeContext"),
+    ],
+    ids=[
+        "no-upstreams",
+        "port-text",
+        "hosts-not-a-list",
+        "bare-ttl",
+        "no-replicas",
+        "render-and-context",
+    ],
+)
+def test_config_mistakes_stop_the_program_before_anything_exists(config, key):
+    errors: list[ConfigError] = []
+    d = run_stack(config, errors=errors)
+    (err,) = errors
+    assert key in err.keys and f"msr-cache:{key}" in str(err)
+    assert isinstance(err, pulumi.RunError)
+    assert d.resources == []
+
+
+def test_preview_of_the_dev_stack_completes():
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    d = run_stack({k.removeprefix("msr-cache:"): v for k, v in dev.items()}, preview=True)
+    assert d.outputs["url"].known and not d.outputs["caCertPem"].known
+
+
+def test_every_key_is_declared_with_a_description():
+    declared = PROJECT["config"]
+    assert set(declared) == (set(CONFIG_KEYS.values()) - UNDECLARABLE) | PROGRAM_KEYS
+    for key, declaration in declared.items():
+        assert declaration["type"] in {"string", "integer", "boolean", "array"}, key
+        assert declaration.get("description"), key
+        if declaration["type"] == "array":
+            assert declaration["items"]["type"] == "string", key
+    assert declared["tlsKey"]["secret"] is True
+    text = (ROOT / "Pulumi.yaml").read_text()
+    for key in UNDECLARABLE:
+        assert f"# {key} (object" in text  # documented where the others are
+
+
+def test_declared_defaults_are_the_components_defaults():
+    declared = {k: v["default"] for k, v in PROJECT["config"].items() if "default" in v}
+    assert declared == DEFAULTS
+
+
+def test_project_runs_python_in_a_virtualenv_on_a_local_backend():
+    assert PROJECT["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
+    assert PROJECT["backend"]["url"].startswith("file://")
+
+
+def test_dev_stack_needs_no_cluster():
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    assert dev["msr-cache:renderYamlToDirectory"]
+    assert "msr-cache:kubeContext" not in dev
+    assert {k.removeprefix("msr-cache:") for k in dev} <= set(PROJECT["config"])
