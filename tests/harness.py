@@ -7,16 +7,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
-from mocks import ProviderMocks, Registered
+from mocks import ProviderMocks
 
-
-@dataclasses.dataclass(frozen=True)
-class Value:
-    """An output as the engine would see it."""
-
-    value: Any
-    known: bool
-    secret: bool
+from render.engine import Registered, Value, evaluate
 
 
 @dataclasses.dataclass
@@ -51,19 +44,6 @@ def deploy(
 ) -> Deployment:
     """Run `program` (returning the outputs to observe) with the mocks, in update or preview mode."""
     mocks = ProviderMocks(preview=preview)
-    pulumi.runtime.set_mocks(mocks, project="msr-cache", stack=stack, preview=preview)
-    values: dict[str, Value] = {}
-
-    async def run() -> None:
-        for key, output in program().items():
-            out = pulumi.Output.from_input(output)
-            known = await out.is_known()
-            values[key] = Value(
-                value=await out.future() if known else None,
-                known=known,
-                secret=await out.is_secret(),
-            )
-
-    pulumi.runtime.test(run)()
+    values = evaluate(program, mocks, preview=preview, stack=stack)
     urns = list(pulumi.runtime.settings.get_monitor().resources)
     return Deployment(mocks.resources, values, urns)

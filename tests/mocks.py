@@ -8,54 +8,27 @@
 - In preview, what a provider only knows after creating (keys, certificates, passwords, a load
   balancer's address) is left unknown.
 
-Every registration is recorded with its inputs, provider and which input paths were secret.
+They extend the render's providers (render/engine.py), which record every registration with its
+inputs, provider and which input paths were secret.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import datetime
 import functools
-import hashlib
 import ipaddress
 import secrets
 import string
 from typing import Any
 
-import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from pulumi.runtime import rpc
+
+from render.engine import RenderProviders
 
 LOAD_BALANCER_IP = "203.0.113.7"
-
-
-@dataclasses.dataclass
-class Registered:
-    """One resource as the engine would receive it."""
-
-    typ: str
-    name: str
-    inputs: dict[str, Any]  # secrets unwrapped
-    secret_paths: list[str]  # dotted paths of inputs sent as secrets
-    provider: str
-    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-
-def _unwrap(value: Any, path: str, found: list[str]) -> Any:
-    if rpc.is_rpc_secret(value):
-        found.append(path)
-        return _unwrap(rpc.unwrap_rpc_secret(value), path, found)
-    if isinstance(value, dict):
-        return {k: _unwrap(v, f"{path}.{k}" if path else k, found) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the wire has one number type; Kubernetes fields here are integers
-    return value
 
 
 @functools.cache
@@ -102,47 +75,28 @@ def _sign(builder: x509.CertificateBuilder, inputs: dict[str, Any], signer: Any)
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-class ProviderMocks(pulumi.runtime.Mocks):
+class ProviderMocks(RenderProviders):
     """pulumi-kubernetes, pulumi-tls and pulumi-random, as far as the program can tell."""
 
-    def __init__(self, preview: bool = False) -> None:
-        self.preview = preview
-        self.resources: list[Registered] = []
+    def kubernetes_state(self, typ: str, obj: dict[str, Any]) -> dict[str, Any]:
+        spec = obj.get("spec") or {}
+        if (
+            typ == "kubernetes:core/v1:Service"
+            and spec.get("type") == "LoadBalancer"
+            and not self.preview
+        ):
+            return {"status": {"loadBalancer": {"ingress": [{"ip": LOAD_BALANCER_IP}]}}}
+        return {}
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        paths: list[str] = []
-        inputs = _unwrap(args.inputs, "", paths)
-        outputs = copy.deepcopy(inputs)
+    def generated(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         make = {
             "tls:index/privateKey:PrivateKey": self._private_key,
             "tls:index/selfSignedCert:SelfSignedCert": self._self_signed_cert,
             "tls:index/certRequest:CertRequest": self._cert_request,
             "tls:index/locallySignedCert:LocallySignedCert": self._locally_signed_cert,
             "random:index/randomPassword:RandomPassword": self._random_password,
-        }.get(args.typ)
-        if args.typ.startswith("kubernetes:"):
-            self._kubernetes(args.typ, args.name, outputs)
-        elif make is not None and not self.preview:
-            outputs.update(make(args.name, inputs))
-        self.resources.append(
-            Registered(args.typ, args.name, inputs, paths, args.provider or "", outputs)
-        )
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        raise NotImplementedError(f"no mock for the invoke {args.token}")
-
-    def _kubernetes(self, typ: str, name: str, outputs: dict[str, Any]) -> None:
-        metadata = outputs.setdefault("metadata", {})
-        if not metadata.get("name"):
-            metadata["name"] = f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-        spec = outputs.get("spec") or {}
-        if (
-            typ == "kubernetes:core/v1:Service"
-            and spec.get("type") == "LoadBalancer"
-            and not self.preview
-        ):
-            outputs["status"] = {"loadBalancer": {"ingress": [{"ip": LOAD_BALANCER_IP}]}}
+        }.get(typ)
+        return make(name, inputs) if make else {}
 
     def _private_key(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         algorithm = inputs["algorithm"]
