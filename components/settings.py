@@ -59,7 +59,7 @@ DEFAULT_RESOURCES: Mapping[str, Mapping[str, str]] = {
     "limits": {"cpu": "1", "memory": "1Gi"},
 }
 # What `parse` fills in for a key that is not given (None: unset). Pulumi.yaml declares the
-# same defaults; tests/test_stack.py keeps the two in step.
+# same defaults, except CONDITIONAL_DEFAULTS; tests/test_stack.py keeps the two in step.
 DEFAULTS: Mapping[str, Any] = {
     "exposure": Exposure.NODE_PORT.value,
     "hosts": [],
@@ -74,6 +74,9 @@ DEFAULTS: Mapping[str, Any] = {
     "logLevel": LogLevel.INFO.value,
     "tlsKeyAlgorithm": KeyAlgorithm.RSA.value,
 }
+# Defaults of keys that only apply with another key (and are errors without it). Pulumi passes a
+# declared default to the program as if the user had set it, so Pulumi.yaml only describes these.
+CONDITIONAL_DEFAULTS = frozenset({"ingressClassName", "storageAccessMode", "tlsKeyAlgorithm"})
 # The port each exposure listens on when `port` is not given; nodePort has none, it must be chosen.
 DEFAULT_PORTS: Mapping[Exposure, int] = {Exposure.HOST_PORT: 443, Exposure.LOAD_BALANCER: 443}
 

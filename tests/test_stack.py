@@ -13,7 +13,7 @@ import pytest
 import yaml
 from harness import Deployment, deploy
 
-from components.settings import CONFIG_KEYS, DEFAULTS, ConfigError
+from components.settings import CONDITIONAL_DEFAULTS, CONFIG_KEYS, DEFAULTS, ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -169,7 +169,9 @@ def test_every_key_is_declared_with_a_description():
 
 def test_declared_defaults_are_the_components_defaults():
     declared = {k: v["default"] for k, v in PROJECT["config"].items() if "default" in v}
-    assert declared == DEFAULTS
+    assert declared == {k: v for k, v in DEFAULTS.items() if k not in CONDITIONAL_DEFAULTS}
+    for key in CONDITIONAL_DEFAULTS:  # described, since Pulumi would pass a declared one as set
+        assert str(DEFAULTS[key]) in PROJECT["config"][key]["description"], key
 
 
 def test_project_runs_python_in_a_virtualenv_on_a_local_backend():
