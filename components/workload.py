@@ -104,6 +104,8 @@ def deployment_spec(
         "template": {
             "metadata": {"labels": pod_labels},
             "spec": {
+                # The cache never calls the Kubernetes API: give it no token to steal.
+                "automountServiceAccountToken": False,
                 "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [container],
                 "volumes": [

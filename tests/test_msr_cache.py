@@ -309,6 +309,7 @@ def test_deployment_is_the_seed_made_safe():
     assert container["command"] == ["bin/sh"]
     assert container["args"] == ["start.sh", "/config/config.yaml"]
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["automountServiceAccountToken"] is False
     security = container["securityContext"]
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}
