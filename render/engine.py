@@ -92,6 +92,7 @@ class RenderProviders(pulumi.runtime.Mocks):
             metadata = outputs.setdefault("metadata", {})
             if not metadata.get("name"):
                 metadata["name"] = auto_name(args.name)
+                metadata.setdefault("annotations", {})["pulumi.com/autonamed"] = "true"
             outputs.update(self.kubernetes_state(args.typ, outputs))
         elif not self.preview:
             outputs.update(self.generated(args.typ, args.name, inputs))

@@ -1,0 +1,103 @@
+"""Kubernetes objects as a render-mode pulumi-kubernetes writes them, with secrets redacted.
+
+One YAML file per object under `<out>/1-manifest/`, named
+`<apiVersion with / and : as _>-<kind, lowercased>-<namespace or "default">-<name>.yaml`, keys
+sorted, as the provider does; so an offline render and a real one can be diffed.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .engine import Registered
+
+MANIFEST_DIR = "1-manifest"
+CRD_DIR = "0-crd"
+REDACTED = "(redacted)"
+
+
+def file_name(obj: dict[str, Any]) -> str:
+    """The file pulumi-kubernetes' renderYamlToDirectory writes `obj` to."""
+    api_version = obj["apiVersion"].replace("/", "_").replace(":", "_")
+    metadata = obj["metadata"]
+    namespace = metadata.get("namespace") or "default"
+    folder = CRD_DIR if obj["kind"] == "CustomResourceDefinition" else MANIFEST_DIR
+    return f"{folder}/{api_version}-{obj['kind'].lower()}-{namespace}-{metadata['name']}.yaml"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return REDACTED if isinstance(value, str) else value
+
+
+def _at(obj: dict[str, Any], path: str) -> tuple[Any, Any] | None:
+    """(container, key) of a dotted path such as `spec.template` (list indices not needed here)."""
+    *parents, last = path.split(".")
+    for part in parents:
+        obj = obj.get(part) if isinstance(obj, dict) else None
+        if obj is None:
+            return None
+    return (obj, last) if isinstance(obj, dict) and last in obj else None
+
+
+def manifest(resource: Registered) -> dict[str, Any]:
+    """The object the provider would write: its checked inputs, secrets redacted, no status."""
+    obj = copy.deepcopy(resource.outputs)
+    obj.pop("status", None)
+    for path in resource.secret_paths:
+        found = _at(obj, path)
+        if found:
+            container, key = found
+            container[key] = _redact(container[key])
+    if obj.get("kind") == "Secret":
+        # The provider folds stringData into base64 data; every value is redacted, valid base64.
+        data = {**(obj.pop("data", None) or {}), **(obj.pop("stringData", None) or {})}
+        if data:
+            obj["data"] = {
+                k: base64.b64encode(f"{REDACTED} {k}".encode()).decode() for k in sorted(data)
+            }
+    return obj
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with multi-line strings (config.yaml, PEMs) as literal blocks, for review."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(obj: dict[str, Any]) -> str:
+    """YAML text of one object, keys sorted."""
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=1 << 16)
+
+
+def write(resources: Iterable[Registered], out: Path) -> list[Path]:
+    """Write every Kubernetes object under `out`, replacing what an earlier render left there."""
+    objects = [
+        manifest(r) for r in resources if r.typ.startswith("kubernetes:") and "kind" in r.inputs
+    ]
+    for folder in (MANIFEST_DIR, CRD_DIR):
+        if (out / folder).exists():
+            for old in (out / folder).glob("*.yaml"):
+                old.unlink()
+    written = []
+    for obj in objects:
+        path = out / file_name(obj)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump(obj))
+        written.append(path)
+    return sorted(written)
