@@ -3,15 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
 STACK ?= dev
 
-.PHONY: up test lint clean
+.PHONY: up test lint render bench clean
 
 # The virtualenv is the one Pulumi.yaml names, so `pulumi up` and the tests share it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 up: $(VENV)/.installed
@@ -23,12 +29,20 @@ up: $(VENV)/.installed
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK)
 
-test: $(VENV)/.installed lint
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The manifests a stack would deploy, without the Pulumi CLI or a cluster: rendered/$(STACK)/.
+render: $(VENV)/.installed
+	$(PY) -m render $(STACK)
+
+# Time per cache of MsrCache against registering the same resources bare (not a test).
+bench: $(VENV)/.installed
+	$(PY) bench/bench.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis manifests
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache .hypothesis manifests rendered
