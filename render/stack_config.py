@@ -60,18 +60,20 @@ class Passphrase:
         return self._aes.decrypt(base64.b64decode(nonce), base64.b64decode(sealed), None).decode()
 
 
-def _stand_in_pair() -> tuple[str, str]:
+def self_signed_pair(host: str) -> tuple[str, str]:
+    """(certificate, key) PEMs of a fresh self-signed EC P-256 certificate for `host`."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stand-in for an encrypted value")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(
@@ -172,7 +174,7 @@ def load(
         for key in secret_keys:
             merged[key] = _decrypted(merged[key], crypter)
     elif secret_keys:
-        pair = _stand_in_pair()
+        pair = self_signed_pair("stand-in.invalid")
         known = stand_ins(project)
         missing = [k for k in secret_keys if k not in known]
         if missing:

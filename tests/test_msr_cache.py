@@ -16,6 +16,7 @@ from harness import Deployment, deploy
 from mocks import LOAD_BALANCER_IP
 
 from components import ConfigError, MsrCache
+from render.stack_config import self_signed_pair
 
 MSR = "https://msr.example.com"
 SECRET = "kubernetes:core/v1:Secret"
@@ -395,29 +396,7 @@ def test_no_claim_by_default():
 
 
 def self_signed(host: str) -> tuple[str, str]:
-    import datetime
-
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+    return self_signed_pair(host)
 
 
 def test_your_own_certificate_replaces_the_generated_one():

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,6 +25,7 @@ from components.settings import (
     parse,
     resolved,
 )
+from render.stack_config import self_signed_pair
 
 UPSTREAM = "https://msr.example.com"
 # A valid nodePort cache; each case below changes one thing.
@@ -54,23 +52,10 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> str:
 @pytest.fixture(scope="module")
 def pki() -> dict[str, str]:
     """A self-signed certificate for cache.example.com, its EC P-256 key and an unrelated key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cache.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("cache.example.com")]), False)
-        .sign(key, hashes.SHA256())
-    )
+    cert, key = self_signed_pair("cache.example.com")
     return {
-        CERT: cert.public_bytes(serialization.Encoding.PEM).decode(),
-        KEY: _pem_key(key),
+        CERT: cert,
+        KEY: key,
         OTHER_KEY: _pem_key(ec.generate_private_key(ec.SECP256R1())),
     }
 
