@@ -28,12 +28,13 @@ def render(stack: str, out: Path, root: Path = ROOT, stack_dir: Path | None = No
     config = stack_config.load(root, stack, stack_dir)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     providers = RenderProviders()
+
+    def program() -> dict[str, object]:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        return {}  # the manifests are what the providers recorded; no output is needed
+
     try:
-        evaluate(
-            lambda: runpy.run_path(str(root / "__main__.py"), run_name="__main__") and {},
-            providers,
-            stack=stack,
-        )
+        evaluate(program, providers, stack=stack)
     finally:
         pulumi.runtime.set_all_config({})
     return manifests.write(providers.resources, out)
