@@ -1,6 +1,5 @@
 """The MsrCache component: an MSR content cache on Kubernetes, from validated settings."""
 
-from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
