@@ -1,6 +1,5 @@
 """The MsrCache component: an MSR content cache on Kubernetes, from validated settings."""
 
-
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict

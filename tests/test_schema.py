@@ -12,6 +12,12 @@ def test_schema_is_inferred_from_the_annotations():
     assert set(component.inputs) == set(CONFIG_KEYS.values())
     assert [k for k, p in component.inputs.items() if not p.optional] == ["upstreams"]
     assert all(p.description for p in component.inputs.values())
-    assert set(component.outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration"}
+    assert set(component.outputs) == {
+        "url",
+        "caCertPem",
+        "namespace",
+        "serviceName",
+        "registration",
+    }
     enums = {name for name, t in result["type_definitions"].items() if t.enum}
     assert enums == {"Exposure", "LogLevel", "KeyAlgorithm", "AccessMode"}
