@@ -97,7 +97,10 @@ def ingress_spec(hosts: Sequence[str], ingress_class_name: str, service: str) ->
 
 
 def load_balancer_address(status: Mapping[str, Any] | None) -> str | None:
-    """The first address (IP or hostname) a cloud assigned to a LoadBalancer Service."""
+    """The first address (IP or hostname) a cloud assigned to a LoadBalancer Service.
+
+    Reads the SDK's typed `ServiceStatus` (a dict keyed `load_balancer`) or a manifest's status
+    (`loadBalancer`)."""
     ingress = (status or {}).get("load_balancer") or (status or {}).get("loadBalancer") or {}
     for entry in ingress.get("ingress") or []:
         address = entry.get("ip") or entry.get("hostname")

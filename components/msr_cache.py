@@ -97,7 +97,7 @@ class MsrCache(pulumi.ComponentResource):
             opts=child,
         )
         lb_address: pulumi.Output[str | None] = (
-            service.status.apply(_address)
+            service.status.apply(exposure.load_balancer_address)
             if s.exposure is Exposure.LOAD_BALANCER
             else pulumi.Output.from_input(None)
         )
@@ -270,8 +270,3 @@ def _checked_pair(pair: list[str]) -> tuple[str, str]:
     cert, key = pair
     config.resolved_pair(cert, key)
     return cert, key
-
-
-def _address(status: Any) -> str | None:
-    # Output types are dicts keyed by the Kubernetes (camelCase) names.
-    return exposure.load_balancer_address(status)
