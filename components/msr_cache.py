@@ -18,6 +18,26 @@ from .settings import AccessMode, Exposure, KeyAlgorithm, LogLevel, Settings
 TYPE = "msr-cache:index:MsrCache"
 
 
+class ResourceAmounts(TypedDict):
+    """Amounts of a container's resources, as Kubernetes quantities."""
+
+    cpu: NotRequired[pulumi.Input[str]]
+    """CPU, e.g. 500m or 2."""
+    memory: NotRequired[pulumi.Input[str]]
+    """Memory, e.g. 512Mi or 2Gi."""
+    ephemeral_storage: NotRequired[pulumi.Input[str]]
+    """Local ephemeral storage, e.g. 1Gi."""
+
+
+class ContainerResources(TypedDict):
+    """The cache container's resource requests and limits."""
+
+    requests: NotRequired[pulumi.Input[ResourceAmounts]]
+    """What the scheduler reserves for the container."""
+    limits: NotRequired[pulumi.Input[ResourceAmounts]]
+    """What the container may use at most."""
+
+
 class MsrCacheArgs(TypedDict):
     """The inputs of an MsrCache. Only `upstreams` is required."""
 
@@ -59,7 +79,7 @@ class MsrCacheArgs(TypedDict):
     """IngressClass of the Ingress (exposure ingress; default nginx, which supports TLS passthrough)."""
     log_level: NotRequired[pulumi.Input[LogLevel]]
     """The cache's log level: error, warn, info (default) or debug."""
-    resources: NotRequired[pulumi.Input[Mapping[str, Mapping[str, str]]]]
+    resources: NotRequired[pulumi.Input[ContainerResources]]
     """The container's resource requests and limits, replacing the defaults (requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi)."""
     tls_key_algorithm: NotRequired[pulumi.Input[KeyAlgorithm]]
     """Algorithm of the generated keys: RSA (4096 bits, default) or ECDSA (P-256)."""

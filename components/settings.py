@@ -360,7 +360,13 @@ def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
         "whose values are Kubernetes quantities"
     )
     sections = ("requests", "limits")
-    names = ("cpu", "memory", "ephemeral-storage")
+    # Kubernetes' names, and the snake_case one MsrCacheArgs (and the package schema) use.
+    names = {
+        "cpu": "cpu",
+        "memory": "memory",
+        "ephemeral-storage": "ephemeral-storage",
+        "ephemeral_storage": "ephemeral-storage",
+    }
     if not isinstance(value, Mapping) or not value or set(value) - set(sections):
         raise _Invalid(accepted)
     result: dict[str, dict[str, str]] = {}
@@ -368,7 +374,7 @@ def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
         if not isinstance(amounts, Mapping) or not amounts or set(amounts) - set(names):
             raise _Invalid(accepted)
         try:
-            result[section] = {name: check_quantity(amount) for name, amount in amounts.items()}
+            result[section] = {names[n]: check_quantity(amount) for n, amount in amounts.items()}
         except _Invalid:
             raise _Invalid(accepted) from None
     return result

@@ -568,3 +568,12 @@ def test_chained_caches_each_through_their_own_provider():
         if r.typ.startswith("kubernetes:") and not r.typ.startswith("pulumi:providers"):
             owner = r.name.split("-")[0]
             assert f"::{owner}-k8s::" in r.provider, (r.name, r.provider)
+
+
+def test_resource_amounts_in_the_schemas_spelling_reach_kubernetes_spelled_its_way():
+    resources = {"requests": {"ephemeral_storage": "1Gi"}, "limits": {"ephemeral-storage": "2Gi"}}
+    d = cache({"hosts": ["n1.example.com"], "port": 30443, "resources": resources})
+    assert pod_spec(d)["containers"][0]["resources"] == {
+        "requests": {"ephemeral-storage": "1Gi"},
+        "limits": {"ephemeral-storage": "2Gi"},
+    }

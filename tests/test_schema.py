@@ -1,23 +1,100 @@
-"""The schema Pulumi infers from MsrCache's annotations (what other languages will see)."""
+"""The component package: the plugin boots from components/ and serves the schema that other
+languages see, inferred from MsrCache's annotations and docstrings."""
 
-from pulumi.provider.experimental.analyzer import Analyzer
+import json
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from typing import Any
 
-from components import MsrCache
-from components.settings import CONFIG_KEYS
+import grpc
+import pytest
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+import components
+from components.settings import CONFIG_KEYS, AccessMode, Exposure, KeyAlgorithm, LogLevel
+from render.__main__ import ROOT
+
+TOKEN = "msr-cache:index:MsrCache"
 
 
-def test_schema_is_inferred_from_the_annotations():
-    result = Analyzer("msr-cache").analyze([MsrCache])
-    component = result["component_definitions"]["MsrCache"]
-    assert set(component.inputs) == set(CONFIG_KEYS.values())
-    assert [k for k, p in component.inputs.items() if not p.optional] == ["upstreams"]
-    assert all(p.description for p in component.inputs.values())
-    assert set(component.outputs) == {
-        "url",
-        "caCertPem",
-        "namespace",
-        "serviceName",
-        "registration",
-    }
-    enums = {name for name, t in result["type_definitions"].items() if t.enum}
-    assert enums == {"Exposure", "LogLevel", "KeyAlgorithm", "AccessMode"}
+@pytest.fixture(scope="module")
+def schema() -> Iterator[dict[str, Any]]:
+    """The schema, asked of the plugin over gRPC as the Pulumi engine asks it."""
+    plugin = subprocess.Popen(
+        [sys.executable, str(ROOT / "components"), "127.0.0.1:1"],  # as `python <plugin dir>`
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd="/",  # nothing of the repository on sys.path but what the plugin finds itself
+        text=True,
+    )
+    try:
+        port = plugin.stdout.readline().strip()  # type: ignore[union-attr]
+        assert port.isdigit(), plugin.stderr.read()  # type: ignore[union-attr]
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
+        yield json.loads(response.schema)
+    finally:
+        plugin.kill()
+        plugin.wait()
+
+
+def test_package_is_named_and_versioned(schema):
+    assert schema["name"] == "msr-cache"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert schema["version"] == components.__version__ == project["version"]
+
+
+def test_every_input_is_typed_described_and_only_upstreams_required(schema):
+    resource = schema["resources"][TOKEN]
+    assert resource["isComponent"] is True
+    inputs = resource["inputProperties"]
+    assert set(inputs) == set(CONFIG_KEYS.values())
+    assert resource["requiredInputs"] == ["upstreams"]
+    for key, prop in inputs.items():
+        assert prop.get("description"), key
+        assert "type" in prop or "$ref" in prop, key
+    assert (
+        inputs["upstreams"]["type"] == "array" and inputs["upstreams"]["items"]["type"] == "string"
+    )
+    assert inputs["hosts"]["type"] == "array"
+    assert inputs["port"]["type"] == inputs["replicas"]["type"] == "integer"
+    assert inputs["createNamespace"]["type"] == "boolean"
+    assert inputs["resources"]["$ref"] == "#/types/msr-cache:index:ContainerResources"
+
+
+def test_enumerations_are_enums(schema):
+    inputs = schema["resources"][TOKEN]["inputProperties"]
+    for key, enum in [
+        ("exposure", Exposure),
+        ("logLevel", LogLevel),
+        ("tlsKeyAlgorithm", KeyAlgorithm),
+        ("storageAccessMode", AccessMode),
+    ]:
+        ref = inputs[key]["$ref"].removeprefix("#/types/")
+        assert [v["value"] for v in schema["types"][ref]["enum"]] == [m.value for m in enum]
+
+
+def test_resources_are_a_described_object(schema):
+    types = schema["types"]
+    container = types["msr-cache:index:ContainerResources"]["properties"]
+    assert set(container) == {"requests", "limits"}
+    amounts = types["msr-cache:index:ResourceAmounts"]["properties"]
+    assert set(amounts) == {"cpu", "memory", "ephemeralStorage"}
+    assert all(p.get("description") for p in [*container.values(), *amounts.values()])
+
+
+def test_every_output_is_typed_and_described(schema):
+    resource = schema["resources"][TOKEN]
+    outputs = resource["properties"]
+    assert set(outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration"}
+    assert sorted(resource["required"]) == sorted(outputs)
+    for key, prop in outputs.items():
+        assert prop["type"] == "string" and prop["description"], key
+
+
+def test_schema_matches_the_reviewed_snapshot(schema, snapshot):
+    # Any change to what other languages see shows in review as a diff of tests/__snapshots__/.
+    assert schema == snapshot
