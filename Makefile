@@ -45,4 +45,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache .hypothesis manifests rendered
+	rm -rf $(VENV) $(CHECKOV_VENV) components/venv examples/fleet/venv .pytest_cache .ruff_cache .hypothesis manifests rendered

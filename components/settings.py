@@ -117,9 +117,11 @@ class Problem:
     key: str
     given: Any
     accepted: str
+    namespace: str = "msr-cache"
+    """The config namespace of `key`: the project that reads it."""
 
     def __str__(self) -> str:
-        return f"msr-cache:{self.key}: got {self._shown()}; expected {self.accepted}"
+        return f"{self.namespace}:{self.key}: got {self._shown()}; expected {self.accepted}"
 
     def _shown(self) -> str:
         if self.key == "tlsKey" and self.given is not None:
@@ -134,7 +136,7 @@ class ConfigError(pulumi.RunError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"invalid msr-cache configuration:\n{lines}")
+        super().__init__(f"invalid configuration:\n{lines}")
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -187,10 +189,12 @@ class Settings:
         return self.tls_cert is None
 
 
-# --- value checks: each returns the normalised value or raises _Invalid(accepted) -------------
+# --- value checks: each returns the normalised value or raises Invalid(accepted) -------------
 
 
-class _Invalid(Exception):
+class Invalid(ValueError):
+    """Raised by the `check_*` functions: `accepted` says what would have been accepted."""
+
     def __init__(self, accepted: str) -> None:
         super().__init__(accepted)
         self.accepted = accepted
@@ -224,7 +228,7 @@ HOST_RULE = "a DNS name (lowercase RFC 1123, e.g. cache.example.com) or an IPv4/
 def check_dns_label(value: Any) -> str:
     """A Kubernetes object or namespace name."""
     if not isinstance(value, str) or not _DNS_LABEL.match(value):
-        raise _Invalid(DNS_LABEL_RULE)
+        raise Invalid(DNS_LABEL_RULE)
     return value
 
 
@@ -239,17 +243,17 @@ def ip_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 def check_host(value: Any) -> str:
     """A host clients use to reach the cache: a DNS name or an IP literal."""
     if not isinstance(value, str):
-        raise _Invalid(HOST_RULE)
+        raise Invalid(HOST_RULE)
     address = ip_or_none(value)
     if address is not None:
         if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
-            raise _Invalid(HOST_RULE + " (no IPv6 zone)")
+            raise Invalid(HOST_RULE + " (no IPv6 zone)")
         return address.compressed
     labels = value.split(".")
     if len(value) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
-        raise _Invalid(HOST_RULE)
+        raise Invalid(HOST_RULE)
     if labels[-1].isdigit():
-        raise _Invalid(HOST_RULE + " (a name's last label is not all digits)")
+        raise Invalid(HOST_RULE + " (a name's last label is not all digits)")
     return value
 
 
@@ -257,29 +261,29 @@ def check_upstream(value: Any) -> str:
     """An upstream the cache pulls from: `https://host[:port]`, as distribution's downstream wants."""
     accepted = "an https URL of MSR or of another cache, https://host[:port], without path"
     if not isinstance(value, str):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     try:
         url = urlsplit(value)
         url.port  # noqa: B018 - raises ValueError on a port outside 0-65535
     except ValueError:
-        raise _Invalid(accepted) from None
+        raise Invalid(accepted) from None
     if url.scheme != "https" or not url.hostname or url.path not in ("", "/") or url.port == 0:
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     if url.netloc.endswith(":"):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     if url.query or url.fragment or url.username or url.password:
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     try:
         check_host(url.hostname)
-    except _Invalid:
-        raise _Invalid(accepted) from None
+    except Invalid:
+        raise Invalid(accepted) from None
     return value.rstrip("/")
 
 
 def check_upstreams(value: Any) -> tuple[str, ...]:
     """One or more upstream URLs."""
     if isinstance(value, str) or not isinstance(value, Sequence) or not value:
-        raise _Invalid('a non-empty list of https URLs, e.g. ["https://msr.example.com"]')
+        raise Invalid('a non-empty list of https URLs, e.g. ["https://msr.example.com"]')
     return tuple(check_upstream(item) for item in value)
 
 
@@ -290,12 +294,12 @@ def check_duration(value: Any) -> str:
         "(a bare number would be read as nanoseconds)"
     )
     if not isinstance(value, str) or not _GO_DURATION.match(value):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     nanoseconds = sum(
         float(number) * _NANOSECONDS[unit] for number, unit in _GO_DURATION_PART.findall(value)
     )
     if not 0 < nanoseconds <= _MAX_DURATION_NS:
-        raise _Invalid(accepted + ", at most 2562047h (Go's limit)")
+        raise Invalid(accepted + ", at most 2562047h (Go's limit)")
     return value
 
 
@@ -303,19 +307,19 @@ def check_quantity(value: Any) -> str:
     """A Kubernetes resource quantity such as 10Gi, 500m or 1.5."""
     accepted = "a positive Kubernetes quantity, e.g. 10Gi, 512Mi, 500m or 2"
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     text = str(value)
     if not _QUANTITY.match(text) or not any(
         c in "123456789" for c in text.split("e")[0].split("E")[0]
     ):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     return text
 
 
 def check_port(value: Any) -> int:
     """A TCP port."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise _Invalid("an integer port from 1 to 65535")
+        raise Invalid("an integer port from 1 to 65535")
     return value
 
 
@@ -323,11 +327,11 @@ def check_certificates(value: Any) -> str:
     """One or more PEM certificates (a chain)."""
     accepted = "PEM text of one or more X.509 certificates (-----BEGIN CERTIFICATE-----)"
     if not isinstance(value, str) or "-----BEGIN CERTIFICATE-----" not in value:
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     try:
         x509.load_pem_x509_certificates(value.encode())
     except ValueError:
-        raise _Invalid(accepted) from None
+        raise Invalid(accepted) from None
     return value
 
 
@@ -335,11 +339,11 @@ def check_private_key(value: Any) -> str:
     """An unencrypted PEM private key."""
     accepted = "PEM text of an unencrypted private key (-----BEGIN ... PRIVATE KEY-----)"
     if not isinstance(value, str):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     try:
         serialization.load_pem_private_key(value.encode(), password=None)
     except (ValueError, TypeError):
-        raise _Invalid(accepted) from None
+        raise Invalid(accepted) from None
     return value
 
 
@@ -350,7 +354,7 @@ def check_key_pair(cert: str, key: str) -> None:
     fmt = serialization.PublicFormat.SubjectPublicKeyInfo
     enc = serialization.Encoding.DER
     if leaf.public_key().public_bytes(enc, fmt) != private_key.public_key().public_bytes(enc, fmt):
-        raise _Invalid("the private key of the first certificate in tlsCert")
+        raise Invalid("the private key of the first certificate in tlsCert")
 
 
 def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
@@ -368,15 +372,15 @@ def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
         "ephemeral_storage": "ephemeral-storage",
     }
     if not isinstance(value, Mapping) or not value or set(value) - set(sections):
-        raise _Invalid(accepted)
+        raise Invalid(accepted)
     result: dict[str, dict[str, str]] = {}
     for section, amounts in value.items():
         if not isinstance(amounts, Mapping) or not amounts or set(amounts) - set(names):
-            raise _Invalid(accepted)
+            raise Invalid(accepted)
         try:
             result[section] = {names[n]: check_quantity(amount) for n, amount in amounts.items()}
-        except _Invalid:
-            raise _Invalid(accepted) from None
+        except Invalid:
+            raise Invalid(accepted) from None
     return result
 
 
@@ -385,7 +389,7 @@ def _enum(kind: type[Enum]) -> Callable[[Any], Any]:
         try:
             return kind(value.value if isinstance(value, Enum) else value)
         except ValueError:
-            raise _Invalid("one of " + ", ".join(m.value for m in kind)) from None
+            raise Invalid("one of " + ", ".join(m.value for m in kind)) from None
 
     return check
 
@@ -393,7 +397,7 @@ def _enum(kind: type[Enum]) -> Callable[[Any], Any]:
 def _of_type(kind: type, accepted: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise _Invalid(accepted)
+            raise Invalid(accepted)
         return value
 
     return check
@@ -401,20 +405,20 @@ def _of_type(kind: type, accepted: str) -> Callable[[Any], Any]:
 
 def _non_empty_string(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _Invalid("a non-empty string")
+        raise Invalid("a non-empty string")
     return value
 
 
 def check_image(value: Any) -> str:
     """A container image reference, pinned by tag or digest."""
     if not isinstance(value, str) or not _IMAGE.match(value):
-        raise _Invalid("an image reference such as mirantis/dtr-content-cache:2.9.16")
+        raise Invalid("an image reference such as mirantis/dtr-content-cache:2.9.16")
     return value
 
 
 def _min_replicas(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid("an integer of at least 1")
+        raise Invalid("an integer of at least 1")
     return value
 
 
@@ -488,7 +492,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
             continue
         try:
             values[key] = check(value)
-        except _Invalid as invalid:
+        except Invalid as invalid:
             problems.append(Problem(key, value, invalid.accepted))
             values[key] = None
 
@@ -527,7 +531,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     elif isinstance(values["tlsCert"], str) and isinstance(values["tlsKey"], str):
         try:
             check_key_pair(values["tlsCert"], values["tlsKey"])
-        except _Invalid as invalid:
+        except Invalid as invalid:
             problems.append(Problem("tlsKey", values["tlsKey"], invalid.accepted))
 
     storage = None
@@ -586,7 +590,7 @@ def _check_hosts(value: Any, exposure: Exposure | None, problems: list[Problem])
     for host in value:
         try:
             hosts.append(check_host(host))
-        except _Invalid as invalid:
+        except Invalid as invalid:
             problems.append(Problem("hosts", host, invalid.accepted))
     if exposure is None:
         return tuple(hosts)
@@ -626,7 +630,7 @@ def resolved(key: str, value: Any) -> Any:
     """Check a deferrable input once its Output resolves; raises ConfigError like `parse`."""
     try:
         return _CHECKS[key](value)
-    except _Invalid as invalid:
+    except Invalid as invalid:
         raise ConfigError([Problem(key, value, invalid.accepted)]) from None
 
 
@@ -642,5 +646,5 @@ def resolved_pair(cert: str, key: str) -> None:
     """Check, once both resolve, that tlsKey is the key of tlsCert's first certificate."""
     try:
         check_key_pair(cert, key)
-    except _Invalid as invalid:
+    except Invalid as invalid:
         raise ConfigError([Problem("tlsKey", key, invalid.accepted)]) from None

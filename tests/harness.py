@@ -40,10 +40,13 @@ class Deployment:
 
 
 def deploy(
-    program: Callable[[], Mapping[str, Any]], preview: bool = False, stack: str = "test"
+    program: Callable[[], Mapping[str, Any]],
+    preview: bool = False,
+    stack: str = "test",
+    project: str = "msr-cache",
 ) -> Deployment:
     """Run `program` (returning the outputs to observe) with the mocks, in update or preview mode."""
     mocks = ProviderMocks(preview=preview)
-    values = evaluate(program, mocks, preview=preview, stack=stack)
+    values = evaluate(program, mocks, preview=preview, stack=stack, project=project)
     urns = list(pulumi.runtime.settings.get_monitor().resources)
     return Deployment(mocks.resources, values, urns)

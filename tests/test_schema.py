@@ -1,44 +1,14 @@
 """The component package: the plugin boots from components/ and serves the schema that other
 languages see, inferred from MsrCache's annotations and docstrings."""
 
-import json
-import subprocess
-import sys
 import tomllib
-from collections.abc import Iterator
-from typing import Any
 
-import grpc
-import pytest
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from conftest import ROOT
 
 import components
 from components.settings import CONFIG_KEYS, AccessMode, Exposure, KeyAlgorithm, LogLevel
-from render.__main__ import ROOT
 
 TOKEN = "msr-cache:index:MsrCache"
-
-
-@pytest.fixture(scope="module")
-def schema() -> Iterator[dict[str, Any]]:
-    """The schema, asked of the plugin over gRPC as the Pulumi engine asks it."""
-    plugin = subprocess.Popen(
-        [sys.executable, str(ROOT / "components"), "127.0.0.1:1"],  # as `python <plugin dir>`
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd="/",  # nothing of the repository on sys.path but what the plugin finds itself
-        text=True,
-    )
-    try:
-        port = plugin.stdout.readline().strip()  # type: ignore[union-attr]
-        assert port.isdigit(), plugin.stderr.read()  # type: ignore[union-attr]
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
-        yield json.loads(response.schema)
-    finally:
-        plugin.kill()
-        plugin.wait()
 
 
 def test_package_is_named_and_versioned(schema):
