@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,9 +73,40 @@ def _unwrap(value: Any, path: str, found: list[str]) -> Any:
     return value
 
 
-def auto_name(name: str) -> str:
-    """pulumi-kubernetes' auto-name, `<resource name>-<8 characters>`, made stable for a render."""
-    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+REDACTED = "(redacted)"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return REDACTED if isinstance(value, str) else value
+
+
+def redacted(obj: dict[str, Any], secret_paths: list[str]) -> dict[str, Any]:
+    """A copy of `obj` whose values at `secret_paths` (dotted, as `Registered` records them) read
+    REDACTED, keeping their structure."""
+    obj = copy.deepcopy(obj)
+    for path in secret_paths:
+        *parents, last = path.split(".")
+        container: Any = obj
+        for part in parents:
+            container = container.get(part) if isinstance(container, dict) else None
+        if isinstance(container, dict) and last in container:
+            container[last] = _redact(container[last])
+    return obj
+
+
+def auto_name(name: str, inputs: dict[str, Any]) -> str:
+    """pulumi-kubernetes' auto-name, `<resource name>-<8 characters>`, made stable for a render.
+
+    The provider picks a new random suffix whenever it replaces the object (a ConfigMap or
+    Secret whose data changed); here the suffix follows the inputs, secrets left out, so a
+    change shows as a new name, and a render never reveals anything of a secret.
+    """
+    digest = hashlib.sha256(json.dumps([name, inputs], sort_keys=True).encode()).hexdigest()
+    return f"{name}-{digest[:8]}"
 
 
 class RenderProviders(pulumi.runtime.Mocks):
@@ -91,7 +123,7 @@ class RenderProviders(pulumi.runtime.Mocks):
         if args.typ.startswith("kubernetes:"):
             metadata = outputs.setdefault("metadata", {})
             if not metadata.get("name"):
-                metadata["name"] = auto_name(args.name)
+                metadata["name"] = auto_name(args.name, redacted(inputs, paths))
                 metadata.setdefault("annotations", {})["pulumi.com/autonamed"] = "true"
             outputs.update(self.kubernetes_state(args.typ, outputs))
         elif not self.preview:

@@ -8,18 +8,16 @@ sorted, as the provider does; so an offline render and a real one can be diffed.
 from __future__ import annotations
 
 import base64
-import copy
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .engine import Registered
+from .engine import REDACTED, Registered, redacted
 
 MANIFEST_DIR = "1-manifest"
 CRD_DIR = "0-crd"
-REDACTED = "(redacted)"
 
 
 def file_name(obj: dict[str, Any]) -> str:
@@ -31,33 +29,10 @@ def file_name(obj: dict[str, Any]) -> str:
     return f"{folder}/{api_version}-{obj['kind'].lower()}-{namespace}-{metadata['name']}.yaml"
 
 
-def _redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    return REDACTED if isinstance(value, str) else value
-
-
-def _at(obj: dict[str, Any], path: str) -> tuple[Any, Any] | None:
-    """(container, key) of a dotted path such as `spec.template` (list indices not needed here)."""
-    *parents, last = path.split(".")
-    for part in parents:
-        obj = obj.get(part) if isinstance(obj, dict) else None
-        if obj is None:
-            return None
-    return (obj, last) if isinstance(obj, dict) and last in obj else None
-
-
 def manifest(resource: Registered) -> dict[str, Any]:
     """The object the provider would write: its checked inputs, secrets redacted, no status."""
-    obj = copy.deepcopy(resource.outputs)
+    obj = redacted(resource.outputs, resource.secret_paths)
     obj.pop("status", None)
-    for path in resource.secret_paths:
-        found = _at(obj, path)
-        if found:
-            container, key = found
-            container[key] = _redact(container[key])
     if obj.get("kind") == "Secret":
         # The provider folds stringData into base64 data; every value is redacted, valid base64.
         data = {**(obj.pop("data", None) or {}), **(obj.pop("stringData", None) or {})}

@@ -110,10 +110,10 @@ def test_files_are_named_as_render_yaml_to_directory_names_them(rendered):
         "v1-namespace-default-dtr.yaml",
         "v1-service-dtr-dtr-cache.yaml",
         "apps_v1-deployment-dtr-dtr-cache.yaml",
-        "v1-configmap-dtr-dev-config-ec41b755.yaml",
-        "v1-secret-dtr-dev-certs-42cfb24e.yaml",
+        "v1-configmap-dtr-dev-config-83dfe03e.yaml",
+        "v1-secret-dtr-dev-certs-4b98a07c.yaml",
     }
-    config_map = objects(rendered["dev"])["v1-configmap-dtr-dev-config-ec41b755.yaml"]
+    config_map = objects(rendered["dev"])["v1-configmap-dtr-dev-config-83dfe03e.yaml"]
     assert config_map["metadata"]["annotations"] == {"pulumi.com/autonamed": "true"}
 
 
