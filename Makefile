@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 STACK ?= dev
 
-.PHONY: up test lint render bench clean
+.PHONY: up preview test lint render render-diff bench clean
 
 # The virtualenv is the one Pulumi.yaml names, so `pulumi up` and the tests share it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -20,14 +20,22 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-up: $(VENV)/.installed
-	@command -v pulumi >/dev/null || { \
-	  echo "make up needs the Pulumi CLI, which is not installed."; \
+NEED_PULUMI = command -v pulumi >/dev/null || { \
+	  echo "make $@ needs the Pulumi CLI, which is not installed."; \
 	  echo "Install it: curl -fsSL https://get.pulumi.com | sh   (or brew install pulumi/tap/pulumi)"; \
-	  echo "See https://www.pulumi.com/docs/iac/download-install/ - then run make up again."; \
+	  echo "See https://www.pulumi.com/docs/iac/download-install/ - then run make $@ again."; \
 	  exit 1; }
+
+up: $(VENV)/.installed
+	@$(NEED_PULUMI)
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK)
+
+# What `pulumi up` would do to the stack, checked by the policy pack in policy/.
+preview: $(VENV)/.installed
+	@$(NEED_PULUMI)
+	pulumi stack select --create $(STACK)
+	pulumi preview --stack $(STACK) --policy-pack policy
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed lint
 	$(PY) -m pytest
@@ -39,6 +47,11 @@ lint: $(VENV)/.installed
 # The manifests a stack would deploy, without the Pulumi CLI or a cluster: rendered/$(STACK)/.
 render: $(VENV)/.installed
 	$(PY) -m render $(STACK)
+
+# The manifest diff between a git ref and the working tree, as Markdown: make render-diff BASE=main
+render-diff: $(VENV)/.installed
+	@test -n "$(BASE)" || { echo "usage: make render-diff BASE=<git ref>" >&2; exit 2; }
+	@$(PY) -m render.diff $(BASE)
 
 # Time per cache of MsrCache against registering the same resources bare (not a test).
 bench: $(VENV)/.installed

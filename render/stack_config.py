@@ -129,6 +129,13 @@ def _decrypted(value: Any, crypter: Passphrase) -> Any:
     return value
 
 
+def stacks(folder: Path) -> set[str]:
+    """The stacks whose file, Pulumi.<stack>.yaml, is in `folder`."""
+    return {
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in folder.glob("Pulumi.*.yaml")
+    }
+
+
 def load(
     root: Path, stack: str, stack_dir: Path | None = None, environ: Mapping[str, str] = os.environ
 ) -> StackConfig:

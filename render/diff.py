@@ -1,0 +1,128 @@
+"""`python -m render.diff BASE`: what a change does to the manifests, as Markdown for review.
+
+Renders every stack (each `Pulumi.<stack>.yaml` at the root) twice, with each side's own code
+and config: at the git ref BASE (in a temporary worktree) and in the working tree; prints the
+unified diff of the two trees. Needs no credentials: the render reaches no cluster and its
+Secrets are redacted, so the output may be posted on a pull request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from .stack_config import stacks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rendered(tree: Path, stack: str, out: Path) -> dict[str, str] | str:
+    """{file name: YAML} of `stack` rendered by `tree`'s own code, or the error it printed."""
+    if stack not in stacks(tree):
+        return {}
+    result = subprocess.run(
+        [sys.executable, "-m", "render", stack, str(out)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return (result.stderr or result.stdout).strip()
+    return {p.name: p.read_text() for p in sorted((out / "1-manifest").glob("*.yaml"))}
+
+
+def _identity(name: str, text: str) -> str:
+    """What a file stands for across a change: an auto-named object's name changes with its
+    content (that is what rolls the pods), so its suffix is left out to pair the two versions."""
+    obj = yaml.safe_load(text) or {}
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if annotations.get("pulumi.com/autonamed") == "true":
+        return name.rsplit("-", 1)[0]
+    return name
+
+
+def diff(stack: str, before: dict[str, str], after: dict[str, str]) -> str:
+    """Unified diff of one stack's files, `a/` the base, `b/` the working tree; an auto-named
+    object renamed by the change is shown as one file changed, under both names."""
+    old = {_identity(n, t): (n, t) for n, t in before.items()}
+    new = {_identity(n, t): (n, t) for n, t in after.items()}
+    lines: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        (old_name, old_text), (new_name, new_text) = old.get(key, ("", "")), new.get(key, ("", ""))
+        lines += difflib.unified_diff(
+            old_text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            fromfile=f"a/{stack}/{old_name}" if old_name else "/dev/null",
+            tofile=f"b/{stack}/{new_name}" if new_name else "/dev/null",
+        )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
+    """(Markdown, whether the working tree rendered): the manifest diff against `base`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        worktree = Path(tmp) / "base"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--quiet", str(worktree), base],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+        try:
+            sections, ok = [], True
+            for stack in sorted(stacks(root) | stacks(worktree)):
+                before = rendered(worktree, stack, Path(tmp) / "before" / stack)
+                after = rendered(root, stack, Path(tmp) / "after" / stack)
+                if isinstance(after, str):
+                    ok = False
+                    sections.append(
+                        f"### `{stack}`\n\nThe change does not render:\n\n```\n{after}\n```\n"
+                    )
+                elif isinstance(before, str):
+                    sections.append(
+                        f"### `{stack}`\n\nThe base does not render ({before.splitlines()[-1]}); "
+                        f"the change renders {len(after)} objects.\n"
+                    )
+                elif text := diff(stack, before, after):
+                    sections.append(f"### `{stack}`\n\n```diff\n{text}```\n")
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(worktree)],
+                cwd=root,
+                check=False,
+                capture_output=True,
+            )
+    title = f"## Manifest changes against `{base}`\n\n"
+    if not sections:
+        return title + "No manifest changes: every stack renders the same Kubernetes objects.\n", ok
+    return title + "\n".join(sections), ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(
+            "usage: python -m render.diff BASE   (a git ref: main, a commit, origin/main)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        text, ok = report(args[0])
+    except subprocess.CalledProcessError as err:
+        print(
+            f"error: git cannot check out {args[0]!r}: {err.stderr.decode().strip()}",
+            file=sys.stderr,
+        )
+        return 2
+    print(text, end="")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
