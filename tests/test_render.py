@@ -18,18 +18,20 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from components.settings import ConfigError
 from render import stack_config
 from render.__main__ import ROOT, main, render
+from render.stack_config import stacks
 
 STACKS = ROOT / "tests" / "stacks"
+# Every stack of the project (dev, kind) and the scenarios kept for the tests.
 SCENARIOS = [
-    "dev",
-    *sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in STACKS.glob("Pulumi.*.yaml")),
+    *sorted(stacks(ROOT)),
+    *sorted(stacks(STACKS)),
 ]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 K8S_VERSIONS = ["1.29", kubernetes_validate.latest_version()]
 
 
 def stack_dir(stack: str) -> Path:
-    return ROOT if stack == "dev" else STACKS
+    return ROOT if stack in stacks(ROOT) else STACKS
 
 
 @pytest.fixture(scope="module")
