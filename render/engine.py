@@ -105,7 +105,9 @@ def auto_name(name: str, inputs: dict[str, Any]) -> str:
     Secret whose data changed); here the suffix follows the inputs, secrets left out, so a
     change shows as a new name, and a render never reveals anything of a secret.
     """
-    digest = hashlib.sha256(json.dumps([name, inputs], sort_keys=True).encode()).hexdigest()
+    # In a preview, inputs not known yet count by their kind (Unknown), as nothing else is known.
+    text = json.dumps([name, inputs], sort_keys=True, default=lambda value: type(value).__name__)
+    digest = hashlib.sha256(text.encode()).hexdigest()
     return f"{name}-{digest[:8]}"
 
 
