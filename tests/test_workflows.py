@@ -95,6 +95,7 @@ def test_preview_comments_each_stack_on_the_pull_request() -> None:
     assert given["comment-on-pr"] is True
     assert given["edit-pr-comment"] is True
     assert given["github-token"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert given["policyPacks"] == "policy" and (ROOT / "policy" / "PulumiPolicy.yaml").exists()
 
     preview = next(job for job in workflow["jobs"].values() if step in job["steps"])
     env = preview["env"]
