@@ -17,7 +17,7 @@ import pulumi
 from components.settings import ConfigError
 
 from . import manifests, stack_config
-from .engine import RenderProviders, evaluate
+from .engine import ClusterReadInRender, RenderProviders, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or ROOT / "rendered" / args.stack
     try:
         written = render(args.stack, out, stack_dir=args.stack_dir)
-    except ConfigError as err:
+    except (ConfigError, ClusterReadInRender) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(

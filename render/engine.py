@@ -39,6 +39,10 @@ GENERATED: Mapping[str, Mapping[str, str]] = {
 }
 
 
+class ClusterReadInRender(pulumi.RunError):
+    """The program reads an object from the cluster, which a render never reaches."""
+
+
 @dataclasses.dataclass
 class Registered:
     """One resource as the engine would receive it."""
@@ -119,6 +123,8 @@ class RenderProviders(pulumi.runtime.Mocks):
         self.resources: list[Registered] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        if args.resource_id:  # a `.get` of an existing object
+            return args.resource_id, self.read(args.typ, args.resource_id)
         paths: list[str] = []
         inputs = _unwrap(args.inputs, "", paths)
         outputs = copy.deepcopy(inputs)
@@ -137,6 +143,14 @@ class RenderProviders(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         raise NotImplementedError(f"the render has no function {args.token}")
+
+    def read(self, typ: str, resource_id: str) -> dict[str, Any]:
+        """An existing object, read from the cluster: a render reaches none."""
+        raise ClusterReadInRender(
+            f"the program reads {typ.split(':')[-1]} {resource_id} from the cluster, and a render "
+            "reaches no cluster (as pulumi-kubernetes' render mode); give the value in the "
+            "stack's config instead (for upstreamCaSecret: upstreamCaCert)"
+        )
 
     def kubernetes_state(self, typ: str, obj: dict[str, Any]) -> dict[str, Any]:
         """What the cluster adds to an object: nothing, in a render."""

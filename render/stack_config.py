@@ -82,14 +82,30 @@ def self_signed_pair(host: str) -> tuple[str, str]:
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
-def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str]], str]]:
+STAND_IN = "(stand-in for an encrypted value)"
+
+
+def _each_secure(value: Any, replacement: str) -> Any:
+    if _is_secure(value):
+        return replacement
+    if isinstance(value, Mapping):
+        return {k: _each_secure(v, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_each_secure(v, replacement) for v in value]
+    return value
+
+
+def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
     """Stand-ins for the keys a user may encrypt, each valid where it is used (all land only in
-    the redacted Secret). tlsCert and tlsKey come from one pair so they still match."""
+    the redacted Secrets): given the stand-in (certificate, key) pair and the stack's value.
+    tlsCert and tlsKey come from one pair so they still match; object storage credentials are
+    any non-empty text."""
     return {
-        f"{project}:tlsKey": lambda pair: pair[1],
-        f"{project}:tlsCert": lambda pair: pair[0],
-        f"{project}:tlsCaCert": lambda pair: pair[0],
-        f"{project}:upstreamCaCert": lambda pair: pair[0],
+        f"{project}:tlsKey": lambda pair, _: pair[1],
+        f"{project}:tlsCert": lambda pair, _: pair[0],
+        f"{project}:tlsCaCert": lambda pair, _: pair[0],
+        f"{project}:upstreamCaCert": lambda pair, _: pair[0],
+        f"{project}:objectStorage": lambda _, value: _each_secure(value, STAND_IN),
     }
 
 
@@ -198,7 +214,7 @@ def load(
         if f"{project}:tlsKey" in secret_keys and f"{project}:tlsCert" not in secret_keys:
             secret_keys.append(f"{project}:tlsCert")  # the stand-in key needs its own certificate
         for key in secret_keys:
-            merged[key] = known[key](pair)
+            merged[key] = known[key](pair, merged[key])
             stood_in.append(key)
     return StackConfig(
         values={k: _as_program_string(v) for k, v in merged.items()},

@@ -44,9 +44,11 @@ def deploy(
     preview: bool = False,
     stack: str = "test",
     project: str = "msr-cache",
+    cluster: dict[tuple[str, str], dict] | None = None,
 ) -> Deployment:
-    """Run `program` (returning the outputs to observe) with the mocks, in update or preview mode."""
-    mocks = ProviderMocks(preview=preview)
+    """Run `program` (returning the outputs to observe) with the mocks, in update or preview mode;
+    `cluster` holds the objects a `.get` finds."""
+    mocks = ProviderMocks(preview=preview, cluster=cluster)
     values = evaluate(program, mocks, preview=preview, stack=stack, project=project)
     urns = list(pulumi.runtime.settings.get_monitor().resources)
     return Deployment(mocks.resources, values, urns)

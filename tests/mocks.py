@@ -76,7 +76,20 @@ def _sign(builder: x509.CertificateBuilder, inputs: dict[str, Any], signer: Any)
 
 
 class ProviderMocks(RenderProviders):
-    """pulumi-kubernetes, pulumi-tls and pulumi-random, as far as the program can tell."""
+    """pulumi-kubernetes, pulumi-tls and pulumi-random, as far as the program can tell.
+
+    `cluster` holds the objects a `.get` finds, by type token and id (`namespace/name`)."""
+
+    def __init__(
+        self, preview: bool = False, cluster: dict[tuple[str, str], dict] | None = None
+    ) -> None:
+        super().__init__(preview)
+        self.cluster = cluster or {}
+
+    def read(self, typ: str, resource_id: str) -> dict[str, Any]:
+        if (typ, resource_id) not in self.cluster:
+            raise LookupError(f"{typ} {resource_id} not found")  # as the provider fails a read
+        return self.cluster[(typ, resource_id)]
 
     def kubernetes_state(self, typ: str, obj: dict[str, Any]) -> dict[str, Any]:
         spec = obj.get("spec") or {}
