@@ -17,7 +17,11 @@ from components.settings import CONFIG_KEYS, ConfigError, Problem, parse
 
 # Keys whose value is YAML structure (a list, a number, a boolean, an object) rather than text;
 # Pulumi hands them to the program as JSON.
-STRUCTURED = {"upstreams", "hosts", "port", "replicas", "createNamespace", "resources"}
+STRUCTURED = {
+    "upstreams", "hosts", "port", "replicas", "createNamespace", "resources", "objectStorage",
+    "nodeSelector", "tolerations", "affinity", "networkPolicy", "metrics", "serviceMonitor",
+    "certManagerIssuer", "upstreamCaSecret", "extraEnv", "podAnnotations",
+}  # fmt: skip
 
 
 def cache_config(config: pulumi.Config) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .settings import ip_or_none
+from .settings import Issuer, KeyAlgorithm, ip_or_none
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
 # means redistributing it. The serving certificate is renewed by `pulumi up` in its last month.
@@ -54,3 +55,28 @@ def subject_alt_names(
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+def certificate_spec(
+    sans: SubjectAltNames, secret_name: str, issuer: Issuer, algorithm: KeyAlgorithm
+) -> dict[str, Any]:
+    """A cert-manager Certificate with the same SANs, lifetime and key as the generated one."""
+    key = (
+        {"algorithm": "RSA", "size": 4096}
+        if algorithm is KeyAlgorithm.RSA
+        else {"algorithm": "ECDSA", "size": 256}
+    )
+    spec: dict[str, Any] = {
+        "secretName": secret_name,
+        "issuerRef": {"group": "cert-manager.io", "kind": issuer.kind.value, "name": issuer.name},
+        "dnsNames": list(sans.dns_names),
+        "duration": f"{CERT_VALIDITY_HOURS}h",
+        "renewBefore": f"{CERT_EARLY_RENEWAL_HOURS}h",
+        "privateKey": {**key, "rotationPolicy": "Always"},
+        "usages": ["server auth", "digital signature", "key encipherment"],
+    }
+    if sans.ip_addresses:
+        spec["ipAddresses"] = list(sans.ip_addresses)
+    if len(sans.common_name) <= 64:  # X.509 caps a CN at 64 characters; SANs are what counts
+        spec["commonName"] = sans.common_name
+    return spec

@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .certificates import service_dns_names
-from .registry_config import CONTAINER_PORT
+from .registry_config import CONTAINER_PORT, METRICS_PATH, METRICS_PORT
 from .settings import Exposure, ip_or_none
 
 PORT_NAME = "https"
+METRICS_PORT_NAME = "metrics"
 SERVICE_PORT = 443
 SERVICE_TYPES: Mapping[Exposure, str] = {
     Exposure.NODE_PORT: "NodePort",
@@ -107,3 +108,31 @@ def load_balancer_address(status: Mapping[str, Any] | None) -> str | None:
         if address:
             return str(address)
     return None
+
+
+# Tells the metrics Service from the cache's Service, for the ServiceMonitor's selector.
+METRICS_LABELS: Mapping[str, str] = {"app.kubernetes.io/component": "metrics"}
+
+
+def metrics_service_spec(selector: Mapping[str, str]) -> dict[str, Any]:
+    """A ClusterIP Service for distribution's debug port: in the cluster only, never a node port."""
+    return {
+        "type": "ClusterIP",
+        "selector": dict(selector),
+        "ports": [
+            {
+                "name": METRICS_PORT_NAME,
+                "port": METRICS_PORT,
+                "targetPort": METRICS_PORT_NAME,
+                "protocol": "TCP",
+            }
+        ],
+    }
+
+
+def service_monitor_spec(selector: Mapping[str, str]) -> dict[str, Any]:
+    """A Prometheus Operator ServiceMonitor scraping the metrics Service."""
+    return {
+        "selector": {"matchLabels": {**selector, **METRICS_LABELS}},
+        "endpoints": [{"port": METRICS_PORT_NAME, "path": METRICS_PATH, "interval": "30s"}],
+    }

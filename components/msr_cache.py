@@ -9,11 +9,11 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
-from . import certificates, exposure, workload
+from . import certificates, exposure, network_policy, workload
 from . import registry_config as rc
 from . import settings as config
 from .certificates import SubjectAltNames
-from .settings import AccessMode, Exposure, KeyAlgorithm, LogLevel, Settings
+from .settings import AccessMode, Exposure, IssuerKind, KeyAlgorithm, LogLevel, Settings
 
 TYPE = "msr-cache:index:MsrCache"
 
@@ -36,6 +36,26 @@ class ContainerResources(TypedDict):
     """What the scheduler reserves for the container."""
     limits: NotRequired[pulumi.Input[ResourceAmounts]]
     """What the container may use at most."""
+
+
+class CertManagerIssuer(TypedDict):
+    """A cert-manager issuer that signs the serving certificate."""
+
+    kind: pulumi.Input[IssuerKind]
+    """Issuer (in the cache's namespace) or ClusterIssuer."""
+    name: pulumi.Input[str]
+    """The issuer's name."""
+
+
+class SecretKeyRef(TypedDict):
+    """A key of an existing Secret in the cluster."""
+
+    namespace: pulumi.Input[str]
+    """The Secret's namespace."""
+    name: pulumi.Input[str]
+    """The Secret's name."""
+    key: NotRequired[pulumi.Input[str]]
+    """The key holding the PEM (default ca.crt)."""
 
 
 class MsrCacheArgs(TypedDict):
@@ -83,6 +103,34 @@ class MsrCacheArgs(TypedDict):
     """The container's resource requests and limits, replacing the defaults (requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi)."""
     tls_key_algorithm: NotRequired[pulumi.Input[KeyAlgorithm]]
     """Algorithm of the generated keys: RSA (4096 bits, default) or ECDSA (P-256)."""
+    object_storage: NotRequired[pulumi.Input[Mapping[str, Any]]]
+    """Object storage for the blobs instead of the pod's volume: {driver: s3|azure|gcs|swift, ...the driver's parameters}. Credentials (s3 accesskey/secretkey, azure accountkey, gcs keyfile, swift password/secretkey) go to a Secret."""
+    node_selector: NotRequired[pulumi.Input[Mapping[str, str]]]
+    """Node labels the cache's pods must run on."""
+    tolerations: NotRequired[pulumi.Input[Sequence[Mapping[str, Any]]]]
+    """Tolerations of the cache's pods, as in a pod spec."""
+    affinity: NotRequired[pulumi.Input[Mapping[str, Any]]]
+    """Affinity of the cache's pods, as in a pod spec (replicas are spread over nodes anyway)."""
+    priority_class_name: NotRequired[pulumi.Input[str]]
+    """PriorityClass of the cache's pods."""
+    network_policy: NotRequired[pulumi.Input[bool]]
+    """Whether a NetworkPolicy limits the pods' traffic to the cache port, DNS and the upstreams (default true)."""
+    ingress_namespace: NotRequired[pulumi.Input[str]]
+    """With exposure ingress, the ingress controller's namespace, the only one let in (default ingress-nginx)."""
+    metrics: NotRequired[pulumi.Input[bool]]
+    """Serve Prometheus metrics and health on distribution's debug port 5001 (default false)."""
+    metrics_namespace: NotRequired[pulumi.Input[str]]
+    """With metrics, the namespace of the scraper, the only one let in to the metrics port (default monitoring)."""
+    service_monitor: NotRequired[pulumi.Input[bool]]
+    """With metrics, add a Prometheus Operator ServiceMonitor (default false)."""
+    cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
+    """Have cert-manager issue the serving certificate (same SANs) instead of generating it; not with tls_cert."""
+    upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
+    """Read the upstreams' CA from an existing Secret (e.g. MSR's msr-nginx-ca-cert) instead of upstream_ca_cert."""
+    extra_env: NotRequired[pulumi.Input[Mapping[str, str]]]
+    """Extra environment variables of the cache container (distribution reads REGISTRY_* as config overrides)."""
+    pod_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
+    """Annotations on the cache's pods."""
 
 
 class MsrCache(pulumi.ComponentResource):
@@ -110,10 +158,11 @@ class MsrCache(pulumi.ComponentResource):
 
         namespace = self._namespace(name, s, labels, child)
         meta = {"namespace": namespace, "labels": labels}
+        selector = workload.selector_labels(s.name)
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata={**meta, "name": s.name},
-            spec=exposure.service_spec(s.exposure, s.port, workload.selector_labels(s.name)),
+            spec=exposure.service_spec(s.exposure, s.port, selector),
             opts=child,
         )
         lb_address: pulumi.Output[str | None] = (
@@ -127,14 +176,32 @@ class MsrCache(pulumi.ComponentResource):
         sans = pulumi.Output.all(namespace, lb_address).apply(
             lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1])
         )
-        ca_cert_pem, cert_pem, key_pem = self._tls(name, s, sans, child)
         http_secret = random.RandomPassword(
             f"{name}-http-secret", length=32, special=False, opts=child
         )
+        secret_data: dict[str, pulumi.Input[str]] = {rc.HTTP_SECRET_KEY: http_secret.result}
+        tls_secret = None
+        if s.cert_manager_issuer is not None:
+            tls_secret = self._certificate(name, s, meta, sans, child)
+            ca_cert_pem = (
+                _checked("tlsCaCert", s.tls_ca_cert)
+                if s.tls_ca_cert is not None
+                else pulumi.Output.from_input("")
+            )
+        else:
+            ca_cert_pem, cert_pem, key_pem = self._tls(name, s, sans, child)
+            secret_data.update({rc.CERT_FILE: cert_pem, rc.KEY_FILE: key_pem})
+        if s.upstream_ca_cert is not None:
+            secret_data[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
+        elif s.upstream_ca_secret is not None:
+            secret_data[rc.UPSTREAM_CA_FILE] = self._read_upstream_ca(
+                name, s.upstream_ca_secret, child
+            )
 
         upstreams = pulumi.Output.from_input(s.upstreams).apply(
             lambda u: config.resolved("upstreams", u)
         )
+        storage = s.object_storage
         config_yaml = pulumi.Output.all(url, upstreams).apply(
             lambda a: rc.dump(
                 rc.registry_config(
@@ -142,28 +209,36 @@ class MsrCache(pulumi.ComponentResource):
                     host_url=a[0],
                     blob_ttl=s.blob_ttl,
                     upstreams=a[1],
-                    trusts_upstream_ca=s.upstream_ca_cert is not None,
+                    trusts_upstream_ca=s.trusts_upstream_ca,
+                    object_storage=storage.config() if storage else None,
+                    metrics=s.metrics,
                 )
             )
         )
-        # Left unnamed, the ConfigMap and Secret get a fresh suffix whenever their data changes:
+        # Left unnamed, the ConfigMap and Secrets get a fresh suffix whenever their data changes:
         # the Deployment then points at the new name and rolls its pods.
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-config", metadata=meta, data={rc.CONFIG_FILE: config_yaml}, opts=child
         )
-        secret_data: dict[str, pulumi.Input[str]] = {
-            rc.CERT_FILE: cert_pem,
-            rc.KEY_FILE: key_pem,
-            rc.HTTP_SECRET_KEY: http_secret.result,
-        }
-        if s.upstream_ca_cert is not None:
-            secret_data[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
         secret = k8s.core.v1.Secret(
             f"{name}-certs",
             metadata=meta,
             type="Opaque",
             string_data=pulumi.Output.secret(secret_data),
             opts=child,
+        )
+        storage_secret = (
+            k8s.core.v1.Secret(
+                f"{name}-storage",
+                metadata=meta,
+                type="Opaque",
+                string_data=pulumi.Output.secret(
+                    {storage.secret_key(k): v for k, v in storage.credentials.items()}
+                ),
+                opts=child,
+            )
+            if storage and storage.credentials
+            else None
         )
         claim = (
             k8s.core.v1.PersistentVolumeClaim(
@@ -180,9 +255,32 @@ class MsrCache(pulumi.ComponentResource):
                 config_map=config_map.metadata.name,
                 secret=secret.metadata.name,
                 claim=claim.metadata.name if claim else None,
+                tls_secret=tls_secret,
+                storage_secret=storage_secret.metadata.name if storage_secret else None,
             ),
             opts=child,
         )
+        if s.replicas > 1:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-disruption-budget",
+                metadata={**meta, "name": s.name},
+                spec=workload.disruption_budget_spec(s),
+                opts=child,
+            )
+        if s.network_policy:
+            egress_ports = upstreams.apply(
+                lambda u: network_policy.upstream_ports(u) | (storage.ports() if storage else set())
+            )
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-network-policy",
+                metadata={**meta, "name": s.name},
+                spec=egress_ports.apply(
+                    lambda ports: network_policy.network_policy_spec(s, selector, ports)
+                ),
+                opts=child,
+            )
+        if s.metrics:
+            self._metrics(name, s, meta, selector, child)
         if s.exposure is Exposure.INGRESS:
             k8s.networking.v1.Ingress(
                 f"{name}-ingress",
@@ -209,6 +307,69 @@ class MsrCache(pulumi.ComponentResource):
                 "registration": self.registration,
             }
         )
+
+    def _certificate(
+        self,
+        name: str,
+        s: Settings,
+        meta: Mapping[str, Any],
+        sans: pulumi.Output[SubjectAltNames],
+        child: pulumi.ResourceOptions,
+    ) -> str:
+        """A cert-manager Certificate with the SANs the exposure needs; returns its Secret's name."""
+        assert s.cert_manager_issuer is not None
+        secret_name = f"{s.name}-tls"
+        k8s.apiextensions.CustomResource(
+            f"{name}-certificate",
+            api_version="cert-manager.io/v1",
+            kind="Certificate",
+            metadata={**meta, "name": s.name},
+            spec=sans.apply(
+                lambda x: certificates.certificate_spec(
+                    x,
+                    secret_name,
+                    s.cert_manager_issuer,
+                    s.tls_key_algorithm,  # type: ignore[arg-type]
+                )
+            ),
+            opts=child,
+        )
+        return secret_name
+
+    def _read_upstream_ca(
+        self, name: str, ref: config.SecretRef, child: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        """The upstream CA PEM from an existing Secret (read from the cluster, at deployment)."""
+        source = k8s.core.v1.Secret.get(
+            f"{name}-upstream-ca", f"{ref.namespace}/{ref.name}", opts=child
+        )
+        return source.data.apply(lambda data: config.resolved_secret_pem(ref, data))
+
+    def _metrics(
+        self,
+        name: str,
+        s: Settings,
+        meta: Mapping[str, Any],
+        selector: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """A ClusterIP Service for the debug port (never a node port), and a ServiceMonitor."""
+        labels = {**meta["labels"], **exposure.METRICS_LABELS}
+        k8s.core.v1.Service(
+            f"{name}-metrics-service",
+            metadata={**meta, "name": f"{s.name}-metrics", "labels": labels},
+            spec=exposure.metrics_service_spec(selector),
+            opts=child,
+        )
+        if s.service_monitor:
+            k8s.apiextensions.CustomResource(
+                f"{name}-service-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="ServiceMonitor",
+                metadata={**meta, "name": s.name},
+                spec=exposure.service_monitor_spec(selector),
+                opts=child,
+            )
 
     def _namespace(
         self, name: str, s: Settings, labels: Mapping[str, str], child: pulumi.ResourceOptions

@@ -6,7 +6,7 @@ container as REGISTRY_HTTP_SECRET, which distribution reads in place of `http.se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -22,6 +22,11 @@ HTTP_SECRET_KEY = "http-secret"
 # The cache listens on an unprivileged port so the container needs no capability at all; the
 # Service (or the hostPort) maps the port clients use onto it.
 CONTAINER_PORT = 8443
+# distribution's debug server: plain HTTP, /metrics and /debug/health (reachable only in-cluster,
+# and with the network policy only from the metrics namespace).
+METRICS_PORT = 5001
+METRICS_PATH = "/metrics"
+HEALTH_PATH = "/debug/health"
 
 
 def registry_config(
@@ -31,24 +36,37 @@ def registry_config(
     blob_ttl: str,
     upstreams: Sequence[str],
     trusts_upstream_ca: bool,
+    object_storage: Mapping[str, Any] | None = None,
+    metrics: bool = False,
 ) -> dict[str, Any]:
-    """The registry configuration the cache reads, as a dict."""
+    """The registry configuration the cache reads, as a dict.
+
+    `object_storage` is a driver's section ({"s3": {...}}) replacing the filesystem."""
     downstream: dict[str, Any] = {"blobttl": blob_ttl, "upstreams": list(upstreams)}
     if trusts_upstream_ca:
         downstream["cas"] = [f"{CERTS_DIR}/{UPSTREAM_CA_FILE}"]
+    # blobttl expires blobs by deleting them: distribution refuses deletes unless enabled.
+    storage: dict[str, Any] = {"delete": {"enabled": True}}
+    if object_storage:
+        # Clients pull through the cache, never straight from the bucket (which they may not reach).
+        storage.update({**object_storage, "redirect": {"disable": True}})
+    else:
+        storage["filesystem"] = {"rootdirectory": DATA_DIR}
+    http: dict[str, Any] = {
+        "addr": f":{CONTAINER_PORT}",
+        "host": host_url,
+        "tls": {"certificate": f"{CERTS_DIR}/{CERT_FILE}", "key": f"{CERTS_DIR}/{KEY_FILE}"},
+    }
+    if metrics:
+        http["debug"] = {
+            "addr": f":{METRICS_PORT}",
+            "prometheus": {"enabled": True, "path": METRICS_PATH},
+        }
     return {
         "version": 0.1,
         "log": {"level": log_level},
-        # blobttl expires blobs by deleting them: distribution refuses deletes unless enabled.
-        "storage": {"delete": {"enabled": True}, "filesystem": {"rootdirectory": DATA_DIR}},
-        "http": {
-            "addr": f":{CONTAINER_PORT}",
-            "host": host_url,
-            "tls": {
-                "certificate": f"{CERTS_DIR}/{CERT_FILE}",
-                "key": f"{CERTS_DIR}/{KEY_FILE}",
-            },
-        },
+        "storage": storage,
+        "http": http,
         "middleware": {"registry": [{"name": "downstream", "options": downstream}]},
     }
 

@@ -7,6 +7,7 @@ what was given and what is accepted.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import ipaddress
 import re
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from .object_storage import DRIVERS, ObjectStorage, check_object_storage
 
 
 class Exposure(StrEnum):
@@ -53,6 +56,13 @@ class AccessMode(StrEnum):
     READ_WRITE_MANY = "ReadWriteMany"
 
 
+class IssuerKind(StrEnum):
+    """The kind of cert-manager issuer that signs the serving certificate."""
+
+    ISSUER = "Issuer"
+    CLUSTER_ISSUER = "ClusterIssuer"
+
+
 DEFAULT_IMAGE = "mirantis/dtr-content-cache:2.9.16"
 DEFAULT_RESOURCES: Mapping[str, Mapping[str, str]] = {
     "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -73,10 +83,23 @@ DEFAULTS: Mapping[str, Any] = {
     "ingressClassName": "nginx",
     "logLevel": LogLevel.INFO.value,
     "tlsKeyAlgorithm": KeyAlgorithm.RSA.value,
+    "networkPolicy": True,
+    "ingressNamespace": "ingress-nginx",
+    "metrics": False,
+    "metricsNamespace": "monitoring",
+    "serviceMonitor": False,
 }
 # Defaults of keys that only apply with another key (and are errors without it). Pulumi passes a
 # declared default to the program as if the user had set it, so Pulumi.yaml only describes these.
-CONDITIONAL_DEFAULTS = frozenset({"ingressClassName", "storageAccessMode", "tlsKeyAlgorithm"})
+CONDITIONAL_DEFAULTS = frozenset(
+    {
+        "ingressClassName",
+        "storageAccessMode",
+        "tlsKeyAlgorithm",
+        "ingressNamespace",
+        "metricsNamespace",
+    }
+)
 # The port each exposure listens on when `port` is not given; nodePort has none, it must be chosen.
 DEFAULT_PORTS: Mapping[Exposure, int] = {Exposure.HOST_PORT: 443, Exposure.LOAD_BALANCER: 443}
 
@@ -103,11 +126,29 @@ CONFIG_KEYS: Mapping[str, str] = {
     "log_level": "logLevel",
     "resources": "resources",
     "tls_key_algorithm": "tlsKeyAlgorithm",
+    "object_storage": "objectStorage",
+    "node_selector": "nodeSelector",
+    "tolerations": "tolerations",
+    "affinity": "affinity",
+    "priority_class_name": "priorityClassName",
+    "network_policy": "networkPolicy",
+    "ingress_namespace": "ingressNamespace",
+    "metrics": "metrics",
+    "metrics_namespace": "metricsNamespace",
+    "service_monitor": "serviceMonitor",
+    "cert_manager_issuer": "certManagerIssuer",
+    "upstream_ca_secret": "upstreamCaSecret",
+    "extra_env": "extraEnv",
+    "pod_annotations": "podAnnotations",
 }
+STORAGE_CREDENTIALS = frozenset().union(*(d.secret for d in DRIVERS.values()))
 # Inputs that may be Outputs of other resources (another cache's url and CA, a certificate made
 # elsewhere): they are checked now when their value is known, else when it resolves. Every other
 # input decides which objects exist, so it must be known when the program runs.
 DEFERRABLE = frozenset({"upstreams", "upstreamCaCert", "tlsCert", "tlsKey", "tlsCaCert"})
+# Inputs whose structure must be known but whose credentials may be Outputs (a key made by
+# another resource): their own check accepts Outputs where it can.
+PARTLY_DEFERRABLE = frozenset({"objectStorage"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,9 +165,13 @@ class Problem:
         return f"{self.namespace}:{self.key}: got {self._shown()}; expected {self.accepted}"
 
     def _shown(self) -> str:
-        if self.key == "tlsKey" and self.given is not None:
-            return "<secret>"  # never print a private key, even a malformed one
-        shown = repr(self.given)
+        # Never print a credential, even a malformed one.
+        given = self.given
+        if self.key == "tlsKey" and given is not None:
+            return "<secret>"
+        if self.key == "objectStorage" and isinstance(given, Mapping):
+            given = {k: "<secret>" if k in STORAGE_CREDENTIALS else v for k, v in given.items()}
+        shown = repr(given)
         return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
@@ -159,6 +204,23 @@ class Storage:
 
 
 @dataclasses.dataclass(frozen=True)
+class Issuer:
+    """A cert-manager issuer."""
+
+    kind: IssuerKind
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SecretRef:
+    """A key of an existing Secret in the cluster."""
+
+    namespace: str
+    name: str
+    key: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything a cache is made from, validated. PEM fields and upstreams stay `Input`s:
     they may be Outputs of other resources, checked by `check_*` when they resolve."""
@@ -182,11 +244,30 @@ class Settings:
     tls_cert: pulumi.Input[str] | None
     tls_key: pulumi.Input[str] | None
     tls_ca_cert: pulumi.Input[str] | None
+    object_storage: ObjectStorage | None = None
+    node_selector: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    affinity: Mapping[str, Any] | None = None
+    priority_class_name: str | None = None
+    network_policy: bool = True
+    ingress_namespace: str | None = None
+    metrics: bool = False
+    metrics_namespace: str | None = None
+    service_monitor: bool = False
+    cert_manager_issuer: Issuer | None = None
+    upstream_ca_secret: SecretRef | None = None
+    extra_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    pod_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def generates_tls(self) -> bool:
         """Whether the component makes its own CA and serving certificate."""
-        return self.tls_cert is None
+        return self.tls_cert is None and self.cert_manager_issuer is None
+
+    @property
+    def trusts_upstream_ca(self) -> bool:
+        """Whether the cache is given a CA for its upstreams (pasted, or read from a Secret)."""
+        return self.upstream_ca_cert is not None or self.upstream_ca_secret is not None
 
 
 # --- value checks: each returns the normalised value or raises Invalid(accepted) -------------
@@ -422,6 +503,111 @@ def _min_replicas(value: Any) -> int:
     return value
 
 
+_QUALIFIED_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
+AFFINITY_KEYS = frozenset({"nodeAffinity", "podAffinity", "podAntiAffinity"})
+
+
+def check_dns_subdomain(value: Any) -> str:
+    """A Kubernetes object name that may hold dots (a DNS-1123 subdomain)."""
+    if (
+        not isinstance(value, str)
+        or len(value) > 253
+        or not all(_DNS_LABEL.match(label) for label in value.split("."))
+    ):
+        raise Invalid("a DNS-1123 subdomain: lowercase labels of a-z, 0-9 and '-', joined by dots")
+    return value
+
+
+def _string_map(keys: re.Pattern[str], accepted: str) -> Callable[[Any], dict[str, str]]:
+    def check(value: Any) -> dict[str, str]:
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and keys.match(k) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise Invalid(accepted)
+        return dict(value)
+
+    return check
+
+
+def check_tolerations(value: Any) -> tuple[Mapping[str, Any], ...]:
+    """Pod tolerations, passed through as Kubernetes takes them."""
+    accepted = (
+        "a list of tolerations {key, operator: Exists|Equal, value, effect: "
+        "NoSchedule|PreferNoSchedule|NoExecute, tolerationSeconds}"
+    )
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise Invalid(accepted)
+    for item in value:
+        if not isinstance(item, Mapping) or not item or set(item) - TOLERATION_KEYS:
+            raise Invalid(accepted)
+        if item.get("operator", "Equal") not in ("Exists", "Equal"):
+            raise Invalid(accepted)
+        if item.get("effect", "") not in ("", "NoSchedule", "PreferNoSchedule", "NoExecute"):
+            raise Invalid(accepted)
+    return tuple(dict(item) for item in value)
+
+
+def check_affinity(value: Any) -> Mapping[str, Any]:
+    """Pod affinity, passed through as Kubernetes takes it."""
+    if not isinstance(value, Mapping) or not value or set(value) - AFFINITY_KEYS:
+        raise Invalid(
+            "an object with nodeAffinity, podAffinity and/or podAntiAffinity, as in a pod spec"
+        )
+    return dict(value)
+
+
+def check_issuer(value: Any) -> Issuer:
+    """A cert-manager issuer reference."""
+    accepted = "an object {kind: Issuer|ClusterIssuer, name: <issuer name>}"
+    if not isinstance(value, Mapping) or set(value) != {"kind", "name"}:
+        raise Invalid(accepted)
+    try:
+        return Issuer(IssuerKind(value["kind"]), check_dns_subdomain(value["name"]))
+    except (ValueError, Invalid):
+        raise Invalid(accepted) from None
+
+
+def check_secret_ref(value: Any) -> SecretRef:
+    """A key of an existing Secret."""
+    accepted = "an object {namespace, name, key} naming an existing Secret (key default ca.crt)"
+    if not isinstance(value, Mapping) or not {"namespace", "name"} <= set(value) <= {
+        "namespace",
+        "name",
+        "key",
+    }:
+        raise Invalid(accepted)
+    key = value.get("key", "ca.crt")
+    try:
+        ref = SecretRef(
+            check_dns_label(value["namespace"]), check_dns_subdomain(value["name"]), key
+        )
+    except Invalid:
+        raise Invalid(accepted) from None
+    if not isinstance(key, str) or not _SECRET_KEY.match(key):
+        raise Invalid(accepted)
+    return ref
+
+
+def check_extra_env(value: Any) -> dict[str, str]:
+    """Extra environment variables of the container (distribution reads REGISTRY_* overrides)."""
+    env = _string_map(_ENV_NAME, "an object of environment variable names to string values")(value)
+    if "REGISTRY_HTTP_SECRET" in env:
+        raise Invalid("no REGISTRY_HTTP_SECRET: the component sets it from its Secret")
+    return env
+
+
+def _object_storage(value: Any) -> Any:
+    try:
+        return check_object_storage(value)
+    except ValueError as err:
+        raise Invalid(str(err)) from None
+
+
 def is_output(value: Any) -> bool:
     """Whether `value` is, or holds, a Pulumi Output (its value may not be known yet)."""
     if isinstance(value, pulumi.Output):
@@ -455,6 +641,22 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "logLevel": _enum(LogLevel),
     "resources": check_resources,
     "tlsKeyAlgorithm": _enum(KeyAlgorithm),
+    "objectStorage": _object_storage,
+    "nodeSelector": _string_map(_QUALIFIED_NAME, "an object of label names to values"),
+    "tolerations": check_tolerations,
+    "affinity": check_affinity,
+    "priorityClassName": check_dns_subdomain,
+    "networkPolicy": _of_type(bool, "true or false"),
+    "ingressNamespace": check_dns_label,
+    "metrics": _of_type(bool, "true or false"),
+    "metricsNamespace": check_dns_label,
+    "serviceMonitor": _of_type(bool, "true or false"),
+    "certManagerIssuer": check_issuer,
+    "upstreamCaSecret": check_secret_ref,
+    "extraEnv": check_extra_env,
+    "podAnnotations": _string_map(
+        _QUALIFIED_NAME, "an object of annotation names to string values"
+    ),
 }
 
 
@@ -476,7 +678,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         if value is None:
             values[key] = None
             continue
-        if is_output(value):
+        if is_output(value) and key not in PARTLY_DEFERRABLE:
             if key in DEFERRABLE:
                 values[key] = value
             else:
@@ -524,8 +726,15 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     if (tls["tlsCert"] is None) != (tls["tlsKey"] is None):
         missing = "tlsKey" if tls["tlsKey"] is None else "tlsCert"
         problems.append(Problem(missing, None, "tlsCert and tlsKey together, or neither"))
-    elif tls["tlsCert"] is None and tls["tlsCaCert"] is not None:
-        problem("tlsCaCert", "tlsCaCert only with tlsCert and tlsKey (it names their issuer)")
+    elif tls["tlsCert"] is not None and "certManagerIssuer" in given:
+        problem("certManagerIssuer", "certManagerIssuer or tlsCert/tlsKey, not both")
+    elif (
+        tls["tlsCert"] is None and tls["tlsCaCert"] is not None and "certManagerIssuer" not in given
+    ):
+        problem(
+            "tlsCaCert",
+            "tlsCaCert only with tlsCert/tlsKey or certManagerIssuer (it names their issuer)",
+        )
     elif tls["tlsCert"] is not None and "tlsKeyAlgorithm" in given:
         problem("tlsKeyAlgorithm", "no tlsKeyAlgorithm with tlsCert/tlsKey: the key is yours")
     elif isinstance(values["tlsCert"], str) and isinstance(values["tlsKey"], str):
@@ -534,8 +743,23 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         except Invalid as invalid:
             problems.append(Problem("tlsKey", values["tlsKey"], invalid.accepted))
 
+    if "upstreamCaSecret" in given and "upstreamCaCert" in given:
+        problem("upstreamCaSecret", "upstreamCaSecret or upstreamCaCert, not both")
+    network_policy = values["networkPolicy"]
+    if "ingressNamespace" in given and (exposure is not Exposure.INGRESS or not network_policy):
+        problem("ingressNamespace", "ingressNamespace only with exposure ingress and networkPolicy")
+    metrics = values["metrics"]
+    if "metricsNamespace" in given and (not metrics or not network_policy):
+        problem("metricsNamespace", "metricsNamespace only with metrics and networkPolicy")
+    if values["serviceMonitor"] and not metrics:
+        problem(
+            "serviceMonitor", "serviceMonitor only with metrics: true (it scrapes the metrics port)"
+        )
+    if values["objectStorage"] is not None and "storageSize" in given:
+        problem("storageSize", "no storageSize with objectStorage: the blobs go to the bucket")
+
     storage = None
-    if values["storageSize"] is not None:
+    if values["storageSize"] is not None and values["objectStorage"] is None:
         storage = Storage(
             values["storageSize"], values["storageAccessMode"], values["storageClass"]
         )
@@ -579,6 +803,22 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         tls_cert=values["tlsCert"],
         tls_key=values["tlsKey"],
         tls_ca_cert=values["tlsCaCert"],
+        object_storage=values["objectStorage"],
+        node_selector=values["nodeSelector"] or {},
+        tolerations=values["tolerations"] or (),
+        affinity=values["affinity"],
+        priority_class_name=values["priorityClassName"],
+        network_policy=bool(network_policy),
+        ingress_namespace=values["ingressNamespace"]
+        if exposure is Exposure.INGRESS and network_policy
+        else None,
+        metrics=bool(metrics),
+        metrics_namespace=values["metricsNamespace"] if metrics and network_policy else None,
+        service_monitor=bool(values["serviceMonitor"]),
+        cert_manager_issuer=values["certManagerIssuer"],
+        upstream_ca_secret=values["upstreamCaSecret"],
+        extra_env=values["extraEnv"] or {},
+        pod_annotations=values["podAnnotations"] or {},
     )
 
 
@@ -648,3 +888,30 @@ def resolved_pair(cert: str, key: str) -> None:
         check_key_pair(cert, key)
     except Invalid as invalid:
         raise ConfigError([Problem("tlsKey", key, invalid.accepted)]) from None
+
+
+def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
+    """The PEM at `ref.key` of a Secret's (base64) data, once read; raises ConfigError naming
+    upstreamCaSecret when the key is missing or holds no certificate."""
+    data = data or {}
+    if ref.key not in data:
+        raise ConfigError(
+            [
+                Problem(
+                    "upstreamCaSecret",
+                    f"{ref.namespace}/{ref.name}",
+                    f"a key {ref.key!r} in it (it has {', '.join(sorted(data)) or 'no keys'})",
+                )
+            ]
+        )
+    pem = base64.b64decode(data[ref.key]).decode(errors="replace")
+    try:
+        return check_certificates(pem)
+    except Invalid as invalid:
+        raise ConfigError(
+            [
+                Problem(
+                    "upstreamCaSecret", f"{ref.namespace}/{ref.name}[{ref.key}]", invalid.accepted
+                )
+            ]
+        ) from None

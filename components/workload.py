@@ -8,7 +8,8 @@ from typing import Any
 from pulumi import Input
 
 from . import registry_config as rc
-from .exposure import PORT_NAME, container_port
+from .exposure import METRICS_PORT_NAME, PORT_NAME, container_port
+from .object_storage import CREDENTIALS_DIR, GCS_KEY_FILE
 from .settings import Settings, Storage
 
 # A label value: at most 63 characters, alphanumeric at both ends (an image tag may be longer).
@@ -17,6 +18,7 @@ CONTAINER = "dtr-cache"
 CERTS_VOLUME = "dtr-certs"
 CONFIG_VOLUME = "dtr-cache-config"
 DATA_VOLUME = "cache-data"
+CREDENTIALS_VOLUME = "storage-credentials"
 
 
 def selector_labels(name: str) -> dict[str, str]:
@@ -37,14 +39,55 @@ def labels(name: str, image: str) -> dict[str, str]:
     }
 
 
-def _probe(period_seconds: int, failure_threshold: int) -> dict[str, Any]:
-    # An unauthenticated GET /v2/ answers 200 on a cache once it serves TLS.
+def _probes(metrics: bool) -> dict[str, dict[str, Any]]:
+    # With the debug server on, distribution's own health endpoint; else an unauthenticated
+    # GET /v2/, which answers 200 on a cache once it serves TLS.
+    check: dict[str, Any] = (
+        {"path": rc.HEALTH_PATH, "port": METRICS_PORT_NAME, "scheme": "HTTP"}
+        if metrics
+        else {"path": "/v2/", "port": PORT_NAME, "scheme": "HTTPS"}
+    )
+    probe = {"httpGet": check, "timeoutSeconds": 5}
     return {
-        "httpGet": {"path": "/v2/", "port": PORT_NAME, "scheme": "HTTPS"},
-        "periodSeconds": period_seconds,
-        "timeoutSeconds": 5,
-        "failureThreshold": failure_threshold,
+        "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {
+            **probe,
+            "periodSeconds": 10,
+            "failureThreshold": 6,
+            "initialDelaySeconds": 10,
+        },
     }
+
+
+def _certs_volume(
+    settings: Settings, secret: Input[str], tls_secret: Input[str] | None
+) -> dict[str, Any]:
+    # Read-only for whichever user the image runs as; only this pod mounts it.
+    if tls_secret is None:
+        return {"name": CERTS_VOLUME, "secret": {"secretName": secret, "defaultMode": 0o444}}
+    # cert-manager writes tls.crt/tls.key into its own Secret: project them under the names
+    # config.yaml reads, beside the upstream CA from the cache's Secret.
+    sources: list[dict[str, Any]] = [
+        {
+            "secret": {
+                "name": tls_secret,
+                "items": [
+                    {"key": "tls.crt", "path": rc.CERT_FILE},
+                    {"key": "tls.key", "path": rc.KEY_FILE},
+                ],
+            }
+        }
+    ]
+    if settings.trusts_upstream_ca:
+        sources.append(
+            {
+                "secret": {
+                    "name": secret,
+                    "items": [{"key": rc.UPSTREAM_CA_FILE, "path": rc.UPSTREAM_CA_FILE}],
+                }
+            }
+        )
+    return {"name": CERTS_VOLUME, "projected": {"sources": sources, "defaultMode": 0o444}}
 
 
 def deployment_spec(
@@ -53,36 +96,66 @@ def deployment_spec(
     config_map: Input[str],
     secret: Input[str],
     claim: Input[str] | None,
+    tls_secret: Input[str] | None = None,
+    storage_secret: Input[str] | None = None,
 ) -> dict[str, Any]:
     """The Deployment's spec: the seed's container made safe, probed and bounded.
 
     The ConfigMap, Secret and claim names may be Outputs (auto-named objects): they sit in the
-    spec as they are, so a preview still shows everything else.
+    spec as they are, so a preview still shows everything else. `tls_secret` is cert-manager's
+    Secret, `storage_secret` the one holding object storage credentials.
     """
+    storage = settings.object_storage
     env = [
         {
             "name": "REGISTRY_HTTP_SECRET",
             "valueFrom": {"secretKeyRef": {"name": secret, "key": rc.HTTP_SECRET_KEY}},
-        }
+        },
+        *(storage.environment(storage_secret) if storage and storage_secret else []),
+        *({"name": name, "value": value} for name, value in sorted(settings.extra_env.items())),
     ]
+    mounts = [
+        {"name": CERTS_VOLUME, "mountPath": rc.CERTS_DIR, "readOnly": True},
+        {"name": CONFIG_VOLUME, "mountPath": rc.CONFIG_DIR, "readOnly": True},
+    ]
+    volumes = [
+        _certs_volume(settings, secret, tls_secret),
+        {"name": CONFIG_VOLUME, "configMap": {"name": config_map, "defaultMode": 0o444}},
+    ]
+    if storage is None:  # blobs on the pod's volume: a claim, or an emptyDir
+        mounts.append({"name": DATA_VOLUME, "mountPath": rc.DATA_DIR})
+        volumes.append(
+            {"name": DATA_VOLUME, "persistentVolumeClaim": {"claimName": claim}}
+            if claim
+            else {"name": DATA_VOLUME, "emptyDir": {}}
+        )
+    elif storage.mounts_key_file:
+        mounts.append({"name": CREDENTIALS_VOLUME, "mountPath": CREDENTIALS_DIR, "readOnly": True})
+        volumes.append(
+            {
+                "name": CREDENTIALS_VOLUME,
+                "secret": {
+                    "secretName": storage_secret,
+                    "items": [{"key": GCS_KEY_FILE, "path": GCS_KEY_FILE}],
+                    "defaultMode": 0o444,
+                },
+            }
+        )
+    ports = [container_port(settings.exposure, settings.port)]
+    if settings.metrics:
+        ports.append(
+            {"name": METRICS_PORT_NAME, "containerPort": rc.METRICS_PORT, "protocol": "TCP"}
+        )
     container = {
         "name": CONTAINER,
         "image": settings.image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["bin/sh"],
         "args": ["start.sh", f"{rc.CONFIG_DIR}/{rc.CONFIG_FILE}"],
-        "ports": [container_port(settings.exposure, settings.port)],
+        "ports": ports,
         "env": env,
-        "volumeMounts": [
-            {"name": CERTS_VOLUME, "mountPath": rc.CERTS_DIR, "readOnly": True},
-            {"name": CONFIG_VOLUME, "mountPath": rc.CONFIG_DIR, "readOnly": True},
-            {"name": DATA_VOLUME, "mountPath": rc.DATA_DIR},
-        ],
-        "readinessProbe": _probe(period_seconds=5, failure_threshold=3),
-        "livenessProbe": {
-            **_probe(period_seconds=10, failure_threshold=6),
-            "initialDelaySeconds": 10,
-        },
+        "volumeMounts": mounts,
+        **_probes(settings.metrics),
         "resources": {section: dict(amounts) for section, amounts in settings.resources.items()},
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -91,35 +164,45 @@ def deployment_spec(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
     }
-    data_volume: dict[str, Any] = (
-        {"name": DATA_VOLUME, "persistentVolumeClaim": {"claimName": claim}}
-        if claim
-        else {"name": DATA_VOLUME, "emptyDir": {}}
-    )
-    pod_labels = labels(settings.name, settings.image)
+    pod: dict[str, Any] = {
+        # The cache never calls the Kubernetes API: give it no token to steal.
+        "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+        "volumes": volumes,
+    }
+    if settings.replicas > 1:
+        # One replica per node, as MSR's HA setup asks: a node's loss takes one replica only.
+        pod["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": selector_labels(settings.name)},
+            }
+        ]
+    if settings.node_selector:
+        pod["nodeSelector"] = dict(settings.node_selector)
+    if settings.tolerations:
+        pod["tolerations"] = [dict(t) for t in settings.tolerations]
+    if settings.affinity:
+        pod["affinity"] = dict(settings.affinity)
+    if settings.priority_class_name:
+        pod["priorityClassName"] = settings.priority_class_name
+    metadata: dict[str, Any] = {"labels": labels(settings.name, settings.image)}
+    if settings.pod_annotations:
+        metadata["annotations"] = dict(settings.pod_annotations)
     return {
         "replicas": settings.replicas,
         "selector": {"matchLabels": selector_labels(settings.name)},
         "strategy": _strategy(settings.storage),
-        "template": {
-            "metadata": {"labels": pod_labels},
-            "spec": {
-                # The cache never calls the Kubernetes API: give it no token to steal.
-                "automountServiceAccountToken": False,
-                "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                "containers": [container],
-                "volumes": [
-                    # Read-only for whichever user the image runs as; only this pod mounts it.
-                    {"name": CERTS_VOLUME, "secret": {"secretName": secret, "defaultMode": 0o444}},
-                    {
-                        "name": CONFIG_VOLUME,
-                        "configMap": {"name": config_map, "defaultMode": 0o444},
-                    },
-                    data_volume,
-                ],
-            },
-        },
+        "template": {"metadata": metadata, "spec": pod},
     }
+
+
+def disruption_budget_spec(settings: Settings) -> dict[str, Any]:
+    """A PodDisruptionBudget keeping all but one replica up through drains and upgrades."""
+    return {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(settings.name)}}
 
 
 def _strategy(storage: Storage | None) -> dict[str, Any]:

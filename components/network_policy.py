@@ -1,0 +1,51 @@
+"""The cache's NetworkPolicy: who may reach its pods, and what they may reach.
+
+In: the https port from the ingress controller's namespace with exposure ingress, from anywhere
+otherwise (node ports, host ports and load balancers bring clients from outside the cluster);
+the metrics port only from the metrics namespace. Out: DNS, and the upstreams' and object
+storage's ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import registry_config as rc
+from .settings import Settings
+
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set on every namespace since Kubernetes 1.22
+
+
+def upstream_ports(upstreams: Iterable[str]) -> set[int]:
+    """The ports the cache pulls from."""
+    return {urlsplit(u).port or 443 for u in upstreams}
+
+
+def _from_namespace(namespace: str) -> list[dict[str, Any]]:
+    return [{"namespaceSelector": {"matchLabels": {NAMESPACE_LABEL: namespace}}}]
+
+
+def network_policy_spec(
+    settings: Settings, selector: dict[str, str], egress_ports: Iterable[int]
+) -> dict[str, Any]:
+    """The NetworkPolicy's spec for the pods `selector` picks; `egress_ports` are the
+    upstreams' and object storage's TCP ports."""
+    https: dict[str, Any] = {"ports": [{"port": rc.CONTAINER_PORT, "protocol": "TCP"}]}
+    if settings.ingress_namespace:
+        https["from"] = _from_namespace(settings.ingress_namespace)
+    ingress = [https]
+    if settings.metrics:
+        metrics: dict[str, Any] = {"ports": [{"port": rc.METRICS_PORT, "protocol": "TCP"}]}
+        if settings.metrics_namespace:
+            metrics["from"] = _from_namespace(settings.metrics_namespace)
+        ingress.append(metrics)
+    dns = {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+    pulls = {"ports": [{"port": port, "protocol": "TCP"} for port in sorted(set(egress_ports))]}
+    return {
+        "podSelector": {"matchLabels": selector},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": ingress,
+        "egress": [dns, pulls],
+    }
