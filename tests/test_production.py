@@ -448,3 +448,27 @@ def test_object_options_reach_the_component_from_stack_config():
     config = yaml.safe_load(d.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"])
     assert config["storage"]["s3"]["bucket"] == "msr-cache" and "debug" in config["http"]
     assert d.all(PDB) and d.all(NETWORK_POLICY)
+
+
+def test_the_readmes_production_stack_is_valid():
+    from conftest import ROOT
+
+    from components.settings import parse
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Production") :]
+    block = section[
+        section.index("```yaml\n") + len("```yaml\n") : section.index(
+            "```\n", section.index("```yaml")
+        )
+    ]
+    stack = yaml.safe_load(block)["config"]
+    raw = {k.removeprefix("msr-cache:"): v for k, v in stack.items()}
+    raw["objectStorage"] = {
+        **raw["objectStorage"],
+        "secretkey": "decrypted",
+    }  # as Pulumi decrypts it
+    program_keys = {"kubeContext"}
+    settings = parse({k: v for k, v in raw.items() if k not in program_keys})
+    assert settings.replicas == 3 and settings.object_storage and settings.metrics
+    assert settings.cert_manager_issuer and settings.upstream_ca_secret and settings.network_policy
