@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import runpy
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from mocks import ProviderMocks
 
+from components.settings import ConfigError
 from render.engine import Registered, Value, evaluate
 
 
@@ -52,3 +56,41 @@ def deploy(
     values = evaluate(program, mocks, preview=preview, stack=stack, project=project)
     urns = list(pulumi.runtime.settings.get_monitor().resources)
     return Deployment(mocks.resources, values, urns)
+
+
+def run_program(
+    main: Path,
+    project: str,
+    config: Mapping[str, Any],
+    *,
+    stack: str = "test",
+    preview: bool = False,
+    errors: list | None = None,
+) -> Deployment:
+    """Run a stack program (its __main__.py) as `pulumi up` would, with `config` as its stack's
+    `<project>:*` values; its `pulumi.export`s are the outputs observed.
+
+    With `errors`, a ConfigError is caught and appended to it instead of failing the run."""
+    # Pulumi hands the program every value as a string, structured ones as JSON.
+    pulumi.runtime.set_all_config(
+        {f"{project}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    )
+    exports: dict[str, Any] = {}
+
+    def program() -> dict[str, Any]:
+        real_export = pulumi.export
+        pulumi.export = lambda name, value: exports.__setitem__(name, value)  # type: ignore[assignment]
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        except ConfigError as err:
+            if errors is None:
+                raise
+            errors.append(err)
+        finally:
+            pulumi.export = real_export
+        return exports
+
+    try:
+        return deploy(program, preview=preview, stack=stack, project=project)
+    finally:
+        pulumi.runtime.set_all_config({})

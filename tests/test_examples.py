@@ -1,16 +1,13 @@
 """The examples in examples/: real programs, run as tests."""
 
 import json
-import runpy
-from collections.abc import Iterator
 from typing import Any
 
-import pulumi
 import pytest
 import yaml
 from conftest import ROOT
 from cryptography import x509
-from harness import Deployment, deploy
+from harness import Deployment, run_program
 
 from components.settings import ConfigError, parse
 
@@ -18,32 +15,11 @@ FLEET = ROOT / "examples" / "fleet"
 TOKEN = "msr-cache:index:MsrCache"
 
 
-@pytest.fixture(autouse=True)
-def no_config() -> Iterator[None]:
-    yield
-    pulumi.runtime.set_all_config({})
-
-
-def run_fleet(config: dict[str, Any]) -> Deployment:
+def run_fleet(config: dict[str, Any], errors: list | None = None) -> Deployment:
     """examples/fleet/__main__.py as `pulumi up` runs it, with `config` as its stack's values."""
-    pulumi.runtime.set_all_config(
-        {
-            f"msr-cache-fleet:{k}": v if isinstance(v, str) else json.dumps(v)
-            for k, v in config.items()
-        }
+    return run_program(
+        FLEET / "__main__.py", "msr-cache-fleet", config, stack="example", errors=errors
     )
-    exports: dict[str, Any] = {}
-
-    def program() -> dict[str, Any]:
-        real_export = pulumi.export
-        pulumi.export = lambda name, value: exports.__setitem__(name, value)  # type: ignore[assignment]
-        try:
-            runpy.run_path(str(FLEET / "__main__.py"), run_name="__main__")
-        finally:
-            pulumi.export = real_export
-        return exports
-
-    return deploy(program, stack="example", project="msr-cache-fleet")
 
 
 def example_config() -> dict[str, Any]:
@@ -125,21 +101,7 @@ def test_each_cache_has_its_own_cluster_and_namespace(fleet):
 )
 def test_fleet_config_mistakes_are_named(regions, key):
     errors: list[ConfigError] = []
-
-    def program() -> dict[str, Any]:
-        try:
-            runpy.run_path(str(FLEET / "__main__.py"), run_name="__main__")
-        except ConfigError as err:
-            errors.append(err)
-        return {}
-
-    pulumi.runtime.set_all_config(
-        {
-            f"msr-cache-fleet:{k}": v if isinstance(v, str) else json.dumps(v)
-            for k, v in {**example_config(), "regions": regions}.items()
-        }
-    )
-    d = deploy(program, project="msr-cache-fleet")
+    d = run_fleet({**example_config(), "regions": regions}, errors=errors)
     (err,) = errors
     assert key in err.keys and f"msr-cache-fleet:{key}:" in str(err)
     assert d.resources == []

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
-from harness import Deployment, deploy
+from harness import Deployment, run_program
 
 from components.settings import CONDITIONAL_DEFAULTS, CONFIG_KEYS, DEFAULTS, ConfigError
 
@@ -26,38 +24,13 @@ UNDECLARABLE = {
 }  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def no_config() -> Iterator[None]:
-    yield
-    pulumi.runtime.set_all_config({})
-
-
 def run_stack(
     config: dict[str, Any], stack: str = "dev", preview: bool = False, errors: list | None = None
 ) -> Deployment:
-    """Run __main__.py as `pulumi up` would, with `config` as the stack's msr-cache:* values.
-
-    With `errors`, a ConfigError is caught and appended to it instead of failing the run."""
-    # Pulumi hands the program every value as a string, structured ones as JSON.
-    pulumi.runtime.set_all_config(
-        {f"msr-cache:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    """Run __main__.py as `pulumi up` would, with `config` as the stack's msr-cache:* values."""
+    return run_program(
+        ROOT / "__main__.py", "msr-cache", config, stack=stack, preview=preview, errors=errors
     )
-    exports: dict[str, Any] = {}
-
-    def program() -> dict[str, Any]:
-        real_export = pulumi.export
-        pulumi.export = lambda name, value: exports.__setitem__(name, value)  # type: ignore[assignment]
-        try:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        except ConfigError as err:
-            if errors is None:
-                raise
-            errors.append(err)
-        finally:
-            pulumi.export = real_export
-        return exports
-
-    return deploy(program, preview=preview, stack=stack)
 
 
 BASE = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"], "port": 30443}
