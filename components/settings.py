@@ -330,10 +330,11 @@ def check_host(value: Any) -> str:
         if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
             raise Invalid(HOST_RULE + " (no IPv6 zone)")
         return address.compressed
-    labels = value.split(".")
-    if len(value) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
-        raise Invalid(HOST_RULE)
-    if labels[-1].isdigit():
+    try:
+        check_dns_subdomain(value)
+    except Invalid:
+        raise Invalid(HOST_RULE) from None
+    if value.rsplit(".", 1)[-1].isdigit():
         raise Invalid(HOST_RULE + " (a name's last label is not all digits)")
     return value
 
