@@ -1,14 +1,19 @@
 """`make bench`: what MsrCache costs per cache under the mock monitor, next to the SDK's own cost.
 
-For 1, 10 and 100 caches it runs a fresh Pulumi program under cheap mocks, once with MsrCache
-and once with `BareCache`: a plain ComponentResource that registers the same resource types,
-as many of each and wired the same way (namespace name into every object's metadata, keys into
-certificates, certificates and password into the Secret, ConfigMap and Secret names into the
-Deployment), from literal dicts, without validation or plans. The difference is the component's
-own work. Each program runs several times and the median counts.
+For 1, 10 and 100 caches (or --sizes) it runs a fresh Pulumi program under cheap mocks, once
+with MsrCache and once with `BareCache`: a plain ComponentResource that registers the same
+resource types, as many of each and wired the same way (namespace name into every object's
+metadata, keys into certificates, certificates and password into the Secret, ConfigMap and
+Secret names into the Deployment), from literal dicts, without validation or plans. The
+difference is the component's own work. Each program runs several times and the median counts.
 
-Run from the repo root: .venv/bin/python bench/bench.py [--runs R] [--profile N] [--no-gc]
-The last line is `ratio <component/bare> at 100 caches`.
+Before timing, `check_same_resources` runs both programs once and stops the bench, naming the
+missing and extra types, if they register different resources: a ratio against a twin that
+does less would be wrong.
+
+Run from the repo root:
+  .venv/bin/python bench/bench.py [--sizes 1,10,100] [--runs R] [--profile N] [--no-gc]
+The last line is `ratio <component/bare> at <largest size> caches`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +97,7 @@ def _labels(name: str) -> dict[str, str]:
     }
 
 
+# The component's registry config for the bench's args; {host} is the cache's node.
 _CONFIG_YAML = """\
 version: 0.1
 log:
@@ -103,7 +109,7 @@ storage:
     rootdirectory: /var/lib/registry
 http:
   addr: :8443
-  host: https://node1.example.com:30443
+  host: https://{host}:30443
   tls:
     certificate: /certs/cache.cert.pem
     key: /certs/cache.key.pem
@@ -197,7 +203,10 @@ class BareCache(pulumi.ComponentResource):
             f"{name}-http-secret", length=32, special=False, opts=child
         )
         config_map = k8s.core.v1.ConfigMap(
-            f"{name}-config", metadata=meta, data={"config.yaml": _CONFIG_YAML}, opts=child
+            f"{name}-config",
+            metadata=meta,
+            data={"config.yaml": _CONFIG_YAML.format(host=host)},
+            opts=child,
         )
         secret = k8s.core.v1.Secret(
             f"{name}-certs",
@@ -257,6 +266,7 @@ class BareCache(pulumi.ComponentResource):
                 "template": {
                     "metadata": {"labels": labels},
                     "spec": {
+                        "automountServiceAccountToken": False,
                         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                         "containers": [container],
                         "volumes": [
@@ -278,6 +288,20 @@ class BareCache(pulumi.ComponentResource):
                         ],
                     },
                 },
+            },
+            opts=child,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-network-policy",
+            metadata={**meta, "name": "dtr-cache"},
+            spec={
+                "podSelector": {"matchLabels": selector},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"ports": [{"port": 8443, "protocol": "TCP"}]}],
+                "egress": [
+                    {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+                    {"ports": [{"port": 443, "protocol": "TCP"}]},
+                ],
             },
             opts=child,
         )
@@ -336,17 +360,48 @@ def run(make: Callable[[int], Any], n: int, collect: bool = True) -> tuple[float
     return time.perf_counter() - start, mocks
 
 
-def check_same_resources() -> None:
-    """Both sides register the same types, as many of each (the component types aside)."""
-    _, a = run(component, 2)
-    _, b = run(bare, 2)
-    ta = {t: c for t, c in a.types.items() if t != COMPONENT_TYPE}
-    tb = {t: c for t, c in b.types.items() if t != BARE_TYPE}
-    if ta != tb or a.types[COMPONENT_TYPE] != b.types[BARE_TYPE]:
+_SELF = f"{COMPONENT_TYPE} / {BARE_TYPE}"
+
+
+def resource_differences(
+    component_types: Mapping[str, int], bare_types: Mapping[str, int]
+) -> list[str]:
+    """How the bare program's registrations differ from the component's: one line per type
+    missing from the bare side, extra on it, or registered a different number of times.
+
+    The two component types themselves count as one type: as many MsrCaches as BareCaches.
+    """
+    a = collections.Counter(component_types)
+    b = collections.Counter(bare_types)
+    a[_SELF] = a.pop(COMPONENT_TYPE, 0)
+    b[_SELF] = b.pop(BARE_TYPE, 0)
+    lines = []
+    for t in sorted(set(a) | set(b)):
+        if a[t] == b[t]:
+            continue
+        if not b[t]:
+            lines.append(f"missing from BareCache: {t} (MsrCache registers {a[t]})")
+        elif not a[t]:
+            lines.append(f"extra in BareCache: {t} ({b[t]}, MsrCache registers none)")
+        else:
+            lines.append(f"count differs: {t} (MsrCache {a[t]}, BareCache {b[t]})")
+    return lines
+
+
+def check_same_resources(n: int = 2) -> None:
+    """Run both programs with `n` caches; exit naming the differences if they register other
+    resources (types and counts, the component types aside)."""
+    _, a = run(component, n)
+    _, b = run(bare, n)
+    differences = resource_differences(a.types, b.types)
+    if differences:
         sys.exit(
-            f"the bare program registers other resources:\n  {dict(a.types)}\n  {dict(b.types)}"
+            "bench/bench.py: BareCache no longer registers what MsrCache does for the bench's"
+            " args; update BareCache to match components/msr_cache.py:\n  "
+            + "\n  ".join(differences)
         )
-    print(f"{sum(a.types.values()) // 2} resources per cache: " + ", ".join(sorted(ta)))
+    kinds = sorted(t for t in a.types if t != COMPONENT_TYPE)
+    print(f"{sum(a.types.values()) // n} resources per cache: " + ", ".join(kinds))
 
 
 def profile(n: int) -> None:
@@ -359,14 +414,36 @@ def profile(n: int) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
-def main() -> None:
+def sizes(text: str) -> tuple[int, ...]:
+    """`--sizes 1,10,100`: distinct positive cache counts, in increasing order."""
+    try:
+        values = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of integers: {text!r}"
+        ) from None
+    if not values or values[0] < 1:
+        raise argparse.ArgumentTypeError(f"need one or more positive integers: {text!r}")
+    return tuple(values)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        type=sizes,
+        default=SIZES,
+        metavar="N,N,...",
+        help=f"numbers of caches to time (default {','.join(map(str, SIZES))})",
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per size and side (median)")
     parser.add_argument("--profile", type=int, metavar="N", help="also cProfile N caches")
     parser.add_argument(
         "--no-gc", action="store_true", help="turn the cyclic garbage collector off during runs"
     )
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
+    if options.runs < 1:
+        parser.error("--runs must be at least 1")
 
     check_same_resources()
     run(component, 1)  # warm up: first-use imports and caches
@@ -374,7 +451,7 @@ def main() -> None:
     print(f"{'caches':>6}  {'MsrCache ms/cache':>17}  {'bare ms/cache':>13}  {'ratio':>5}")
     ratios: dict[int, float] = {}
     per_cache: dict[tuple[str, int], float] = {}
-    for n in SIZES:
+    for n in options.sizes:
         times: dict[str, list[float]] = {"component": [], "bare": []}
         for _ in range(options.runs):  # alternate, so drift hits both sides alike
             times["component"].append(run(component, n, not options.no_gc)[0])
@@ -383,16 +460,20 @@ def main() -> None:
         per_cache.update({(side, n): v for side, v in ms.items()})
         ratios[n] = ms["component"] / ms["bare"]
         print(f"{n:>6}  {ms['component']:>17.2f}  {ms['bare']:>13.2f}  {ratios[n]:>5.2f}")
-    growth = {
-        side: per_cache[(side, 100)] / per_cache[(side, 10)] for side in ("component", "bare")
-    }
-    print(
-        f"growth of ms/cache from 10 to 100 caches: MsrCache x{growth['component']:.2f}, "
-        f"bare x{growth['bare']:.2f}"
-    )
+    large = options.sizes[-1]
+    if len(options.sizes) > 1:  # from the next-largest size: 10 to 100 by default
+        small = options.sizes[-2]
+        growth = {
+            side: per_cache[(side, large)] / per_cache[(side, small)]
+            for side in ("component", "bare")
+        }
+        print(
+            f"growth of ms/cache from {small} to {large} caches: "
+            f"MsrCache x{growth['component']:.2f}, bare x{growth['bare']:.2f}"
+        )
     if options.profile:
         profile(options.profile)
-    print(f"ratio {ratios[100]:.2f} at 100 caches")
+    print(f"ratio {ratios[large]:.2f} at {large} caches")
 
 
 if __name__ == "__main__":
