@@ -11,9 +11,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.runtime import config as runtime_config
 
 from components import MsrCache
-from components.settings import CONFIG_KEYS, ConfigError, Problem, parse
+from components import settings as cache_settings
+from components.settings import CONFIG_KEYS, PROJECT, Caller, ConfigError, Problem, parse
 
 # Keys whose value is YAML structure (a list, a number, a boolean, an object) rather than text;
 # Pulumi hands them to the program as JSON.
@@ -22,6 +24,23 @@ STRUCTURED = {
     "nodeSelector", "tolerations", "affinity", "networkPolicy", "metrics", "serviceMonitor",
     "certManagerIssuer", "upstreamCaSecret", "extraEnv", "podAnnotations",
 }  # fmt: skip
+# Keys of the stack program itself, beside the cache's inputs.
+PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory")
+
+
+def configured_keys() -> set[str]:
+    """Every `msr-cache:*` key the stack sets, known or not (the CLI passes undeclared ones too)."""
+    every = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {k.split(":", 1)[1] for k in every if k.startswith(f"{PROJECT}:")}
+
+
+def is_secret(key: str) -> bool:
+    """Whether the stack stores `key` encrypted (the CLI lists such keys in the environment; a
+    program run in-process, as the render does, gets them from set_all_config)."""
+    full = f"{PROJECT}:{key}"
+    return (
+        runtime_config.is_config_secret(full) or full in runtime_config.get_config_secret_keys_env()
+    )
 
 
 def cache_config(config: pulumi.Config) -> dict[str, Any]:
@@ -38,6 +57,35 @@ def cache_config(config: pulumi.Config) -> dict[str, Any]:
     return raw
 
 
+def checked(config: pulumi.Config) -> dict[str, Any]:
+    """The cache's inputs, after every key of the stack was checked; raises one ConfigError
+    listing every problem: unknown keys (typos), invalid values and conflicts."""
+    raw = cache_config(config)
+    known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
+    problems: list[Any] = cache_settings.unknown_keys(configured_keys(), known)
+    try:
+        parse(raw)
+    except ConfigError as err:
+        # A value the stack stores encrypted is never shown, whatever it holds.
+        problems += [
+            Problem(p.key, cache_settings.HIDDEN, p.accepted)
+            if isinstance(p, Problem) and is_secret(p.key)
+            else p
+            for p in err.problems
+        ]
+    if config.get("renderYamlToDirectory") and config.get("kubeContext"):
+        problems.append(
+            Problem(
+                "kubeContext",
+                config.get("kubeContext"),
+                "no kubeContext with renderYamlToDirectory: a render reaches no cluster",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return raw
+
+
 def provider(config: pulumi.Config) -> k8s.Provider:
     """Render manifests into a folder, or deploy through a kubeconfig context."""
     render_dir = config.get("renderYamlToDirectory")
@@ -48,19 +96,9 @@ def provider(config: pulumi.Config) -> k8s.Provider:
 
 
 def main() -> None:
-    config = pulumi.Config("msr-cache")
-    raw = cache_config(config)
-    parse(raw)  # every mistake is reported before the provider or anything else exists
-    if config.get("renderYamlToDirectory") and config.get("kubeContext"):
-        raise ConfigError(
-            [
-                Problem(
-                    "kubeContext",
-                    config.get("kubeContext"),
-                    "no kubeContext with renderYamlToDirectory: a render reaches no cluster",
-                )
-            ]
-        )
+    cache_settings.set_caller(Caller.STACK)
+    config = pulumi.Config(PROJECT)
+    raw = checked(config)  # every mistake is reported before the provider or anything else exists
     cache = MsrCache(
         pulumi.get_stack(),
         {name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw},  # type: ignore[misc]

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .given_certificates import common_name
 from .settings import Issuer, KeyAlgorithm, ip_or_none
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
@@ -29,8 +30,14 @@ class SubjectAltNames:
 
     dns_names: tuple[str, ...]
     ip_addresses: tuple[str, ...]
-    common_name: str
-    """The subject's CN: the first host clients dial (clients check SANs, people read the CN)."""
+    common_name: str | None
+    """The subject's CN: the first host clients dial (clients check SANs, people read the CN);
+    None when it is longer than X.509 allows a CN (64), and stays a SAN only."""
+
+
+def ca_common_name(name: str, namespace: str) -> str:
+    """The generated CA's CN, naming the cache it serves while X.509 allows (64 characters)."""
+    return common_name([f"{name}.{namespace} cache CA", f"{name} cache CA"]) or "msr-cache CA"
 
 
 def service_dns_names(service: str, namespace: str) -> tuple[str, str]:
@@ -50,7 +57,8 @@ def subject_alt_names(
         [*(h for h in external if ip_or_none(h) is None), *service_dns_names(service, namespace)]
     )
     addresses = _unique(str(ip_or_none(h)) for h in external if ip_or_none(h) is not None)
-    return SubjectAltNames(names, addresses, common_name=external[0] if external else names[0])
+    first = external[0] if external else names[0]
+    return SubjectAltNames(names, addresses, common_name=common_name([first]))
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
@@ -77,6 +85,6 @@ def certificate_spec(
     }
     if sans.ip_addresses:
         spec["ipAddresses"] = list(sans.ip_addresses)
-    if len(sans.common_name) <= 64:  # X.509 caps a CN at 64 characters; SANs are what counts
+    if sans.common_name is not None:
         spec["commonName"] = sans.common_name
     return spec

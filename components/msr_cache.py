@@ -393,7 +393,7 @@ class MsrCache(pulumi.ComponentResource):
         if s.tls_cert is not None and s.tls_key is not None:
             pair = pulumi.Output.all(
                 _checked("tlsCert", s.tls_cert), _checked("tlsKey", s.tls_key)
-            ).apply(_checked_pair)
+            ).apply(lambda p: _checked_pair(p, s.hosts))
             cert = pair.apply(lambda p: p[0])
             ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else cert
             return ca, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
@@ -409,7 +409,7 @@ class MsrCache(pulumi.ComponentResource):
             private_key_pem=ca_key.private_key_pem,
             is_ca_certificate=True,
             subject={
-                "common_name": f"{s.name}.{s.namespace} cache CA",
+                "common_name": certificates.ca_common_name(s.name, s.namespace),
                 "organization": "msr-cache",
             },
             validity_period_hours=certificates.CA_VALIDITY_HOURS,
@@ -447,7 +447,7 @@ def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(value).apply(lambda v: config.resolved(key, v))
 
 
-def _checked_pair(pair: list[str]) -> tuple[str, str]:
+def _checked_pair(pair: list[str], hosts: Sequence[str]) -> tuple[str, str]:
     cert, key = pair
-    config.resolved_pair(cert, key)
+    config.resolved_pair(cert, key, hosts)
     return cert, key

@@ -133,7 +133,11 @@ def check_object_storage(value: Any) -> ObjectStorage:
     except ValueError:
         raise ValueError(f"driver one of {drivers}, with its parameters") from None
     spec = DRIVERS[driver]
-    given = {k: v for k, v in value.items() if k != "driver" and v is not None}
+    # distribution's drivers read lowercase parameter names: `secretKey` means secretkey (and is
+    # a credential, kept out of config.yaml), not a parameter the driver would ignore.
+    given = {str(k).lower(): v for k, v in value.items() if k != "driver" and v is not None}
+    if len(given) < len([k for k, v in value.items() if k != "driver" and v is not None]):
+        raise ValueError(f"each of the {driver} driver's parameters once, in any case")
     missing = sorted(spec.required - set(given))
     unknown = sorted(set(given) - spec.required - spec.optional)
     if missing or unknown:

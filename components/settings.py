@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
+import difflib
 import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum, StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +22,7 @@ import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from . import given_certificates, registry_config
 from .object_storage import DRIVERS, ObjectStorage, check_object_storage
 
 
@@ -85,6 +88,7 @@ DEFAULTS: Mapping[str, Any] = {
     "tlsKeyAlgorithm": KeyAlgorithm.RSA.value,
     "networkPolicy": True,
     "ingressNamespace": "ingress-nginx",
+    "nodePortRange": "30000-32767",
     "metrics": False,
     "metricsNamespace": "monitoring",
     "serviceMonitor": False,
@@ -98,10 +102,12 @@ CONDITIONAL_DEFAULTS = frozenset(
         "tlsKeyAlgorithm",
         "ingressNamespace",
         "metricsNamespace",
+        "nodePortRange",
     }
 )
-# The port each exposure listens on when `port` is not given; nodePort has none, it must be chosen.
-DEFAULT_PORTS: Mapping[Exposure, int] = {Exposure.HOST_PORT: 443, Exposure.LOAD_BALANCER: 443}
+# Namespaces every cluster has: pulumi-kubernetes (>= 4.29) refuses to create an object that
+# exists, so createNamespace must be false for them.
+BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 # snake_case argument of MsrCacheArgs -> camelCase config key (also the schema's property name).
 CONFIG_KEYS: Mapping[str, str] = {
@@ -133,6 +139,7 @@ CONFIG_KEYS: Mapping[str, str] = {
     "priority_class_name": "priorityClassName",
     "network_policy": "networkPolicy",
     "ingress_namespace": "ingressNamespace",
+    "node_port_range": "nodePortRange",
     "metrics": "metrics",
     "metrics_namespace": "metricsNamespace",
     "service_monitor": "serviceMonitor",
@@ -141,7 +148,51 @@ CONFIG_KEYS: Mapping[str, str] = {
     "extra_env": "extraEnv",
     "pod_annotations": "podAnnotations",
 }
+PROJECT = "msr-cache"
+"""The stack config namespace of the component's inputs (the project's name)."""
+PYTHON_NAMES: Mapping[str, str] = {camel: snake for snake, camel in CONFIG_KEYS.items()}
 STORAGE_CREDENTIALS = frozenset().union(*(d.secret for d in DRIVERS.values()))
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+HIDDEN = "<secret>"
+
+
+def known_keys() -> tuple[str, ...]:
+    """The input names, as this process's caller spells them."""
+    return tuple(CONFIG_KEYS) if _caller is Caller.PYTHON else tuple(CONFIG_KEYS.values())
+
+
+def redacted(key: str, given: Any) -> Any:
+    """`given` as an error may show it: no private key, credential or password in it. Private
+    keys are hidden wherever they were pasted; a URL loses its userinfo; storage credentials
+    (any case) and every extraEnv value are hidden."""
+    if key == "tlsKey" and given is not None:
+        return HIDDEN
+    if key == "extraEnv" and isinstance(given, Mapping):
+        return {name: HIDDEN for name in given}
+    if key == "objectStorage" and isinstance(given, Mapping):
+        given = {
+            k: HIDDEN if str(k).lower() in STORAGE_CREDENTIALS else v for k, v in given.items()
+        }
+    return _scrubbed(given)
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        if _PRIVATE_KEY.search(value):
+            return "<a private key, not shown>"
+        if "@" in value and "://" in value:
+            scheme, _, rest = value.partition("://")
+            authority, slash, path = rest.partition("/")
+            if "@" in authority:
+                return f"{scheme}://{HIDDEN}@{authority.rpartition('@')[2]}{slash}{path}"
+        return value
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 # Inputs that may be Outputs of other resources (another cache's url and CA, a certificate made
 # elsewhere): they are checked now when their value is known, else when it resolves. Every other
 # input decides which objects exist, so it must be known when the program runs.
@@ -151,6 +202,40 @@ DEFERRABLE = frozenset({"upstreams", "upstreamCaCert", "tlsCert", "tlsKey", "tls
 PARTLY_DEFERRABLE = frozenset({"objectStorage"})
 
 
+class Caller(StrEnum):
+    """Who wrote the inputs, and so how an error spells their keys."""
+
+    PYTHON = "python"
+    """A Python program: MsrCacheArgs' snake_case names, e.g. blob_ttl."""
+    STACK = "stack"
+    """Stack config in Pulumi.<stack>.yaml: namespaced camelCase, e.g. msr-cache:blobTtl."""
+    PACKAGE = "package"
+    """Another language through the component package: the schema's camelCase, e.g. blobTtl."""
+
+
+_caller = Caller.PYTHON
+
+
+def set_caller(caller: Caller) -> None:
+    """Spell keys for `caller` in every error this process reports from now on: a stack program
+    and the package host are each a process of their own, and each sets it once at start."""
+    global _caller
+    _caller = caller
+
+
+def spelled(key: str, namespace: str | None = None) -> str:
+    """`key` (camelCase, possibly with a path such as `hosts[0]`) as the caller wrote it; a key
+    with a `namespace` is always that project's stack config."""
+    if namespace is not None:
+        return f"{namespace}:{key}"
+    if _caller is Caller.STACK:
+        return f"{PROJECT}:{key}"
+    if _caller is Caller.PYTHON:
+        head, sep, rest = key.partition("[")
+        return PYTHON_NAMES.get(head, head) + sep + rest
+    return key
+
+
 @dataclasses.dataclass(frozen=True)
 class Problem:
     """One invalid input: its config key, what was given and what is accepted."""
@@ -158,27 +243,49 @@ class Problem:
     key: str
     given: Any
     accepted: str
-    namespace: str = "msr-cache"
-    """The config namespace of `key`: the project that reads it."""
+    namespace: str | None = None
+    """The config namespace of `key` when it is another project's stack config (an example's);
+    None for the component's own inputs, spelled as their caller wrote them."""
 
     def __str__(self) -> str:
-        return f"{self.namespace}:{self.key}: got {self._shown()}; expected {self.accepted}"
+        return f"{spelled(self.key, self.namespace)}: got {self._shown()}; expected {self.accepted}"
 
     def _shown(self) -> str:
-        # Never print a credential, even a malformed one.
-        given = self.given
-        if self.key == "tlsKey" and given is not None:
-            return "<secret>"
-        if self.key == "objectStorage" and isinstance(given, Mapping):
-            given = {k: "<secret>" if k in STORAGE_CREDENTIALS else v for k, v in given.items()}
-        shown = repr(given)
+        shown = repr(redacted(self.key, self.given))
         return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+@dataclasses.dataclass(frozen=True)
+class UnknownKey:
+    """A key no input has: a typo, most likely, named with the closest known key."""
+
+    key: str
+    """The key exactly as written."""
+    known: tuple[str, ...]
+    """The keys the caller could have meant, spelled as the caller writes them."""
+    namespace: str | None = None
+
+    def __str__(self) -> str:
+        written = f"{self.namespace}:{self.key}" if self.namespace else self.key
+        if _caller is Caller.STACK and self.namespace is None:
+            written = f"{PROJECT}:{self.key}"
+        by_case = {k.lower(): k for k in self.known}
+        close = difflib.get_close_matches(self.key.lower(), list(by_case), n=1, cutoff=0.6)
+        if close:
+            return f"{written}: unknown key; did you mean {by_case[close[0]]}?"
+        return f"{written}: unknown key; expected one of {', '.join(sorted(self.known))}"
+
+
+def unknown_keys(given: Iterable[str], known: Iterable[str]) -> list[UnknownKey]:
+    """An UnknownKey for each key of `given` not in `known` (both as the caller spells them)."""
+    known = tuple(known)
+    return [UnknownKey(key, known) for key in sorted(set(given) - set(known))]
 
 
 class ConfigError(pulumi.RunError):
     """A user's configuration mistake; Pulumi shows it as a message, without a stack trace."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem | UnknownKey]) -> None:
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid configuration:\n{lines}")
@@ -253,6 +360,7 @@ class Settings:
     ingress_namespace: str | None = None
     metrics: bool = False
     metrics_namespace: str | None = None
+    node_port_range: range | None = None
     service_monitor: bool = False
     cert_manager_issuer: Issuer | None = None
     upstream_ca_secret: SecretRef | None = None
@@ -398,6 +506,29 @@ def check_quantity(value: Any) -> str:
     return text
 
 
+_GO_INT = re.compile(r"^[+-]?[0-9]+$")
+
+
+def check_port_range(value: Any) -> range:
+    """A port range as kube-apiserver's --service-node-port-range takes it: `min-max`
+    (inclusive) or one port (apimachinery's util/net PortRange.Set), not empty."""
+    accepted = "a port range min-max within 1-65535, e.g. 30000-32767 (MKE: 32768-35535)"
+    if not isinstance(value, str):
+        raise Invalid(accepted)
+    low_text, hyphen, high_text = value.strip().partition("-")
+    if not _GO_INT.match(low_text) or (hyphen and not _GO_INT.match(high_text)):
+        raise Invalid(accepted)
+    low = int(low_text)
+    high = int(high_text) if hyphen else low
+    if not 1 <= low <= high <= 65535:
+        raise Invalid(accepted)
+    return range(low, high + 1)
+
+
+def _shown_range(ports: range) -> str:
+    return f"{ports.start}-{ports.stop - 1}"
+
+
 def check_port(value: Any) -> int:
     """A TCP port."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
@@ -405,16 +536,40 @@ def check_port(value: Any) -> int:
     return value
 
 
-def check_certificates(value: Any) -> str:
-    """One or more PEM certificates (a chain)."""
-    accepted = "PEM text of one or more X.509 certificates (-----BEGIN CERTIFICATE-----)"
-    if not isinstance(value, str) or "-----BEGIN CERTIFICATE-----" not in value:
-        raise Invalid(accepted)
+def _certificates(value: Any) -> list[x509.Certificate]:
     try:
-        x509.load_pem_x509_certificates(value.encode())
-    except ValueError:
-        raise Invalid(accepted) from None
+        return given_certificates.certificates(value)
+    except ValueError as err:
+        raise Invalid(str(err)) from None
+
+
+def check_serving_certificate(value: Any) -> str:
+    """Your serving certificate (chain, leaf first): valid now, as a client checks it."""
+    leaf = _certificates(value)[0]
+    try:
+        given_certificates.check_valid_now([leaf], datetime.datetime.now(datetime.UTC))
+    except ValueError as err:
+        raise Invalid(f"a certificate valid now: {err}") from None
     return value
+
+
+def check_ca_certificates(value: Any) -> str:
+    """CA certificates (a bundle): each may sign, as a client requires of the CA it trusts."""
+    for cert in _certificates(value):
+        try:
+            given_certificates.check_is_ca(cert)
+        except ValueError as err:
+            raise Invalid(f"CA certificates: {err}") from None
+    return value
+
+
+def check_covers_hosts(cert: str, hosts: Sequence[str]) -> None:
+    """Clients reach the cache by `hosts`: your certificate's SANs must match each of them."""
+    leaf = given_certificates.certificates(cert)[0]
+    try:
+        given_certificates.check_covers_hosts(leaf, hosts)
+    except ValueError as err:
+        raise Invalid(f"a certificate whose SANs cover every host: {err}") from None
 
 
 def check_private_key(value: Any) -> str:
@@ -594,11 +749,48 @@ def check_secret_ref(value: Any) -> SecretRef:
     return ref
 
 
+def _overridden_paths(tree: Mapping[str, Any], prefix: str = "REGISTRY") -> set[str]:
+    """distribution's env overrides (REGISTRY_<PATH>) that would replace a part of `tree`."""
+    names = set()
+    for key, value in tree.items():
+        name = f"{prefix}_{key.upper()}"
+        names.add(name)
+        if isinstance(value, Mapping):
+            names |= _overridden_paths(value, name)
+    return names
+
+
+# What the component sets and extraEnv must not replace: the http secret, the storage
+# credentials, and every part of the config.yaml it writes (with every option on).
+RESERVED_ENV = frozenset(
+    {"REGISTRY_HTTP_SECRET"}
+    | {
+        f"REGISTRY_STORAGE_{driver.upper()}_{credential.upper()}"
+        for driver, spec in DRIVERS.items()
+        for credential in spec.secret
+    }
+    | _overridden_paths(
+        registry_config.registry_config(
+            log_level="info",
+            host_url="https://cache.invalid",
+            blob_ttl="24h",
+            upstreams=["https://msr.invalid"],
+            trusts_upstream_ca=True,
+            metrics=True,
+        )
+    )
+)
+
+
 def check_extra_env(value: Any) -> dict[str, str]:
     """Extra environment variables of the container (distribution reads REGISTRY_* overrides)."""
     env = _string_map(_ENV_NAME, "an object of environment variable names to string values")(value)
-    if "REGISTRY_HTTP_SECRET" in env:
-        raise Invalid("no REGISTRY_HTTP_SECRET: the component sets it from its Secret")
+    reserved = sorted(RESERVED_ENV & set(env))
+    if reserved:
+        raise Invalid(
+            f"no {', '.join(reserved)}: the component sets them (the http secret, storage "
+            "credentials through objectStorage, and the config.yaml it writes)"
+        )
     return env
 
 
@@ -630,10 +822,10 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "name": check_dns_label,
     "image": check_image,
     "blobTtl": check_duration,
-    "upstreamCaCert": check_certificates,
-    "tlsCert": check_certificates,
+    "upstreamCaCert": check_ca_certificates,
+    "tlsCert": check_serving_certificate,
     "tlsKey": check_private_key,
-    "tlsCaCert": check_certificates,
+    "tlsCaCert": check_ca_certificates,
     "replicas": _min_replicas,
     "storageSize": check_quantity,
     "storageClass": check_dns_label,
@@ -649,6 +841,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "priorityClassName": check_dns_subdomain,
     "networkPolicy": _of_type(bool, "true or false"),
     "ingressNamespace": check_dns_label,
+    "nodePortRange": check_port_range,
     "metrics": _of_type(bool, "true or false"),
     "metricsNamespace": check_dns_label,
     "serviceMonitor": _of_type(bool, "true or false"),
@@ -667,10 +860,9 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     Raises ConfigError listing every problem. Deferrable inputs given as Outputs are accepted
     as they are; their own check runs when they resolve (see `resolved`).
     """
-    problems: list[Problem] = []
-    unknown = sorted(set(raw) - set(_CHECKS))
-    for key in unknown:
-        problems.append(Problem(key, raw[key], "one of the keys " + ", ".join(_CHECKS)))
+    problems: list[Problem | UnknownKey] = unknown_keys(
+        (key for key in raw if key not in _CHECKS), known_keys()
+    )
 
     given = {k: v for k, v in raw.items() if v is not None and k in _CHECKS}
     values: dict[str, Any] = {}
@@ -718,7 +910,22 @@ def parse(raw: Mapping[str, Any]) -> Settings:
     elif exposure is Exposure.INGRESS and "port" in given:
         problem("port", "no port with exposure ingress: clients use the ingress controller's 443")
     if port is None and exposure is not None:
-        port = DEFAULT_PORTS.get(exposure, 443)
+        port = 443  # hostPort and loadBalancer; nodePort has none, it must be chosen
+    node_ports = values["nodePortRange"]
+    if exposure is Exposure.NODE_PORT and node_ports and values["port"] and port not in node_ports:
+        problem(
+            "port",
+            f"a node port within the cluster's NodePort range {_shown_range(node_ports)} "
+            "(set nodePortRange for another, e.g. MKE's 32768-35535)",
+        )
+    if exposure is not None and exposure is not Exposure.NODE_PORT and "nodePortRange" in given:
+        problem("nodePortRange", "no nodePortRange unless exposure is nodePort")
+    if values["createNamespace"] and values["namespace"] in BUILT_IN_NAMESPACES:
+        problem(
+            "createNamespace",
+            f"false with namespace {values['namespace']}: it always exists, and "
+            "pulumi-kubernetes refuses to create an object that exists",
+        )
 
     if exposure is not None and exposure is not Exposure.INGRESS and "ingressClassName" in given:
         problem("ingressClassName", "no ingressClassName unless exposure is ingress")
@@ -743,6 +950,11 @@ def parse(raw: Mapping[str, Any]) -> Settings:
             check_key_pair(values["tlsCert"], values["tlsKey"])
         except Invalid as invalid:
             problems.append(Problem("tlsKey", values["tlsKey"], invalid.accepted))
+    if isinstance(values["tlsCert"], str) and hosts:
+        try:
+            check_covers_hosts(values["tlsCert"], hosts)
+        except Invalid as invalid:
+            problems.append(Problem("tlsCert", "your certificate", invalid.accepted))
 
     if "upstreamCaSecret" in given and "upstreamCaCert" in given:
         problem("upstreamCaSecret", "upstreamCaSecret or upstreamCaCert, not both")
@@ -815,6 +1027,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         else None,
         metrics=bool(metrics),
         metrics_namespace=values["metricsNamespace"] if metrics and network_policy else None,
+        node_port_range=node_ports if exposure is Exposure.NODE_PORT else None,
         service_monitor=bool(values["serviceMonitor"]),
         cert_manager_issuer=values["certManagerIssuer"],
         upstream_ca_secret=values["upstreamCaSecret"],
@@ -883,12 +1096,17 @@ def from_args(args: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def resolved_pair(cert: str, key: str) -> None:
-    """Check, once both resolve, that tlsKey is the key of tlsCert's first certificate."""
+def resolved_pair(cert: str, key: str, hosts: Sequence[str]) -> None:
+    """Check, once both resolve, that tlsKey is the key of tlsCert's first certificate and that
+    the certificate covers `hosts`."""
     try:
         check_key_pair(cert, key)
     except Invalid as invalid:
         raise ConfigError([Problem("tlsKey", key, invalid.accepted)]) from None
+    try:
+        check_covers_hosts(cert, hosts)
+    except Invalid as invalid:
+        raise ConfigError([Problem("tlsCert", "your certificate", invalid.accepted)]) from None
 
 
 def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
@@ -907,7 +1125,7 @@ def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
         )
     pem = base64.b64decode(data[ref.key]).decode(errors="replace")
     try:
-        return check_certificates(pem)
+        return check_ca_certificates(pem)
     except Invalid as invalid:
         raise ConfigError(
             [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -60,11 +61,15 @@ class Passphrase:
         return self._aes.decrypt(base64.b64decode(nonce), base64.b64decode(sealed), None).decode()
 
 
-def self_signed_pair(host: str) -> tuple[str, str]:
-    """(certificate, key) PEMs of a fresh self-signed EC P-256 certificate for `host`."""
+def self_signed_pair(*hosts: str) -> tuple[str, str]:
+    """(certificate, key) PEMs of a fresh self-signed EC P-256 certificate whose SANs are `hosts`
+    (names or IPs); it is its own CA (CA:TRUE), so it stands in for a CA certificate as well."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
     now = datetime.datetime.now(datetime.UTC)
+    sans = [
+        x509.IPAddress(ipaddress.ip_address(h)) if _is_ip(h) else x509.DNSName(h) for h in hosts
+    ]
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -73,13 +78,22 @@ def self_signed_pair(host: str) -> tuple[str, str]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 STAND_IN = "(stand-in for an encrypted value)"

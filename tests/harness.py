@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from mocks import ProviderMocks
 
-from components.settings import ConfigError
+from components.settings import Caller, ConfigError, set_caller
 from render.engine import Registered, Value, evaluate
 
 
@@ -66,14 +66,17 @@ def run_program(
     stack: str = "test",
     preview: bool = False,
     errors: list | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> Deployment:
     """Run a stack program (its __main__.py) as `pulumi up` would, with `config` as its stack's
-    `<project>:*` values; its `pulumi.export`s are the outputs observed.
+    `<project>:*` values (those in `secret_keys` stored encrypted); its `pulumi.export`s are the
+    outputs observed.
 
     With `errors`, a ConfigError is caught and appended to it instead of failing the run."""
     # Pulumi hands the program every value as a string, structured ones as JSON.
     pulumi.runtime.set_all_config(
-        {f"{project}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+        {f"{project}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+        [f"{project}:{k}" for k in secret_keys],
     )
     exports: dict[str, Any] = {}
 
@@ -94,3 +97,4 @@ def run_program(
         return deploy(program, preview=preview, stack=stack, project=project)
     finally:
         pulumi.runtime.set_all_config({})
+        set_caller(Caller.PYTHON)  # a stack program spells keys for stack config

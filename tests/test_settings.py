@@ -17,6 +17,7 @@ from components.settings import (
     DEFAULT_IMAGE,
     DEFAULT_RESOURCES,
     AccessMode,
+    Caller,
     ConfigError,
     Exposure,
     KeyAlgorithm,
@@ -24,10 +25,21 @@ from components.settings import (
     Problem,
     parse,
     resolved,
+    set_caller,
 )
 from render.stack_config import self_signed_pair
 
 UPSTREAM = "https://msr.example.com"
+
+
+@pytest.fixture(autouse=True)
+def stack_spelling() -> Any:
+    """These cases are written as stack config, so errors spell keys as msr-cache:<key>."""
+    set_caller(Caller.STACK)
+    yield
+    set_caller(Caller.PYTHON)
+
+
 # A valid nodePort cache; each case below changes one thing.
 BASE: Mapping[str, Any] = {"upstreams": [UPSTREAM], "hosts": ["node1.example.com"], "port": 30443}
 ABSENT = object()  # a key removed from BASE
@@ -52,7 +64,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> str:
 @pytest.fixture(scope="module")
 def pki() -> dict[str, str]:
     """A self-signed certificate for cache.example.com, its EC P-256 key and an unrelated key."""
-    cert, key = self_signed_pair("cache.example.com")
+    cert, key = self_signed_pair("node1.example.com", "cache.example.com")
     return {
         CERT: cert,
         KEY: key,
@@ -516,3 +528,150 @@ def test_any_positive_quantity_is_a_storage_size(number: int, suffix: str) -> No
 def test_any_positive_quantity_is_a_resource_amount(number: int, suffix: str) -> None:
     s = parse(config({"resources": {"limits": {"memory": f"{number}{suffix}"}}}))
     assert s.resources == {"limits": {"memory": f"{number}{suffix}"}}
+
+
+# --- how errors name inputs, and what they never show ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caller", "line"),
+    [
+        (Caller.STACK, "  - msr-cache:blobTtl: got '10'; expected"),
+        (Caller.PYTHON, "  - blob_ttl: got '10'; expected"),
+        (Caller.PACKAGE, "  - blobTtl: got '10'; expected"),
+    ],
+)
+def test_errors_name_each_input_as_its_caller_wrote_it(caller: Caller, line: str) -> None:
+    set_caller(caller)
+    assert line in str(rejected({**BASE, "blobTtl": "10"}))
+
+
+@pytest.mark.parametrize(
+    ("caller", "typo", "message"),
+    [
+        (Caller.STACK, "blobTTL", "msr-cache:blobTTL: unknown key; did you mean blobTtl?"),
+        (Caller.STACK, "replica", "msr-cache:replica: unknown key; did you mean replicas?"),
+        (Caller.PYTHON, "blob_ttll", "blob_ttll: unknown key; did you mean blob_ttl?"),
+        (Caller.PYTHON, "storagesize", "storagesize: unknown key; did you mean storage_size?"),
+    ],
+)
+def test_an_unknown_key_names_the_closest_known_one(
+    caller: Caller, typo: str, message: str
+) -> None:
+    set_caller(caller)
+    err = rejected({**BASE, typo: "1h"})
+    assert err.keys == (typo,)
+    assert f"  - {message}" in str(err)
+
+
+def test_an_unknown_key_unlike_any_lists_the_known_ones() -> None:
+    err = rejected({**BASE, "zzzzzz": 1})
+    assert "msr-cache:zzzzzz: unknown key; expected one of " in str(err)
+    assert "blobTtl" in str(err)
+
+
+def test_an_upstream_with_a_password_is_refused_without_showing_it() -> None:
+    err = rejected({**BASE, "upstreams": ["https://admin:s3cr3t-pass@msr.example.com"]})
+    assert err.keys == ("upstreams",)
+    assert "s3cr3t-pass" not in str(err) and "admin" not in str(err)
+
+
+@pytest.mark.parametrize("name", ["secretKey", "SECRETKEY", "AccessKey"])
+def test_storage_credentials_are_matched_in_any_case_and_never_shown(name: str) -> None:
+    storage = {"driver": "s3", "bucket": "b", "region": "eu-west-1", name: "s3cr3t-value"}
+    s = parse({**BASE, "objectStorage": storage})
+    assert s.object_storage is not None
+    assert s.object_storage.credentials == {name.lower(): "s3cr3t-value"}
+    assert "s3cr3t-value" not in str(s.object_storage.config())
+    err = rejected({**BASE, "objectStorage": {**storage, "bogus": 1}})
+    assert "s3cr3t-value" not in str(err)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "REGISTRY_HTTP_SECRET",
+        "REGISTRY_STORAGE_S3_SECRETKEY",
+        "REGISTRY_STORAGE_AZURE_ACCOUNTKEY",
+        "REGISTRY_HTTP_ADDR",
+        "REGISTRY_HTTP_TLS_KEY",
+        "REGISTRY_HTTP_TLS",
+        "REGISTRY_HTTP_HOST",
+        "REGISTRY_STORAGE_DELETE_ENABLED",
+        "REGISTRY_MIDDLEWARE_REGISTRY",
+        "REGISTRY_LOG_LEVEL",
+    ],
+)
+def test_extra_env_refuses_what_the_component_sets_without_showing_values(name: str) -> None:
+    err = rejected({**BASE, "extraEnv": {name: "value-never-shown", "OTHER": "x"}})
+    assert err.keys == ("extraEnv",)
+    assert name in str(err)
+    assert "value-never-shown" not in str(err)
+
+
+def test_extra_env_takes_other_registry_overrides() -> None:
+    env = {"REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR": "inmemory", "HTTP_PROXY": "http://p:3128"}
+    assert parse({**BASE, "extraEnv": env}).extra_env == env
+
+
+def test_a_private_key_pasted_as_a_certificate_is_named_and_not_shown(
+    pki: Mapping[str, str],
+) -> None:
+    err = rejected({**BASE, "upstreamCaCert": pki[KEY]})
+    assert err.keys == ("upstreamCaCert",)
+    assert "private key" in str(err)
+    body = pki[KEY].splitlines()[1]
+    assert body[:16] not in str(err)
+
+
+@pytest.mark.parametrize("namespace", ["default", "kube-system", "kube-public", "kube-node-lease"])
+def test_a_namespace_that_always_exists_is_not_created(namespace: str) -> None:
+    err = rejected({**BASE, "namespace": namespace})
+    assert err.keys == ("createNamespace",)
+    assert parse({**BASE, "namespace": namespace, "createNamespace": False}).namespace == namespace
+
+
+# apimachinery util/net port_range_test.go TestPortRange: (input, accepted, included, excluded),
+# less the empty range (a NodePort range has ports) and 0 (no port 0 is a node port).
+@pytest.mark.parametrize(
+    ("text", "included", "excluded"),
+    [
+        ("100-200", 200, 201),
+        (" 100-200 ", 200, 201),
+        ("100", 100, 101),
+        ("30000-32767", 30000, 32768),
+        ("32768-35535", 35535, 32767),
+    ],
+)
+def test_node_port_range_is_read_as_kube_apiserver_reads_it(
+    text: str, included: int, excluded: int
+) -> None:
+    ports = parse({**BASE, "port": included, "nodePortRange": text}).node_port_range
+    assert ports is not None and included in ports and excluded not in ports
+
+
+@pytest.mark.parametrize(
+    "text", ["100 - 200", "-100", "100-", "200-100", "60000-70000", "70000-80000", "", "0-0", "x"]
+)
+def test_a_malformed_node_port_range_is_refused(text: str) -> None:
+    assert rejected({**BASE, "nodePortRange": text}).keys == ("nodePortRange",)
+
+
+@pytest.mark.parametrize(
+    ("port", "node_ports"),
+    [(80, None), (29999, None), (32768, None), (30443, "32768-35535"), (35536, "32768-35535")],
+)
+def test_a_node_port_outside_the_range_is_refused(port: int, node_ports: str | None) -> None:
+    raw = {**BASE, "port": port, **({"nodePortRange": node_ports} if node_ports else {})}
+    err = rejected(raw)
+    assert err.keys == ("port",)
+    assert (node_ports or "30000-32767") in str(err)
+
+
+def test_mkes_node_port_range_takes_its_ports() -> None:
+    assert parse({**BASE, "port": 33000, "nodePortRange": "32768-35535"}).port == 33000
+
+
+def test_node_port_range_only_with_node_port() -> None:
+    raw = {**BASE, "exposure": "hostPort", "nodePortRange": "32768-35535"}
+    assert rejected(raw).keys == ("nodePortRange",)

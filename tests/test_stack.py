@@ -131,26 +131,33 @@ def test_preview_of_the_dev_stack_completes():
     assert d.outputs["url"].known and not d.outputs["caCertPem"].known
 
 
-def test_every_key_is_declared_with_a_description():
+def test_only_keys_the_cli_can_default_are_declared():
+    """The CLI requires every declared key without a default on every stack, so only upstreams
+    (required) and the keys whose default always applies are declared."""
     declared = PROJECT["config"]
-    assert set(declared) == (set(CONFIG_KEYS.values()) - UNDECLARABLE) | PROGRAM_KEYS
+    unconditional = {k for k in DEFAULTS if k not in CONDITIONAL_DEFAULTS}
+    assert set(declared) == unconditional | {"upstreams"}
+    assert "default" not in declared["upstreams"]
     for key, declaration in declared.items():
         assert declaration["type"] in {"string", "integer", "boolean", "array"}, key
         assert declaration.get("description"), key
         if declaration["type"] == "array":
             assert declaration["items"]["type"] == "string", key
-    assert declared["tlsKey"]["secret"] is True
+
+
+def test_every_other_key_is_documented_beside_the_block():
     text = (ROOT / "Pulumi.yaml").read_text()
-    comments = [line for line in text.splitlines() if line.strip().startswith("#")]
-    for key in UNDECLARABLE:  # documented where the others are, in a comment
-        assert any(re.search(rf"\b{key}\b", line) for line in comments), key
+    comments = "\n".join(line for line in text.splitlines() if line.strip().startswith("#"))
+    for key in (set(CONFIG_KEYS.values()) | PROGRAM_KEYS) - set(PROJECT["config"]):
+        assert re.search(rf"^#\s+(\w+, )*{key}\b", comments, re.MULTILINE), key
+    for key in CONDITIONAL_DEFAULTS:  # their defaults are described, not declared
+        entry = re.split(r"\n# (?! )", comments[comments.index(f"# {key} ") :], maxsplit=1)[0]
+        assert str(DEFAULTS[key]) in entry, key
 
 
 def test_declared_defaults_are_the_components_defaults():
     declared = {k: v["default"] for k, v in PROJECT["config"].items() if "default" in v}
     assert declared == {k: v for k, v in DEFAULTS.items() if k not in CONDITIONAL_DEFAULTS}
-    for key in CONDITIONAL_DEFAULTS:  # described, since Pulumi would pass a declared one as set
-        assert str(DEFAULTS[key]) in PROJECT["config"][key]["description"], key
 
 
 def test_project_runs_python_in_a_virtualenv_on_a_local_backend():
@@ -165,4 +172,34 @@ def test_dev_stack_needs_no_cluster():
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     assert dev["msr-cache:renderYamlToDirectory"]
     assert "msr-cache:kubeContext" not in dev
-    assert {k.removeprefix("msr-cache:") for k in dev} <= set(PROJECT["config"])
+    known = set(CONFIG_KEYS.values()) | PROGRAM_KEYS
+    assert {k.removeprefix("msr-cache:") for k in dev} <= known
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("blobTTL", "blobTtl"), ("replica", "replicas"), ("storagesize", "storageSize")],
+)
+def test_an_unknown_key_stops_the_program_naming_the_closest(typo: str, meant: str):
+    errors: list[ConfigError] = []
+    d = run_stack({**BASE, typo: "1"}, errors=errors)
+    (err,) = errors
+    assert f"msr-cache:{typo}: unknown key; did you mean {meant}?" in str(err)
+    assert d.resources == []
+
+
+def test_an_unknown_key_is_reported_with_every_other_problem():
+    errors: list[ConfigError] = []
+    run_stack({**BASE, "blobTTL": "1h", "blobTtl": "10"}, errors=errors)
+    (err,) = errors
+    assert err.keys == ("blobTTL", "blobTtl")
+
+
+def test_a_value_stored_encrypted_is_never_shown():
+    password = "hunter2-very-secret"
+    errors: list[ConfigError] = []
+    config = {**BASE, "upstreams": [f"https://cache:{password}@msr.example.com"]}
+    run_program(ROOT / "__main__.py", "msr-cache", config, errors=errors, secret_keys=["upstreams"])
+    (err,) = errors
+    assert "msr-cache:upstreams: got '<secret>'" in str(err)
+    assert password not in str(err)
