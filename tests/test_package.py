@@ -1,0 +1,94 @@
+"""The component package's Construct, called over gRPC as the Pulumi engine calls it: a bad input
+reaches the user as one message naming the schema's (camelCase) inputs, without a traceback.
+
+The engine prints a Construct's INVALID_ARGUMENT status as "<type> resource '<name>' has a
+problem: <message>", then "- property <path> with value '<value>' has a problem: <reason>" for
+each property error in its details (pkg/resource/deploy/source_eval.go, errorToMessage).
+No engine runs here: MsrCache checks its inputs before it registers anything.
+"""
+
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import errors_pb2, provider_pb2, status_pb2
+
+TOKEN = "msr-cache:index:MsrCache"
+VALID = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"], "port": 30443}
+
+
+def construct(package_provider, inputs: dict[str, Any]) -> grpc.RpcError:
+    """The error of constructing an MsrCache from `inputs`, as the engine asks for one."""
+    struct = struct_pb2.Struct()
+    struct.update(inputs)
+    request = provider_pb2.ConstructRequest(
+        project="app", stack="dev", type=TOKEN, name="asia", inputs=struct, dryRun=True
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        package_provider.Construct(request, timeout=60)
+    return caught.value
+
+
+def property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
+    """The (path, reason) pairs the engine prints one a line, with each property's value."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                errors = errors_pb2.InputPropertiesError()
+                if detail.Unpack(errors):
+                    return [(e.property_path, e.reason) for e in errors.errors]
+    return []
+
+
+def assert_clean(message: str) -> None:
+    for python in ("Traceback", 'File "', ".py", "Unexpected <class", "<class "):
+        assert python not in message, message
+
+
+def test_bad_inputs_are_one_message_naming_every_input_in_camel_case(package_provider):
+    error = construct(package_provider, {**VALID, "blobTtl": "5", "exposure": "sideways"})
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    message = error.details()
+    assert message.startswith("invalid configuration:\n"), message
+    assert "  - blobTtl: got '5'; expected a positive Go duration" in message
+    # The SDK would refuse a bad enum value alone, before MsrCache lists every problem.
+    assert "  - exposure: got 'sideways'; expected one of nodePort, hostPort" in message
+    assert "blob_ttl" not in message and "msr-cache:blobTtl" not in message
+    assert "port" not in message  # 30443 arrives as 30443.0 and is an integer again
+    assert_clean(message)
+    # The message is all the engine prints: no property errors, whose values it would print.
+    assert property_errors(error) == []
+
+
+def test_a_bad_integer_is_named_not_truncated(package_provider):
+    message = construct(package_provider, {**VALID, "replicas": 1.5}).details()
+    assert "  - replicas: got 1.5; expected an integer" in message
+    assert_clean(message)
+
+
+def test_a_bad_key_is_not_echoed(package_provider):
+    key = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n"
+    error = construct(package_provider, {**VALID, "tlsKey": key})
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "tlsKey" in error.details()
+    assert "c2VjcmV0" not in error.details()
+    assert_clean(error.details())
+
+
+def test_a_missing_upstreams_is_the_sdks_property_error(package_provider):
+    inputs = {k: v for k, v in VALID.items() if k != "upstreams"}
+    error = construct(package_provider, inputs)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert property_errors(error) == [
+        ("upstreams", "Missing required input 'upstreams' on 'MsrCache'")
+    ]
+
+
+def test_valid_inputs_get_past_validation(package_provider):
+    # Past its checks, MsrCache registers itself with the engine, which is not there.
+    error = construct(package_provider, {**VALID, "exposure": "hostPort", "port": 8443.0})
+    assert error.code() != grpc.StatusCode.INVALID_ARGUMENT
+    assert "invalid configuration" not in error.details()
+    assert "127.0.0.1:1" in error.details(), error.details()
