@@ -22,7 +22,7 @@ import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import given_certificates, registry_config
+from . import given_certificates, pod_scheduling, registry_config
 from .object_storage import DRIVERS, ObjectStorage, check_object_storage
 
 
@@ -664,8 +664,6 @@ _QUALIFIED_NAME = re.compile(
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
-AFFINITY_KEYS = frozenset({"nodeAffinity", "podAffinity", "podAntiAffinity"})
 
 
 def check_dns_subdomain(value: Any) -> str:
@@ -690,31 +688,16 @@ def _string_map(keys: re.Pattern[str], accepted: str) -> Callable[[Any], dict[st
     return check
 
 
-def check_tolerations(value: Any) -> tuple[Mapping[str, Any], ...]:
-    """Pod tolerations, passed through as Kubernetes takes them."""
-    accepted = (
-        "a list of tolerations {key, operator: Exists|Equal, value, effect: "
-        "NoSchedule|PreferNoSchedule|NoExecute, tolerationSeconds}"
-    )
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise Invalid(accepted)
-    for item in value:
-        if not isinstance(item, Mapping) or not item or set(item) - TOLERATION_KEYS:
-            raise Invalid(accepted)
-        if item.get("operator", "Equal") not in ("Exists", "Equal"):
-            raise Invalid(accepted)
-        if item.get("effect", "") not in ("", "NoSchedule", "PreferNoSchedule", "NoExecute"):
-            raise Invalid(accepted)
-    return tuple(dict(item) for item in value)
+def _pod_scheduling(check: Callable[[Any], Any], accepted: str) -> Callable[[Any], Any]:
+    """A pod_scheduling check, its message (the path inside the value) after what is accepted."""
 
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValueError as err:
+            raise Invalid(f"{accepted}, as the API server accepts it: {err}") from None
 
-def check_affinity(value: Any) -> Mapping[str, Any]:
-    """Pod affinity, passed through as Kubernetes takes it."""
-    if not isinstance(value, Mapping) or not value or set(value) - AFFINITY_KEYS:
-        raise Invalid(
-            "an object with nodeAffinity, podAffinity and/or podAntiAffinity, as in a pod spec"
-        )
-    return dict(value)
+    return checked
 
 
 def check_issuer(value: Any) -> Issuer:
@@ -835,9 +818,11 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "resources": check_resources,
     "tlsKeyAlgorithm": _enum(KeyAlgorithm),
     "objectStorage": _object_storage,
-    "nodeSelector": _string_map(_QUALIFIED_NAME, "an object of label names to values"),
-    "tolerations": check_tolerations,
-    "affinity": check_affinity,
+    "nodeSelector": _pod_scheduling(
+        pod_scheduling.check_node_selector, "an object of node label names to values"
+    ),
+    "tolerations": _pod_scheduling(pod_scheduling.check_tolerations, "a list of tolerations"),
+    "affinity": _pod_scheduling(pod_scheduling.check_affinity, "a pod affinity"),
     "priorityClassName": check_dns_subdomain,
     "networkPolicy": _of_type(bool, "true or false"),
     "ingressNamespace": check_dns_label,

@@ -187,9 +187,19 @@ def test_scheduling_options_pass_through():
         ({"pod_annotations": {"bad key!": "x"}}, "podAnnotations"),
         ({"extra_env": {"1BAD": "x"}}, "extraEnv"),
         ({"extra_env": {"REGISTRY_HTTP_SECRET": "x"}}, "extraEnv"),
+        ({"affinity": {"nodeAffinity": "yes please"}}, "affinity"),
+        ({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {"app": "x"}}}]}}}, "affinity"),
+        ({"tolerations": [{"key": "a", "operator": "Exists", "value": "b"}]}, "tolerations"),
+        ({"tolerations": [{"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5}]},
+         "tolerations"),
+        ({"node_selector": {"zone": "not a label value!"}}, "nodeSelector"),
     ],
     ids=["toleration-operator", "tolerations-not-a-list", "affinity-typo", "selector-number",
-         "priority-uppercase", "annotation-name", "env-name", "env-http-secret"],
+         "priority-uppercase", "annotation-name", "env-name", "env-http-secret",
+         "affinity-not-an-object", "pod-anti-affinity-without-topology-key",
+         "toleration-exists-with-value", "toleration-seconds-without-no-execute",
+         "selector-bad-value"],
 )  # fmt: skip
 def test_pod_option_mistakes_are_named(args, key):
     assert rejected({**NODE_PORT, **args}).keys == (key,)
