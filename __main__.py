@@ -62,7 +62,10 @@ def checked(config: pulumi.Config) -> dict[str, Any]:
     listing every problem: unknown keys (typos), invalid values and conflicts."""
     raw = cache_config(config)
     known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
-    problems: list[Any] = cache_settings.unknown_keys(configured_keys(), known)
+    problems: list[Any] = [
+        *cache_settings.unknown_keys(configured_keys(), known),
+        *cache_settings.check_resource_name(pulumi.get_stack(), "stack name"),
+    ]
     try:
         parse(raw)
     except ConfigError as err:

@@ -68,7 +68,9 @@ class MsrCacheArgs(TypedDict):
     hosts: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
     """Names or IPs clients use for the cache; the first is in its URL. All become certificate SANs."""
     port: NotRequired[pulumi.Input[int]]
-    """The port clients connect to: the node port (nodePort, required), the host port or the load balancer's port (default 443). Not with ingress."""
+    """The port clients connect to: the node port (nodePort, required, within node_port_range), the host port or the load balancer's port (default 443). Not with ingress."""
+    node_port_range: NotRequired[pulumi.Input[str]]
+    """With nodePort, the cluster's NodePort range as kube-apiserver's --service-node-port-range takes it (default 30000-32767; Mirantis Kubernetes Engine: 32768-35535)."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace of the cache's objects (default dtr)."""
     create_namespace: NotRequired[pulumi.Input[bool]]
@@ -151,7 +153,7 @@ class MsrCache(pulumi.ComponentResource):
         self, name: str, args: MsrCacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         # Every input is checked before anything is registered, the component itself included.
-        s = config.parse(config.from_args(args))
+        s = config.parse(config.from_args(args), resource_name=name)
         super().__init__(TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = workload.labels(s.name, s.image)

@@ -22,7 +22,7 @@ import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import given_certificates, pod_scheduling, registry_config
+from . import api_rules, given_certificates, pod_scheduling, registry_config
 from .object_storage import DRIVERS, ObjectStorage, check_object_storage
 
 
@@ -256,6 +256,19 @@ class Problem:
 
 
 @dataclasses.dataclass(frozen=True)
+class Misnamed:
+    """A resource name (not an input) that would make names Kubernetes refuses."""
+
+    key: str
+    """What is named, e.g. "MsrCache resource name" or "stack name"."""
+    given: str
+    accepted: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: got {self.given!r}; expected {self.accepted}"
+
+
+@dataclasses.dataclass(frozen=True)
 class UnknownKey:
     """A key no input has: a typo, most likely, named with the closest known key."""
 
@@ -285,7 +298,7 @@ def unknown_keys(given: Iterable[str], known: Iterable[str]) -> list[UnknownKey]
 class ConfigError(pulumi.RunError):
     """A user's configuration mistake; Pulumi shows it as a message, without a stack trace."""
 
-    def __init__(self, problems: Sequence[Problem | UnknownKey]) -> None:
+    def __init__(self, problems: Sequence[Problem | UnknownKey | Misnamed]) -> None:
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid configuration:\n{lines}")
@@ -389,7 +402,6 @@ class Invalid(ValueError):
         self.accepted = accepted
 
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _GO_DURATION = re.compile(r"^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _NANOSECONDS = {
@@ -403,22 +415,27 @@ _NANOSECONDS = {
     "h": 3600e9,
 }
 _MAX_DURATION_NS = 2**63 - 1
-_QUANTITY = re.compile(
-    r"^(?:\d+(?:\.\d*)?|\.\d+)(?:Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?\d+)?$"
-)
-_IMAGE = re.compile(r"^[a-z0-9]+(?:[._/:@-][A-Za-z0-9_.-]+)+$")
-
-DNS_LABEL_RULE = (
-    "a DNS-1123 label: at most 63 of a-z, 0-9 and '-', starting and ending alphanumeric"
-)
 HOST_RULE = "a DNS name (lowercase RFC 1123, e.g. cache.example.com) or an IPv4/IPv6 address, without port or brackets"
 
 
-def check_dns_label(value: Any) -> str:
-    """A Kubernetes object or namespace name."""
-    if not isinstance(value, str) or not _DNS_LABEL.match(value):
-        raise Invalid(DNS_LABEL_RULE)
-    return value
+def _rule(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An api_rules check (the rule the API server or the kubelet applies) as a settings check."""
+
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValueError as err:
+            raise Invalid(str(err)) from None
+
+    return checked
+
+
+check_dns_label = _rule(api_rules.dns1123_label)
+"""A namespace, or an object name that is a DNS-1123 label."""
+check_dns_subdomain = _rule(api_rules.dns1123_subdomain)
+"""An object name that may hold dots (a DNS-1123 subdomain): Secrets, classes, issuers."""
+check_service_name = _rule(api_rules.dns1035_label)
+"""A Service's name: the API server wants a DNS-1035 label (a letter first)."""
 
 
 def ip_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -440,6 +457,8 @@ def check_host(value: Any) -> str:
         return address.compressed
     try:
         check_dns_subdomain(value)
+        for label in value.split("."):  # DNS (RFC 1035) caps each label, Kubernetes names do not
+            check_dns_label(label)
     except Invalid:
         raise Invalid(HOST_RULE) from None
     if value.rsplit(".", 1)[-1].isdigit():
@@ -494,16 +513,14 @@ def check_duration(value: Any) -> str:
 
 
 def check_quantity(value: Any) -> str:
-    """A Kubernetes resource quantity such as 10Gi, 500m or 1.5."""
-    accepted = "a positive Kubernetes quantity, e.g. 10Gi, 512Mi, 500m or 2"
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise Invalid(accepted)
-    text = str(value)
-    if not _QUANTITY.match(text) or not any(
-        c in "123456789" for c in text.split("e")[0].split("E")[0]
-    ):
-        raise Invalid(accepted)
-    return text
+    """A positive Kubernetes resource quantity such as 10Gi, 500m or 1.5 (quantity.go's grammar)."""
+    try:
+        positive = api_rules.quantity(value) > 0
+    except ValueError:
+        positive = False
+    if not positive:
+        raise Invalid(f"{api_rules.QUANTITY_RULE}, above zero")
+    return str(value)
 
 
 _GO_INT = re.compile(r"^[+-]?[0-9]+$")
@@ -594,6 +611,42 @@ def check_key_pair(cert: str, key: str) -> None:
         raise Invalid("the private key of the first certificate in tlsCert")
 
 
+# The children pulumi-kubernetes auto-names `<resource name>-<role>-<8 hex>`, the longest role.
+_AUTONAMED_ROLE = "storage"
+
+
+def check_resource_name(name: str | None, what: str = "MsrCache resource name") -> list[Misnamed]:
+    """`name` prefixes the names pulumi-kubernetes gives the ConfigMap, Secrets and claim
+    (`<name>-config-<8 hex>`, ...; pulumi-kubernetes' AssignNameIfAutonamable keeps it as it is),
+    which the API server wants as DNS-1123 subdomains."""
+    if name is None:
+        return []
+    try:
+        api_rules.dns1123_subdomain(f"{name}-{_AUTONAMED_ROLE}-00000000")
+    except ValueError:
+        accepted = (
+            "lowercase a-z, 0-9, '-' and '.', starting with a letter or digit, at most "
+            f"{253 - len(_AUTONAMED_ROLE) - 10} characters: it prefixes the names of the "
+            "auto-named ConfigMap, Secrets and claim"
+        )
+        return [Misnamed(what, name, accepted)]
+    return []
+
+
+def over_limit(resources: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """What the API server says of each request above its limit (ValidateResourceRequirements:
+    a request must be less than or equal to its limit); a limit left out is the default's."""
+    requests, limits = resources.get("requests", {}), resources.get("limits", {})
+    found = []
+    for name in sorted(set(requests) & set(limits)):
+        if api_rules.quantity(requests[name]) > api_rules.quantity(limits[name]):
+            default = "" if limits is not DEFAULT_RESOURCES["limits"] else " (the default limit)"
+            found.append(
+                f"requests.{name} {requests[name]} at most limits.{name} {limits[name]}{default}"
+            )
+    return found
+
+
 def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
     """A container's `resources`: requests and limits of cpu, memory and ephemeral-storage."""
     accepted = (
@@ -640,16 +693,16 @@ def _of_type(kind: type, accepted: str) -> Callable[[Any], Any]:
     return check
 
 
-def _non_empty_string(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid("a non-empty string")
-    return value
-
-
 def check_image(value: Any) -> str:
-    """A container image reference, pinned by tag or digest."""
-    if not isinstance(value, str) or not _IMAGE.match(value):
-        raise Invalid("an image reference such as mirantis/dtr-content-cache:2.9.16")
+    """A container image reference the kubelet can pull, pinned: a tag other than latest (which
+    moves under a running cache) or a digest."""
+    accepted = "an image pinned by a tag other than latest or by a digest, e.g. "
+    try:
+        image = api_rules.image_reference(value)
+    except ValueError as err:
+        raise Invalid(f"{err}; {accepted}{DEFAULT_IMAGE}") from None
+    if image.digest is None and image.tag in (None, "latest"):
+        raise Invalid(accepted + DEFAULT_IMAGE)
     return value
 
 
@@ -659,28 +712,25 @@ def _min_replicas(value: Any) -> int:
     return value
 
 
-_QUALIFIED_NAME = re.compile(
-    r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
-def check_dns_subdomain(value: Any) -> str:
-    """A Kubernetes object name that may hold dots (a DNS-1123 subdomain)."""
-    if (
-        not isinstance(value, str)
-        or len(value) > 253
-        or not all(_DNS_LABEL.match(label) for label in value.split("."))
-    ):
-        raise Invalid("a DNS-1123 subdomain: lowercase labels of a-z, 0-9 and '-', joined by dots")
-    return value
+def _passes(check: Callable[[str], Any]) -> Callable[[str], bool]:
+    def passes(value: str) -> bool:
+        try:
+            check(value)
+        except ValueError:
+            return False
+        return True
+
+    return passes
 
 
-def _string_map(keys: re.Pattern[str], accepted: str) -> Callable[[Any], dict[str, str]]:
+def _string_map(keys: Callable[[str], bool], accepted: str) -> Callable[[Any], dict[str, str]]:
     def check(value: Any) -> dict[str, str]:
         if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and keys.match(k) and isinstance(v, str) for k, v in value.items()
+            isinstance(k, str) and keys(k) and isinstance(v, str) for k, v in value.items()
         ):
             raise Invalid(accepted)
         return dict(value)
@@ -767,7 +817,9 @@ RESERVED_ENV = frozenset(
 
 def check_extra_env(value: Any) -> dict[str, str]:
     """Extra environment variables of the container (distribution reads REGISTRY_* overrides)."""
-    env = _string_map(_ENV_NAME, "an object of environment variable names to string values")(value)
+    env = _string_map(
+        _ENV_NAME.fullmatch, "an object of environment variable names to string values"
+    )(value)
     reserved = sorted(RESERVED_ENV & set(env))
     if reserved:
         raise Invalid(
@@ -802,7 +854,7 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "port": check_port,
     "namespace": check_dns_label,
     "createNamespace": _of_type(bool, "true or false"),
-    "name": check_dns_label,
+    "name": check_service_name,
     "image": check_image,
     "blobTtl": check_duration,
     "upstreamCaCert": check_ca_certificates,
@@ -811,9 +863,9 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "tlsCaCert": check_ca_certificates,
     "replicas": _min_replicas,
     "storageSize": check_quantity,
-    "storageClass": check_dns_label,
+    "storageClass": check_dns_subdomain,
     "storageAccessMode": _enum(AccessMode),
-    "ingressClassName": _non_empty_string,
+    "ingressClassName": check_dns_subdomain,
     "logLevel": _enum(LogLevel),
     "resources": check_resources,
     "tlsKeyAlgorithm": _enum(KeyAlgorithm),
@@ -834,20 +886,22 @@ _CHECKS: Mapping[str, Callable[[Any], Any]] = {
     "upstreamCaSecret": check_secret_ref,
     "extraEnv": check_extra_env,
     "podAnnotations": _string_map(
-        _QUALIFIED_NAME, "an object of annotation names to string values"
+        _passes(api_rules.qualified_name), "an object of annotation names to string values"
     ),
 }
 
 
-def parse(raw: Mapping[str, Any]) -> Settings:
-    """Validate `raw` (camelCase config keys; None or absent means unset) into Settings.
+def parse(raw: Mapping[str, Any], resource_name: str | None = None) -> Settings:
+    """Validate `raw` (camelCase config keys; None or absent means unset) into Settings, for the
+    MsrCache named `resource_name` (which prefixes its auto-named objects' names).
 
     Raises ConfigError listing every problem. Deferrable inputs given as Outputs are accepted
     as they are; their own check runs when they resolve (see `resolved`).
     """
-    problems: list[Problem | UnknownKey] = unknown_keys(
-        (key for key in raw if key not in _CHECKS), known_keys()
-    )
+    problems: list[Problem | UnknownKey | Misnamed] = [
+        *unknown_keys((key for key in raw if key not in _CHECKS), known_keys()),
+        *check_resource_name(resource_name),
+    ]
 
     given = {k: v for k, v in raw.items() if v is not None and k in _CHECKS}
     values: dict[str, Any] = {}
@@ -979,6 +1033,15 @@ def parse(raw: Mapping[str, Any]) -> Settings:
             "can mount the claim; use ReadWriteMany storage or no storageSize for more",
         )
 
+    resources = {**DEFAULT_RESOURCES, **(values["resources"] or {})}
+    if values["resources"] is not None:
+        problems += [Problem("resources", given["resources"], a) for a in over_limit(resources)]
+    if metrics and values["name"] is not None:
+        try:
+            check_service_name(f"{values['name']}-metrics")
+        except Invalid as invalid:
+            problem("name", f"a name whose metrics Service <name>-metrics is {invalid.accepted}")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -993,7 +1056,7 @@ def parse(raw: Mapping[str, Any]) -> Settings:
         blob_ttl=values["blobTtl"],
         replicas=replicas,
         log_level=values["logLevel"],
-        resources=values["resources"] or DEFAULT_RESOURCES,
+        resources=resources,
         tls_key_algorithm=values["tlsKeyAlgorithm"],
         ingress_class_name=values["ingressClassName"] if exposure is Exposure.INGRESS else None,
         storage=storage,

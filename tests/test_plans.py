@@ -353,7 +353,7 @@ def test_default_resources() -> None:
 
 
 def test_resources_override() -> None:
-    resources = {"requests": {"cpu": "2", "memory": "4Gi"}}
+    resources = {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
     assert container_of(spec_of(settings(resources=resources)))["resources"] == resources
 
 

@@ -526,8 +526,9 @@ def test_any_positive_quantity_is_a_storage_size(number: int, suffix: str) -> No
 
 @given(st.integers(1, 10**6), st.sampled_from(QUANTITY_SUFFIXES))
 def test_any_positive_quantity_is_a_resource_amount(number: int, suffix: str) -> None:
-    s = parse(config({"resources": {"limits": {"memory": f"{number}{suffix}"}}}))
-    assert s.resources == {"limits": {"memory": f"{number}{suffix}"}}
+    amount = {"memory": f"{number}{suffix}"}
+    s = parse(config({"resources": {"requests": amount, "limits": amount}}))
+    assert s.resources == {"requests": amount, "limits": amount}
 
 
 # --- how errors name inputs, and what they never show ------------------------------------------
@@ -675,3 +676,82 @@ def test_mkes_node_port_range_takes_its_ports() -> None:
 def test_node_port_range_only_with_node_port() -> None:
     raw = {**BASE, "exposure": "hostPort", "nodePortRange": "32768-35535"}
     assert rejected(raw).keys == ("nodePortRange",)
+
+
+# --- what the API server would refuse ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        pytest.param({"name": "1cache"}, "name", id="service-name-starts-with-a-digit"),
+        pytest.param({"name": "a" * 64}, "name", id="service-name-too-long"),
+        pytest.param({"name": "a" * 56, "metrics": True}, "name", id="metrics-service-too-long"),
+        pytest.param({"ingressClassName": "Nginx!", "exposure": "ingress"}, "ingressClassName"),
+        pytest.param({"storageClass": "Fast_SSD", "storageSize": "1Gi"}, "storageClass"),
+        pytest.param({"image": "mirantis/dtr-content-cache"}, "image", id="image-without-tag"),
+        pytest.param({"image": "mirantis/dtr-content-cache:latest"}, "image", id="image-latest"),
+        pytest.param({"image": "mirantis/Cache:1"}, "image", id="image-uppercase"),
+        pytest.param(
+            {"resources": {"requests": {"memory": "2Gi"}}}, "resources", id="request-over-default"
+        ),
+        pytest.param(
+            {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}},
+            "resources",
+            id="request-over-limit",
+        ),
+        pytest.param({"resources": {"limits": {"memory": "0"}}}, "resources", id="zero-limit"),
+    ],
+)
+def test_what_the_api_server_refuses_is_refused_first(changes: Mapping[str, Any], key: str):
+    raw = {**BASE, **changes}
+    if changes.get("exposure") == "ingress":
+        raw = {k: v for k, v in raw.items() if k != "port"}
+    assert rejected(raw).keys == (key,)
+
+
+def test_the_longest_name_with_metrics_still_names_its_metrics_service() -> None:
+    assert parse({**BASE, "name": "a" * 55, "metrics": True}).name == "a" * 55
+
+
+def test_requests_alone_keep_the_default_limits() -> None:
+    s = parse({**BASE, "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}})
+    assert s.resources["requests"] == {"cpu": "250m", "memory": "512Mi"}
+    assert s.resources["limits"] == DEFAULT_RESOURCES["limits"]
+
+
+def test_a_request_over_the_default_limit_says_so() -> None:
+    err = rejected({**BASE, "resources": {"requests": {"memory": "2Gi"}}})
+    assert "requests.memory 2Gi at most limits.memory 1Gi (the default limit)" in str(err)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "mirantis/dtr-content-cache:2.9.16",
+        "registry.example.com:5000/msr/cache:2.9.16",
+        "mirantis/dtr-content-cache@sha256:" + "a" * 64,
+        "mirantis/dtr-content-cache:2.9.16@sha256:" + "b" * 64,
+    ],
+)
+def test_pinned_images_are_accepted(image: str) -> None:
+    assert parse({**BASE, "image": image}).image == image
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted"),
+    [("asia", True), ("eu-west.1", True), ("Asia", False), ("my_stack", False), ("a" * 236, True),
+     ("a" * 237, False)],
+)  # fmt: skip
+def test_the_resource_name_must_make_valid_auto_names(name: str, accepted: bool) -> None:
+    if accepted:
+        assert parse(BASE, resource_name=name).name == "dtr-cache"
+    else:
+        err = rejected_as(BASE, resource_name=name)
+        assert f"MsrCache resource name: got {name!r}" in str(err)
+
+
+def rejected_as(raw: Mapping[str, Any], resource_name: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        parse(raw, resource_name=resource_name)
+    return caught.value

@@ -87,7 +87,8 @@ def test_every_setting_reaches_the_component():
     }
     assert deployment["spec"]["replicas"] == 2
     assert deployment["spec"]["template"]["spec"]["containers"][0]["resources"] == {
-        "limits": {"memory": "3Gi"}
+        "requests": {"cpu": "100m", "memory": "256Mi"},  # the default section, kept
+        "limits": {"memory": "3Gi"},
     }
     config = yaml.safe_load(d.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"])
     assert config["log"]["level"] == "warn"
@@ -203,3 +204,11 @@ def test_a_value_stored_encrypted_is_never_shown():
     (err,) = errors
     assert "msr-cache:upstreams: got '<secret>'" in str(err)
     assert password not in str(err)
+
+
+def test_a_stack_name_kubernetes_cannot_take_stops_the_program():
+    errors: list[ConfigError] = []
+    d = run_stack(BASE, stack="Prod_EU", errors=errors)
+    (err,) = errors
+    assert "stack name: got 'Prod_EU'; expected lowercase" in str(err)
+    assert d.resources == []
