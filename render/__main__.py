@@ -1,20 +1,25 @@
 """`python -m render STACK [OUT]`: render a stack's manifests offline, as `pulumi up` would.
 
-Evaluates the project's __main__.py under Pulumi's mock monitor with the stack's config, and writes
-one YAML file per Kubernetes object to OUT/1-manifest/ (default rendered/STACK). No CLI, no
-cluster, no network. A config mistake prints the same message as `pulumi up` and exits 1.
+Checks Pulumi.yaml and the stack's config as the Pulumi CLI does before it runs a program
+(render/cli_config.py), evaluates the project's __main__.py under Pulumi's mock monitor with that
+config, and writes one YAML file per Kubernetes object to OUT/1-manifest/ (default
+rendered/STACK). No CLI, no cluster, no network. A config mistake prints the same message as
+`pulumi up` and exits 1, leaving no OUT behind: a folder of manifests is always a whole render.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import runpy
+import shutil
 import sys
 from pathlib import Path
 
 import pulumi
 
-from components.settings import ConfigError
+from components.settings import Caller, ConfigError, set_caller
 
 from . import manifests, stack_config
 from .engine import ClusterReadInRender, RenderProviders, evaluate
@@ -22,9 +27,75 @@ from .engine import ClusterReadInRender, RenderProviders, evaluate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class NotARenderFolder(pulumi.RunError):
+    """OUT holds files a render did not write: replacing it, or removing it on a failure, would
+    lose them."""
+
+
 def render(stack: str, out: Path, root: Path = ROOT, stack_dir: Path | None = None) -> list[Path]:
-    """Render `stack` (its file in `stack_dir`, default `root`) into `out`; returns the files
-    written. Raises ConfigError on a mistake."""
+    """Render `stack` (its file in `stack_dir`, default `root`) into `out`, replacing it whole;
+    returns the files written. Raises ConfigError on a mistake, and then `out` is gone: manifests
+    left from an earlier run must not pass for this one's. Raises NotARenderFolder, touching
+    nothing, when `out` holds anything but a render's manifests."""
+    target = out.resolve()
+    if not _is_render_output(target):
+        raise NotARenderFolder(
+            f"{out} holds files a render does not write; give an empty folder or an earlier "
+            f"render's (only {manifests.MANIFEST_DIR}/ and {manifests.CRD_DIR}/ of YAML files)"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Rendered beside `out` (same file system, so the swap is a rename) and swapped in on success.
+    staging = _beside(target, "rendering")
+    staging.mkdir()
+    try:
+        written = _render(stack, staging, root, stack_dir)
+        _replace(target, staging)
+    except BaseException:
+        _remove(staging)
+        _remove(target)
+        raise
+    return [out / path.relative_to(staging) for path in written]
+
+
+def _is_render_output(path: Path) -> bool:
+    """Whether `path` is absent or holds nothing but what a render writes."""
+    if not path.exists():
+        return True
+    if not path.is_dir():
+        return False
+    for folder in path.iterdir():
+        if folder.name not in (manifests.MANIFEST_DIR, manifests.CRD_DIR) or not folder.is_dir():
+            return False
+        if any(not f.is_file() or f.suffix != ".yaml" for f in folder.iterdir()):
+            return False
+    return True
+
+
+def _beside(path: Path, purpose: str) -> Path:
+    """A fresh hidden name in `path`'s folder."""
+    return path.with_name(f".{path.name}.{purpose}-{os.urandom(4).hex()}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _replace(out: Path, staging: Path) -> None:
+    """Put `staging` where `out` is: the old one is moved aside first, then deleted."""
+    old = None
+    if out.exists() or out.is_symlink():
+        old = _beside(out, "old")
+        out.rename(old)
+    staging.rename(out)
+    if old is not None:
+        _remove(old)
+
+
+def _render(stack: str, out: Path, root: Path, stack_dir: Path | None) -> list[Path]:
     config = stack_config.load(root, stack, stack_dir)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     providers = RenderProviders()
@@ -37,6 +108,7 @@ def render(stack: str, out: Path, root: Path = ROOT, stack_dir: Path | None = No
         evaluate(program, providers, stack=stack)
     finally:
         pulumi.runtime.set_all_config({})
+        set_caller(Caller.PYTHON)  # the stack program spelled keys for stack config
     return manifests.write(providers.resources, out)
 
 
@@ -45,11 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack")
     parser.add_argument("out", nargs="?", type=Path)
     parser.add_argument("--stack-dir", type=Path, help="folder of Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=ROOT,
+        help="folder of Pulumi.yaml and the program's __main__.py (default this project)",
+    )
     args = parser.parse_args(argv)
     out = args.out or ROOT / "rendered" / args.stack
     try:
-        written = render(args.stack, out, stack_dir=args.stack_dir)
-    except (ConfigError, ClusterReadInRender) as err:
+        written = render(args.stack, out, root=args.project_dir, stack_dir=args.stack_dir)
+    except (ConfigError, ClusterReadInRender, NotARenderFolder) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(

@@ -1,24 +1,24 @@
 """A stack's configuration as `pulumi up` hands it to the program, read without the CLI.
 
-The stack file's values are merged over the defaults declared in Pulumi.yaml; every value reaches
-the program as a string (structured ones as JSON), as the CLI passes them. `secure:` values are
-decrypted with PULUMI_CONFIG_PASSPHRASE as the passphrase secrets provider does; without it they
-are replaced by stand-ins that pass validation and never reach a manifest (see `stand_ins`).
+Pulumi.yaml and the stack file are read, merged and refused as the CLI does before it runs a
+program (render/cli_config.py); every value reaches the program as the text the CLI stores it as
+(structured ones as compact JSON). `secure:` values are decrypted with PULUMI_CONFIG_PASSPHRASE as
+the passphrase secrets provider does; without it they are replaced by stand-ins that pass
+validation and never reach a manifest (see `stand_ins`).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import datetime
 import ipaddress
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,6 +28,9 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
 from components.settings import ConfigError, Problem
+
+from . import cli_config
+from .cli_config import CliConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,26 +42,53 @@ class StackConfig:
     stood_in: list[str]  # secret keys whose values are stand-ins (no passphrase)
 
 
-class Passphrase:
-    """The passphrase secrets provider: PBKDF2-SHA256 (1,000,000 rounds) keys AES-256-GCM."""
+INCORRECT_PASSPHRASE = (
+    "failed to decrypt: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct "
+    "passphrase or set PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase"
+)
+"""What the CLI says when a value cannot be decrypted with the passphrase it was given
+(pkg/secrets/passphrase/manager.go, errorCrypter)."""
 
-    def __init__(self, passphrase: str, encryption_salt: str) -> None:
-        version, salt, check = encryption_salt.split(":", 2)
+
+class Passphrase:
+    """The passphrase secrets provider: PBKDF2-SHA256 (1,000,000 rounds) keys AES-256-GCM.
+
+    As in the CLI, a wrong passphrase is an error only once a value is decrypted."""
+
+    def __init__(self, passphrase: str, encryption_salt: str, stack_file: Path) -> None:
+        where = f"constructing secrets manager of '{stack_file}' (encryptionsalt): "
+        parts = encryption_salt.split(":", 2)
+        if len(parts) != 3:
+            raise CliConfigError(f"{where}malformed state value")
+        version, salt, check = parts
         if version != "v1":
-            raise ValueError(f"unknown encryptionsalt version {version!r}")
-        kdf = PBKDF2HMAC(
-            hashes.SHA256(), length=32, salt=base64.b64decode(salt), iterations=1_000_000
-        )
-        self._aes = AESGCM(kdf.derive(passphrase.encode()))
-        if self.decrypt(check) != "pulumi":
-            raise InvalidTag
+            raise CliConfigError(f"{where}unknown state version")
+        try:
+            salt_bytes = base64.b64decode(salt, validate=True)
+        except binascii.Error as err:
+            raise CliConfigError(f"{where}illegal base64 data ({err})") from None
+        kdf = PBKDF2HMAC(hashes.SHA256(), length=32, salt=salt_bytes, iterations=1_000_000)
+        self._aes: AESGCM | None = AESGCM(kdf.derive(passphrase.encode()))
+        self._plaintexts: dict[str, str] = {}
+        try:
+            correct = self.decrypt(check) == "pulumi"
+        except ValueError:
+            correct = False
+        if not correct:
+            self._aes = None  # the CLI's locked secrets manager
 
     def decrypt(self, ciphertext: str) -> str:
-        """Plain text of a `v1:<nonce>:<ciphertext>` value."""
-        version, nonce, sealed = ciphertext.split(":")
-        if version != "v1":
-            raise ValueError(f"unknown secure value version {version!r}")
-        return self._aes.decrypt(base64.b64decode(nonce), base64.b64decode(sealed), None).decode()
+        """Plain text of a `v1:<nonce>:<ciphertext>` value; ValueError with the CLI's words."""
+        if self._aes is None:
+            raise ValueError(INCORRECT_PASSPHRASE)
+        if ciphertext not in self._plaintexts:
+            nonce, sealed = cli_config.sealed_parts(ciphertext)
+            try:
+                plain = self._aes.decrypt(nonce, sealed, None)
+            except InvalidTag:
+                raise ValueError("cipher: message authentication failed") from None
+            self._plaintexts[ciphertext] = plain.decode("utf-8", "replace")
+        return self._plaintexts[ciphertext]
 
 
 def self_signed_pair(*hosts: str) -> tuple[str, str]:
@@ -96,17 +126,26 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _stand_in_hosts(hosts: Any) -> list[str]:
+    """The stack's hosts a stand-in certificate can name (the program checks the rest), so the
+    stand-in covers every host as the user's own certificate must."""
+    if not isinstance(hosts, list):
+        return []
+    named = []
+    for host in hosts:
+        try:
+            self_signed_pair(host)
+        except (TypeError, ValueError):
+            continue
+        named.append(host)
+    return named
+
+
 STAND_IN = "(stand-in for an encrypted value)"
 
 
-def _each_secure(value: Any, replacement: str) -> Any:
-    if _is_secure(value):
-        return replacement
-    if isinstance(value, Mapping):
-        return {k: _each_secure(v, replacement) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_each_secure(v, replacement) for v in value]
-    return value
+def _stand_in(_ciphertext: str) -> str:
+    return STAND_IN
 
 
 def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
@@ -119,44 +158,8 @@ def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
         f"{project}:tlsCert": lambda pair, _: pair[0],
         f"{project}:tlsCaCert": lambda pair, _: pair[0],
         f"{project}:upstreamCaCert": lambda pair, _: pair[0],
-        f"{project}:objectStorage": lambda _, value: _each_secure(value, STAND_IN),
+        f"{project}:objectStorage": lambda _, value: cli_config.decrypted(value, _stand_in),
     }
-
-
-def _as_program_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value)
-
-
-def _is_secure(value: Any) -> bool:
-    return (
-        isinstance(value, Mapping) and set(value) == {"secure"} and isinstance(value["secure"], str)
-    )
-
-
-def _has_secure(value: Any) -> bool:
-    if _is_secure(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(_has_secure(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_secure(v) for v in value)
-    return False
-
-
-def _decrypted(value: Any, crypter: Passphrase) -> Any:
-    if _is_secure(value):
-        return crypter.decrypt(value["secure"])
-    if isinstance(value, Mapping):
-        return {k: _decrypted(v, crypter) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decrypted(v, crypter) for v in value]
-    return value
 
 
 def stacks(folder: Path) -> set[str]:
@@ -166,53 +169,55 @@ def stacks(folder: Path) -> set[str]:
     }
 
 
+def _passphrase(environ: Mapping[str, str]) -> str | None:
+    """The passphrase the CLI would use: PULUMI_CONFIG_PASSPHRASE, else the file named by
+    PULUMI_CONFIG_PASSPHRASE_FILE (trimmed)."""
+    if "PULUMI_CONFIG_PASSPHRASE" in environ:
+        return environ["PULUMI_CONFIG_PASSPHRASE"]
+    if environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+        try:
+            return Path(environ["PULUMI_CONFIG_PASSPHRASE_FILE"]).read_text().strip()
+        except OSError as err:
+            raise CliConfigError(
+                f"unable to read PULUMI_CONFIG_PASSPHRASE_FILE: {err.strerror or err}"
+            ) from None
+    return None
+
+
 def load(
     root: Path, stack: str, stack_dir: Path | None = None, environ: Mapping[str, str] = os.environ
 ) -> StackConfig:
     """The config `pulumi up --stack <stack>` would give the program in `root`; the stack file is
-    read from `stack_dir` (default `root`)."""
-    project_file = yaml.safe_load((root / "Pulumi.yaml").read_text())
-    project = project_file["name"]
-    stack_path = (stack_dir or root) / f"Pulumi.{stack}.yaml"
+    read from `stack_dir` (default the project's stackConfigDir, else `root`). Raises
+    CliConfigError where the CLI refuses the project or the stack, ConfigError where the render
+    has no stand-in for a secret."""
+    project = cli_config.load_project(root / "Pulumi.yaml")
+    folder = stack_dir or root / (project.stack_config_dir or "")
+    stack_path = folder / f"Pulumi.{stack}.yaml"
     if not stack_path.exists():
         raise ConfigError(
-            [Problem("stack", stack, f"a stack with a file Pulumi.<stack>.yaml in {root}")]
+            [Problem("stack", stack, f"a stack with a file Pulumi.<stack>.yaml in {folder}")]
         )
-    stack_file = yaml.safe_load(stack_path.read_text()) or {}
+    stack_file = cli_config.load_stack_file(stack_path, project.name)
 
-    def full_key(key: str) -> str:
-        return key if ":" in key else f"{project}:{key}"
+    secret_keys = sorted(k for k, v in stack_file.config.items() if cli_config.has_secure(v))
+    passphrase = _passphrase(environ) if secret_keys else None
+    crypter = None
+    if passphrase is not None and stack_file.encryption_salt:
+        crypter = Passphrase(passphrase, stack_file.encryption_salt, stack_path)
+    merged = cli_config.validate_stack_config(
+        stack, project, stack_file.config, crypter.decrypt if crypter else None
+    )
 
-    merged: dict[str, Any] = {}
-    for key, declaration in (project_file.get("config") or {}).items():
-        if isinstance(declaration, Mapping) and "default" in declaration:
-            merged[full_key(key)] = declaration["default"]
-        elif not isinstance(declaration, Mapping):
-            merged[full_key(key)] = declaration
-    stack_values = {full_key(k): v for k, v in (stack_file.get("config") or {}).items()}
-    merged.update(stack_values)
-
-    secret_keys = sorted(k for k, v in stack_values.items() if _has_secure(v))
-    passphrase = environ.get("PULUMI_CONFIG_PASSPHRASE")
-    if passphrase is None and environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
-        passphrase = Path(environ["PULUMI_CONFIG_PASSPHRASE_FILE"]).read_text().strip()
     stood_in: list[str] = []
-    if secret_keys and passphrase is not None and stack_file.get("encryptionsalt"):
-        try:
-            crypter = Passphrase(passphrase, stack_file["encryptionsalt"])
-        except InvalidTag:
-            raise ConfigError(
-                [
-                    Problem(
-                        "PULUMI_CONFIG_PASSPHRASE", "<secret>", f"the passphrase of stack {stack}"
-                    )
-                ]
-            ) from None
+    if crypter:
         for key in secret_keys:
-            merged[key] = _decrypted(merged[key], crypter)
+            merged[key] = cli_config.decrypted(merged[key], crypter.decrypt)
     elif secret_keys:
-        pair = self_signed_pair("stand-in.invalid")
-        known = stand_ins(project)
+        pair = self_signed_pair(
+            "stand-in.invalid", *_stand_in_hosts(merged.get(f"{project.name}:hosts"))
+        )
+        known = stand_ins(project.name)
         missing = [k for k in secret_keys if k not in known]
         if missing:
             raise ConfigError(
@@ -221,17 +226,18 @@ def load(
                         k.split(":", 1)[1],
                         "an encrypted value",
                         "PULUMI_CONFIG_PASSPHRASE set, to render it (no stand-in fits this key)",
+                        namespace=k.split(":", 1)[0],
                     )
                     for k in missing
                 ]
             )
-        if f"{project}:tlsKey" in secret_keys and f"{project}:tlsCert" not in secret_keys:
-            secret_keys.append(f"{project}:tlsCert")  # the stand-in key needs its own certificate
+        if f"{project.name}:tlsKey" in secret_keys and f"{project.name}:tlsCert" not in secret_keys:
+            secret_keys.append(f"{project.name}:tlsCert")  # the stand-in key needs its certificate
         for key in secret_keys:
-            merged[key] = known[key](pair, merged[key])
+            merged[key] = known[key](pair, merged.get(key))
             stood_in.append(key)
     return StackConfig(
-        values={k: _as_program_string(v) for k, v in merged.items()},
+        values={k: cli_config.cli_text(v) for k, v in merged.items()},
         secret_keys=sorted(secret_keys),
         stood_in=sorted(stood_in),
     )

@@ -12,6 +12,8 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from components.settings import Caller, set_caller
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,3 +51,12 @@ def schema(package_provider: provider_pb2_grpc.ResourceProviderStub) -> dict[str
     """The component package's schema, asked of the plugin over gRPC as the Pulumi engine asks."""
     response = package_provider.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
     return json.loads(response.schema)
+
+
+@pytest.fixture(autouse=True)
+def python_caller() -> Iterator[None]:
+    """Each test starts as a Python caller: a stack program run in-process (the render, say)
+    makes every later error spell keys for stack config."""
+    set_caller(Caller.PYTHON)
+    yield
+    set_caller(Caller.PYTHON)

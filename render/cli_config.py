@@ -1,0 +1,927 @@
+"""What the Pulumi CLI refuses before it runs a program: its checks of Pulumi.yaml and of a stack's
+config, and the text it stores each config value as.
+
+`pulumi up` loads Pulumi.yaml and Pulumi.<stack>.yaml, merges the project's declared defaults into
+the stack's config and validates the result, all before the program starts; a render that skipped
+this passed stacks that `pulumi up` refuses. The rules are ported (in our own words, not copied)
+from pulumi/pulumi at commit 1b5949891b3cefcb9974752b24a5ecef0acc86c8 (2026-08-21, after v3.259.0):
+
+- pkg/workspace/config.go: ValidateStackConfigAndApplyProjectConfig, mergeConfig,
+  validateStackConfigValues, validateStackConfigValue, parseConfigKey, createConfigValue,
+  missingStackConfigurationKeysError and formatMissingKeys (moved there from
+  sdk/go/common/workspace/config.go by "Move config logic to pkg", #23978);
+- sdk/go/common/workspace/project.go: ValidateProject, Project.Validate, ValidateConfigValue,
+  InferFullTypeName, RewriteShorthandConfigValues, RewriteConfigPathIntoStackConfigDir,
+  configKeyIsNamespacedByProject, findClosestKey;
+- sdk/go/common/workspace/project.json: the schema of a config declaration; `type` is one of
+  string, integer, boolean, array and object (object since v3.187.0, #20129 and #20132);
+- sdk/go/common/workspace/loaders.go: LoadProject, LoadProjectStackBytes,
+  stackConfigNamespacedWithProject;
+- sdk/go/common/resource/config/key.go, value.go, object.go, map.go: ParseKey, how a stack value
+  is stored (object.MarshalString), Map.Get and Map.Set with a key path;
+- sdk/go/common/resource/properties_path.go: parsePropertyPath (a key path such as `a.b[0]`);
+- pkg/secrets/passphrase/manager.go and sdk/go/common/resource/config/crypt.go: the passphrase
+  provider's errors (used by render/stack_config.py);
+- gopkg.in/yaml.v3 resolve.go and decode.go (go-yaml/yaml): how a plain YAML scalar is typed.
+
+Their Go tests are ported in tests/test_cli_config.py (pkg/workspace/config_project_test.go,
+pkg/workspace/config_test.go, sdk/go/common/workspace/project_test.go).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import dataclasses
+import decimal
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from components.settings import ConfigError
+
+VALIDATING = "validating stack config: "
+"""How `pulumi up` prefixes every error of its stack config validation (operations/up.go)."""
+
+TYPES = ("string", "integer", "boolean", "array", "object")
+"""The `type` values project.json accepts in a config declaration."""
+
+
+class CliConfigError(ConfigError):
+    """The Pulumi CLI refuses the project or the stack before any program runs; the message is the
+    CLI's own. A ConfigError, so whatever stops on a config mistake stops on it too."""
+
+    def __init__(self, message: str) -> None:
+        self.problems = ()
+        pulumi.RunError.__init__(self, message)
+
+
+# --- YAML as the CLI reads it ---------------------------------------------------------------------
+
+_PLAIN = "tag:cli-config:plain"
+_INT64 = range(-(1 << 63), 1 << 63)
+_UINT64 = range(1 << 64)
+_GO_INT = re.compile(
+    r"(?P<sign>[+-]?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|0[oO](?P<oct>[0-7]+)|0[bB](?P<bin>[01]+)"
+    r"|0(?P<old_oct>[0-7]*)|(?P<dec>[1-9][0-9]*))"
+)
+_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
+_SPECIAL = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+
+
+def _go_int(text: str) -> int | None:
+    """strconv.ParseInt(text, 0, 64), falling back to ParseUint: None if neither parses."""
+    match = _GO_INT.fullmatch(text)
+    if not match:
+        return None
+    digits, base = next(
+        (match[g], b)
+        for g, b in (("hex", 16), ("oct", 8), ("bin", 2), ("old_oct", 8), ("dec", 10))
+        if match[g] is not None
+    )
+    number = int(digits or "0", base) * (-1 if match["sign"] == "-" else 1)
+    if number in _INT64 or (match["sign"] != "-" and number in _UINT64):
+        return number
+    return None
+
+
+def _plain_scalar(text: str) -> Any:
+    """What yaml.v3 decodes an untagged plain scalar into: YAML 1.2's true/false/null only (`yes`
+    and `on` stay text, unlike PyYAML), Go's integer syntax, and a timestamp kept as its text."""
+    if text in _SPECIAL:
+        return _SPECIAL[text]
+    first = text[0]
+    if first == ".":
+        return float(text) if _DOT_FLOAT.fullmatch(text) else text
+    if not (first.isascii() and (first.isdigit() or first in "+-")):
+        return text
+    plain = text.replace("_", "")
+    number = _go_int(plain)
+    if number is not None:
+        return number
+    if _YAML_FLOAT.fullmatch(plain):
+        value = float(plain)
+        if math.isfinite(value):  # Go's ParseFloat fails on an overflow: the text stays text
+            return value
+    return text
+
+
+class _CliYamlLoader(yaml.SafeLoader):
+    """PyYAML with yaml.v3's typing of plain scalars, and its refusal of a key given twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, str], yaml.Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            kind = type(self.construct_object(key_node)).__name__
+            first = seen.setdefault((kind, key_node.value), key_node)
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f'mapping key "{key_node.value}" already defined at line '
+                    f"{first.start_mark.line + 1}",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+_CliYamlLoader.yaml_implicit_resolvers = {}
+_CliYamlLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
+_CliYamlLoader.add_implicit_resolver(_PLAIN, re.compile(r"(?s).*"), None)
+_CliYamlLoader.add_constructor(_PLAIN, lambda loader, node: _plain_scalar(node.value))
+# yaml.v3 hands a timestamp to an untyped value as its text, and a set or an ordered map as the
+# mapping or sequence it is written as.
+_CliYamlLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+_CliYamlLoader.add_constructor(
+    "tag:yaml.org,2002:binary",
+    lambda loader, node: base64.b64decode(loader.construct_scalar(node)).decode("utf-8", "replace"),
+)
+_CliYamlLoader.add_constructor("tag:yaml.org,2002:set", _CliYamlLoader.construct_yaml_map)
+_CliYamlLoader.add_constructor("tag:yaml.org,2002:omap", _CliYamlLoader.construct_yaml_seq)
+_CliYamlLoader.add_constructor("tag:yaml.org,2002:pairs", _CliYamlLoader.construct_yaml_seq)
+
+
+def read_yaml(path: Path) -> Any:
+    """The document in `path` as the CLI decodes it; a YAML mistake is one message naming the file
+    and the line."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise CliConfigError(f"could not read '{path}': {err.strerror or err}") from None
+    try:
+        return yaml.load(data, Loader=_CliYamlLoader)
+    except yaml.MarkedYAMLError as err:
+        raise CliConfigError(f"could not unmarshal '{path}': yaml: {_marked(err)}") from None
+    except yaml.reader.ReaderError as err:
+        line = data.decode("utf-8", "replace")[: err.position].count("\n") + 1
+        if isinstance(err.character, int):
+            problem = f"not UTF-8 or UTF-16 text (byte 0x{err.character:02x})"
+        else:
+            problem = f"unacceptable character #x{ord(err.character):04x}"
+        raise CliConfigError(
+            f"could not unmarshal '{path}': yaml: line {line}: {problem}"
+        ) from None
+    except yaml.YAMLError as err:
+        raise CliConfigError(f"could not unmarshal '{path}': yaml: {err}") from None
+
+
+def _marked(err: yaml.MarkedYAMLError) -> str:
+    """`line L, column C: <what was being read> (from line L'): <problem>`."""
+    mark = err.problem_mark or err.context_mark
+    text = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    if err.context:
+        text += err.context
+        if err.context_mark and err.problem_mark and err.context_mark.line != mark.line:
+            text += f" (from line {err.context_mark.line + 1})"
+        text += ": "
+    return text + (err.problem or "")
+
+
+# --- how the CLI stores a value -------------------------------------------------------------------
+
+
+def _go_special(value: float) -> str:
+    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+
+
+def _go_float(value: float) -> str:
+    """A float64 as Go's encoding/json writes it: the shortest digits, fixed notation between 1e-6
+    and 1e21 (so 2.0 is `2`), else an exponent without a leading zero (`1e-7`)."""
+    if not math.isfinite(value):
+        raise ValueError(f"json: unsupported value: {_go_special(value)}")
+    if value == 0:
+        return "-0" if math.copysign(1, value) < 0 else "0"
+    if 1e-6 <= abs(value) < 1e21:
+        return format(decimal.Decimal(repr(value)).normalize(), "f")
+    mantissa, exponent = repr(value).split("e")
+    sign, digits = exponent[0], exponent[1:].lstrip("0")
+    if sign == "+":
+        digits = digits.rjust(2, "0")
+    return f"{mantissa}e{sign}{digits}"
+
+
+_HTML_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _go_json(value: Any) -> str:
+    """`value` as Go's json.Marshal writes it: compact, map keys sorted, <>& escaped."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _go_float(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).translate(_HTML_ESCAPES)
+    if isinstance(value, Mapping):
+        items = sorted((str(k), v) for k, v in value.items())
+        return "{" + ",".join(f"{_go_json(k)}:{_go_json(v)}" for k, v in items) + "}"
+    return "[" + ",".join(_go_json(v) for v in value) + "]"
+
+
+def cli_text(value: Any) -> str:
+    """The text the CLI stores a decoded config value as, and hands the program: a string as it
+    is, a scalar as JSON (`true`, `30443`, `2` for 2.0), null and structures as compact JSON."""
+    return value if isinstance(value, str) else _go_json(value)
+
+
+def is_secure(value: Any) -> bool:
+    """Whether `value` is an encrypted value, `{secure: <ciphertext>}`."""
+    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("secure"), str)
+
+
+def has_secure(value: Any) -> bool:
+    """Whether `value` is or holds an encrypted value (what the CLI calls a secure value)."""
+    if is_secure(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_secure(v) for v in value)
+    return False
+
+
+def ciphertexts(value: Any) -> Iterator[str]:
+    """Every ciphertext in `value`."""
+    if is_secure(value):
+        yield value["secure"]
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from ciphertexts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from ciphertexts(v)
+
+
+def decrypted(value: Any, plaintext: Callable[[str], str]) -> Any:
+    """`value` with every ciphertext replaced by `plaintext(ciphertext)`."""
+    if is_secure(value):
+        return plaintext(value["secure"])
+    if isinstance(value, Mapping):
+        return {k: decrypted(v, plaintext) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decrypted(v, plaintext) for v in value]
+    return value
+
+
+def sealed_parts(ciphertext: str) -> tuple[bytes, bytes]:
+    """(nonce, sealed bytes) of a passphrase provider's `v1:<nonce>:<ciphertext>`; ValueError with
+    the CLI's words (symmetricCrypter.DecryptValue) when it cannot be one."""
+    parts = ciphertext.split(":")
+    if len(parts) != 3:
+        raise ValueError("bad value")
+    if parts[0] != "v1":
+        raise ValueError("unknown value version")
+    try:
+        nonce, sealed = (base64.b64decode(p, validate=True) for p in parts[1:])
+    except binascii.Error as err:
+        raise ValueError(f"bad value: illegal base64 data ({err})") from None
+    if len(nonce) != 12:
+        raise ValueError("bad value: nonce size is incorrect")
+    return nonce, sealed
+
+
+# --- Pulumi.yaml ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemsType:
+    """The `items` of an array declaration: its items' type, and theirs if they are arrays."""
+
+    type: str
+    items: ItemsType | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """One key under Pulumi.yaml's `config:`. `default` and `value` are None when not given (the CLI
+    does not tell `default: null` from no default); `type` is None when the key is untyped."""
+
+    key: str
+    type: str | None = None
+    items: ItemsType | None = None
+    default: Any = None
+    value: Any = None
+    secret: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    """What the render needs of Pulumi.yaml: the project's name, its config declarations (in file
+    order) and the folder of its stack files."""
+
+    name: str
+    config: dict[str, Declaration]
+    stack_config_dir: str | None = None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    for types, name in (
+        (bool, "boolean"),
+        (int, "integer"),
+        (float, "number"),
+        (str, "string"),
+        (list, "array"),
+        (Mapping, "object"),
+    ):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance, substitutions costing 1."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def _closest(needle: str, haystack: list[str], max_distance: int = 2) -> str | None:
+    """findClosestKey: the first, alphabetically, of the nearest names within `max_distance`."""
+    best, best_distance = None, max_distance + 1
+    for name in sorted(haystack):
+        d = _distance(needle.lower(), name.lower())
+        if d < best_distance:
+            best, best_distance = name, d
+    return best
+
+
+def _not_allowed(where: str, attribute: str, allowed: list[str]) -> str:
+    """The schema's message for an unknown attribute, with the CLI's suggestion."""
+    message = f"{where}: '{attribute}' not allowed"
+    closest = _closest(attribute, allowed)
+    if closest:
+        return f"{message}; did you mean '{closest}'?"
+    quoted = [f"'{a}'" for a in sorted(allowed)]
+    return f"{message}; the allowed attributes are {', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+_DECLARATION_ATTRIBUTES = ["type", "items", "description", "secret", "default", "value"]
+
+
+def _items_type(where: str, items: Any) -> tuple[ItemsType | None, str | None]:
+    """project.json's configItemsType: a mapping with a `type`, and `items` when that is array."""
+    if not isinstance(items, Mapping):
+        return None, f"{where}: expected object, but got {_kind(items)}"
+    if "type" not in items:
+        return None, f"{where}: missing properties: 'type'"
+    if items["type"] not in TYPES:
+        return None, f"{where}/type: value must be one of {', '.join(repr(t) for t in TYPES)}"
+    nested = None
+    if "items" in items:
+        nested, problem = _items_type(f"{where}/items", items["items"])
+        if problem:
+            return None, problem
+    elif items["type"] == "array":
+        return None, f"{where}: missing properties: 'items'"
+    return ItemsType(items["type"], nested), None
+
+
+def _declaration(key: str, raw: Any, project: str) -> tuple[Declaration | None, str | None]:
+    """One config entry checked against project.json, and its short form (`key: value`) read as
+    the CLI's RewriteShorthandConfigValues does: a default in the project's namespace, else a
+    value."""
+    where = f"#/config/{key}"
+    if key == "secret" and not isinstance(raw, bool):
+        # project.json declares a property `secret` of `config` itself, a boolean.
+        return None, f"{where}: expected boolean, but got {_kind(raw)}"
+    if isinstance(raw, (str, bool, list)) or (isinstance(raw, int) and raw in _INT64):
+        if _namespaced_by_project(project, key):
+            return Declaration(key, default=raw), None
+        return Declaration(key, value=raw), None
+    if not isinstance(raw, Mapping):
+        return None, (
+            f"{where}: expected a string, integer, boolean, array or a declaration "
+            f"({', '.join(_DECLARATION_ATTRIBUTES)}), but got {_kind(raw)}"
+        )
+    for attribute in raw:
+        if attribute not in _DECLARATION_ATTRIBUTES:
+            return None, _not_allowed(where, str(attribute), _DECLARATION_ATTRIBUTES)
+    type_name = raw.get("type")
+    if "type" in raw and type_name not in TYPES:
+        return None, f"{where}/type: value must be one of {', '.join(repr(t) for t in TYPES)}"
+    items = None
+    if "items" in raw:
+        items, problem = _items_type(f"{where}/items", raw["items"])
+        if problem:
+            return None, problem
+    for attribute, expected in (("description", str), ("secret", bool)):
+        if attribute in raw and not isinstance(raw[attribute], expected):
+            kind = "string" if expected is str else "boolean"
+            return None, f"{where}/{attribute}: expected {kind}, but got {_kind(raw[attribute])}"
+    declaration = Declaration(
+        key,
+        type=type_name,
+        items=items,
+        default=raw.get("default"),
+        value=raw.get("value"),
+        secret=bool(raw.get("secret", False)),
+    )
+    return declaration, None
+
+
+def _namespaced_by_project(project: str, key: str) -> bool:
+    """configKeyIsNamespacedByProject: a bare key, or `<project>:key`."""
+    return ":" not in key or key.startswith(f"{project}:")
+
+
+def _project_rule(project: str, d: Declaration) -> str | None:
+    """Project.Validate's rules for one declaration: the message of the first it breaks."""
+    if d.default is not None and d.value is not None:
+        return f"project config '{d.key}' cannot have both a 'default' and 'value' attribute"
+    if _namespaced_by_project(project, d.key):
+        if d.type == "array" and d.items is None:
+            return (
+                f"The configuration key '{d.key}' declares an array but does not specify the "
+                "underlying type via the 'items' attribute"
+            )
+        if (
+            d.type is not None
+            and d.default is not None
+            and not valid_value(d.type, d.items, d.default)
+        ):
+            return (
+                f"The default value specified for configuration key '{d.key}' is not of the "
+                f"expected type '{full_type_name(d.type, d.items)}'"
+            )
+        return None
+    if d.type is not None:
+        return (
+            f"Configuration key '{d.key}' is not namespaced by the project and should not define "
+            "a type"
+        )
+    if d.default is not None:
+        return (
+            f"Configuration key '{d.key}' is not namespaced by the project and should not define "
+            "a default value. Did you mean to use the 'value' attribute instead of 'default'?"
+        )
+    if d.value is None:
+        return f"Configuration key '{d.key}' is namespaced and must provide an attribute 'value'"
+    return None
+
+
+def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
+    """The project in a decoded Pulumi.yaml, checked as LoadProject checks it (the parts of the
+    schema about the name and `config:`, then Project.Validate)."""
+    if not isinstance(raw, Mapping):
+        raise CliConfigError(
+            f"could not validate '{path}': expected project to be an object, was {_kind(raw)}"
+        )
+    for key in raw:
+        if not isinstance(key, str):
+            raise CliConfigError(
+                f"could not validate '{path}': expected only string keys, got '{cli_text(key)}'"
+            )
+    if "name" not in raw:
+        closest = _closest("name", list(raw))
+        found = f"; found '{closest}' instead" if closest else ""
+        raise CliConfigError(
+            f"could not validate '{path}': project is missing a 'name' attribute{found}"
+        )
+    name = raw["name"]
+    if not isinstance(name, str) or not name:
+        raise CliConfigError(
+            f"could not validate '{path}': project is missing a non-empty string 'name' attribute"
+        )
+    config = raw.get("config")
+    stack_config_dir = raw.get("stackConfigDir")
+    if isinstance(config, str):
+        # The old meaning of `config: <folder>` (RewriteConfigPathIntoStackConfigDir).
+        if "stackConfigDir" in raw:
+            raise CliConfigError(
+                "Should not use both config and stackConfigDir to define the stack directory. "
+                "Use only stackConfigDir instead."
+            )
+        config, stack_config_dir = None, config
+    if config is not None and not isinstance(config, Mapping):
+        raise CliConfigError(
+            f"could not validate '{path}': #/config: expected object, string or null, but got "
+            f"{_kind(config)}"
+        )
+    if stack_config_dir is not None and not isinstance(stack_config_dir, str):
+        raise CliConfigError(
+            f"could not validate '{path}': #/stackConfigDir: expected string, but got "
+            f"{_kind(stack_config_dir)}"
+        )
+    declarations: dict[str, Declaration] = {}
+    for key, entry in (config or {}).items():
+        declaration, problem = _declaration(str(key), entry, name)
+        if problem:
+            raise CliConfigError(f"could not validate '{path}': {problem}")
+        declarations[str(key)] = declaration
+    for declaration in declarations.values():
+        problem = _project_rule(name, declaration)
+        if problem:
+            raise CliConfigError(f"could not unmarshal '{path}': {problem}")
+    return Project(name, declarations, stack_config_dir)
+
+
+def load_project(path: Path) -> Project:
+    """The project in the Pulumi.yaml at `path`, refused as `pulumi up` refuses it."""
+    if not path.exists():
+        raise CliConfigError(
+            f"no Pulumi.yaml project file found (searching upwards from {path.parent})"
+        )
+    return parse_project(read_yaml(path), path)
+
+
+# --- Pulumi.<stack>.yaml --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StackFile:
+    """What the render reads of a stack file: its config, every key `<namespace>:<name>`, values
+    as decoded (an encrypted one as `{secure: <ciphertext>}`), and the passphrase's salt."""
+
+    config: dict[str, Any]
+    encryption_salt: str | None = None
+
+
+def parse_key(text: str) -> tuple[str, str]:
+    """(namespace, name) of a config key `<namespace>:<name>` or the old
+    `<namespace>:config:<name>` (config.ParseKey)."""
+    parts = text.split(":")
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
+        return parts[0], parts[2]
+    raise CliConfigError(
+        f"could not parse {text} as a configuration key "
+        "(configuration keys should be of the form `<namespace>:<name>`)"
+    )
+
+
+def _with_string_keys(value: Any, key: str, path: Path | str) -> Any:
+    """`value` with its nested mapping keys as the CLI's text of them; a `{secure: ...}` that is
+    not text is refused (the CLI reserves single-key `secure` maps for encrypted values)."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"} and not isinstance(value["secure"], str):
+            raise CliConfigError(
+                f"could not read '{path}': {key}: the encrypted value `secure:` must be the "
+                f'ciphertext text, got {_kind(value["secure"])} (maps with the single key "secure" '
+                "are reserved)"
+            )
+        return {cli_text(k): _with_string_keys(v, key, path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_string_keys(v, key, path) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        # The CLI stores a value as JSON, which has no NaN or infinity.
+        raise CliConfigError(
+            f"could not read '{path}': {key}: json: unsupported value: {_go_special(value)}"
+        )
+    return value
+
+
+def parse_stack(raw: Any, project: str, path: Path | str = "Pulumi.<stack>.yaml") -> StackFile:
+    """The stack in a decoded stack file, read as LoadProjectStackBytes reads it: a key without a
+    namespace is in the project's. Refuses what the CLI cannot read, and ESC environments, which
+    only the CLI can open."""
+    if raw is None:
+        return StackFile({})
+    if not isinstance(raw, Mapping):
+        raise CliConfigError(
+            f"could not read '{path}': expected the stack file to be a mapping (config:, "
+            f"encryptionsalt:, ...), got {_kind(raw)}"
+        )
+    for key in raw:
+        if not isinstance(key, str):
+            raise CliConfigError(
+                f"could not read '{path}': expected only string keys, got '{cli_text(key)}'"
+            )
+    if raw.get("environment"):
+        raise CliConfigError(
+            f"'{path}' imports Pulumi ESC environments (environment:); the offline render cannot "
+            "open them: use `pulumi preview` for this stack"
+        )
+    salt = raw.get("encryptionsalt")
+    if salt is not None and not isinstance(salt, str):
+        salt = cli_text(salt)
+    config_raw = raw.get("config")
+    if config_raw is None:
+        return StackFile({}, salt)
+    if not isinstance(config_raw, Mapping):
+        raise CliConfigError(
+            f"could not read '{path}': config: expected a mapping of <namespace>:<key> to values, "
+            f"got {_kind(config_raw)}"
+        )
+    config: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    for key, value in config_raw.items():
+        if not isinstance(key, str):
+            parse_key(cli_text(key))  # has no colon: refused as the CLI refuses it
+        namespace, name = parse_key(key if ":" in key else f"{project}:{key}")
+        full = f"{namespace}:{name}"
+        if full in config:
+            # The CLI keeps one of the two at random: refuse rather than guess.
+            raise CliConfigError(
+                f"could not read '{path}': configuration key '{full}' is set twice, as "
+                f"'{written[full]}' and as '{key}'"
+            )
+        config[full], written[full] = _with_string_keys(value, full, path), str(key)
+    return StackFile(config, salt)
+
+
+def load_stack_file(path: Path, project: str) -> StackFile:
+    """The stack file at `path`, read as `pulumi up` reads it."""
+    return parse_stack(read_yaml(path), project, path)
+
+
+# --- keys with a path (`a.b[0]`) ------------------------------------------------------------------
+
+
+def _property_path(text: str) -> list[str | int]:
+    """parsePropertyPath, strictly: names split on `.`, `[0]` indexes, `["a.b"]` quoted names."""
+    if text.startswith("."):
+        raise ValueError("expected property path to start with a name or index")
+    elements: list[str | int] = []
+    rest = text
+    while rest:
+        if rest[0] == ".":
+            rest = rest[1:]
+            if not rest:
+                raise ValueError("expected property path to end with a name or index")
+            if rest[0] == "[":
+                raise ValueError("expected property name after '.'")
+        elif rest[0] == "[":
+            if rest[1:2] == '"':
+                name, i = [], 2
+                while True:
+                    if i >= len(rest):
+                        raise ValueError("missing closing quote in property name")
+                    if rest[i] == '"':
+                        i += 1
+                        break
+                    if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
+                        name.append('"')
+                        i += 2
+                    else:
+                        name.append(rest[i])
+                        i += 1
+                if rest[i : i + 1] != "]":
+                    raise ValueError("missing closing bracket in property access")
+                elements.append("".join(name))
+                rest = rest[i + 1 :]
+            else:
+                end = rest.find("]")
+                if end == -1:
+                    raise ValueError("missing closing bracket in array index")
+                segment = rest[1:end]
+                if segment == "*":
+                    elements.append("*")
+                elif re.fullmatch(r"[+-]?[0-9]+", segment):
+                    elements.append(int(segment))
+                else:
+                    raise ValueError(f'invalid array index: parsing "{segment}": invalid syntax')
+                rest = rest[end + 1 :]
+        else:
+            end = min((i for i in (rest.find("."), rest.find("[")) if i != -1), default=len(rest))
+            elements.append(rest[:end])
+            rest = rest[end:]
+    return elements
+
+
+def config_key_path(project: str, key: str) -> tuple[str, list[str | int]]:
+    """(`<namespace>:<first name>`, the rest of the path) of a key declared in Pulumi.yaml, as
+    parseConfigKey and Map.Get read it: a bare key is in the project's namespace, and its name is
+    a property path."""
+    namespace, name = parse_key(key) if ":" in key else (project, key)
+    try:
+        path = _property_path(name)
+    except ValueError as err:
+        raise CliConfigError(f"{VALIDATING}invalid config key path: {err}") from None
+    if not path:
+        raise CliConfigError(f"{VALIDATING}empty config key path")
+    if not isinstance(path[0], str):
+        # The CLI's words, its typo included.
+        raise CliConfigError(f"{VALIDATING}first path segement of config key must be a string")
+    if not path[0]:
+        raise CliConfigError(f"{VALIDATING}config key is empty")
+    return f"{namespace}:{path[0]}", path[1:]
+
+
+_MISSING = object()
+
+
+def _get(config: Mapping[str, Any], root: str, path: list[str | int]) -> Any:
+    """The value at `root` then `path` (Map.Get), or _MISSING; an encrypted value is a leaf."""
+    value = config.get(root, _MISSING)
+    for step in path:
+        if isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+        elif isinstance(value, Mapping) and not is_secure(value) and isinstance(step, str):
+            value = value.get(step, _MISSING)
+        else:
+            return _MISSING
+    return value
+
+
+def _coerced(value: Any) -> Any:
+    """A default set below a key path, as Map.Set coerces it: `true`/`false` text to booleans,
+    decimal text without a leading zero to integers."""
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        if re.fullmatch(r"-?[0-9]+", value) and not (len(value) > 1 and value[0] == "0"):
+            number = int(value)
+            if number in _INT64 or number in _UINT64:
+                return number
+    return value
+
+
+def _set(config: dict[str, Any], root: str, path: list[str | int], value: Any) -> None:
+    """Map.Set with a key path: the containers the path needs are made, a scalar in the way is
+    replaced."""
+    if not path:
+        config[root] = value
+        return
+
+    def container(step: str | int) -> list[Any] | dict[str, Any]:
+        return [None] * (step + 1) if isinstance(step, int) else {}
+
+    def usable(node: Any) -> bool:
+        return isinstance(node, (list, dict)) and not is_secure(node)
+
+    node = copy.deepcopy(config.get(root))  # the stack's own value stays as it was read
+    config[root] = node = node if usable(node) else container(path[0])
+    for i, step in enumerate(path):
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step <= len(node):
+            if step == len(node):
+                node.append(None)
+        elif not (isinstance(node, dict) and isinstance(step, str)):
+            raise CliConfigError(f"{VALIDATING}{root}: cannot set {step!r} in {_kind(node)}")
+        if i == len(path) - 1:
+            node[step] = _coerced(value)
+        else:
+            child = node[step] if isinstance(node, list) else node.get(step)
+            if not usable(child):
+                child = node[step] = container(path[i + 1])
+            node = child
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+def full_type_name(type_name: str, items: ItemsType | None) -> str:
+    """InferFullTypeName: `array<array<string>>` for an array of arrays of strings."""
+    if items is not None:
+        return f"array<{full_type_name(items.type, items.items)}>"
+    return type_name
+
+
+def _atoi(text: str) -> bool:
+    """Whether Go's strconv.Atoi accepts `text`: decimal digits, a sign, within int64."""
+    return re.fullmatch(r"[+-]?[0-9]+", text) is not None and int(text) in _INT64
+
+
+def valid_value(type_name: str, items: ItemsType | None, value: Any) -> bool:
+    """ValidateConfigValue: whether `value`, as the CLI holds it, is of the declared type. A stack
+    holds scalars as text, so `30443` passes as a string and `"30443"` as an integer."""
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return value in _INT64
+        if isinstance(value, float):
+            return math.isinf(value) or (value == value and value == int(value))
+        return isinstance(value, str) and _atoi(value)
+    if type_name == "boolean":
+        return isinstance(value, bool) or value in ("true", "false")
+    if type_name == "object":
+        return isinstance(value, Mapping)
+    # Any other name is checked as an array: the CLI does so too.
+    if not isinstance(value, list) or items is None:
+        return False
+    return all(valid_value(items.type, items.items, item) for item in value)
+
+
+def missing_keys_message(stack: str, keys: list[str]) -> str:
+    """missingStackConfigurationKeysError: `'a'`, `'a' and 'b'`, `'a', 'b' and 'c'`, sorted."""
+    keys = sorted(keys)
+    quoted = [f"'{k}'" for k in keys]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    plural = "values" if len(keys) > 1 else "value"
+    return f"Stack '{stack}' is missing configuration {plural} {listed}"
+
+
+def apply_project_config(stack: str, project: Project, config: Mapping[str, Any]) -> dict[str, Any]:
+    """mergeConfig: `config` with every declared default or value the stack does not set; a key
+    declared in the project's namespace with neither, and not set, is refused, all in one
+    message."""
+    merged = dict(config)
+    missing: list[str] = []
+    for key in sorted(project.config):
+        declaration = project.config[key]
+        root, path = config_key_path(project.name, key)
+        if _get(merged, root, path) is not _MISSING:
+            continue
+        if declaration.default is None and declaration.value is None:
+            if root.split(":", 1)[0] == project.name:
+                missing.append(key)
+            continue
+        value = declaration.default if declaration.default is not None else declaration.value
+        _set(merged, root, path, value)
+    if missing:
+        raise CliConfigError(VALIDATING + missing_keys_message(stack, missing))
+    return merged
+
+
+def _read_back(value: Any) -> Any:
+    """A structure as the CLI reads its JSON back to check it: numbers are float64."""
+    if isinstance(value, Mapping):
+        return {k: _read_back(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_read_back(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def validate_values(
+    stack: str,
+    project: Project,
+    config: Mapping[str, Any],
+    plaintext: Callable[[str], str] | None = None,
+) -> None:
+    """validateStackConfigValues over the merged `config`: every ciphertext decrypts (with
+    `plaintext`; without it the render stands in, and only the ciphertext's form is checked);
+    then, key by key in sorted order, a typed key declared `secret` must be encrypted and its value
+    must be of its type. A value holding a ciphertext is not type-checked without `plaintext`."""
+    for key in sorted(config):
+        for ciphertext in ciphertexts(config[key]):
+            try:
+                if plaintext is None:
+                    sealed_parts(ciphertext)
+                else:
+                    plaintext(ciphertext)
+            except ValueError as err:
+                raise CliConfigError(f"{VALIDATING}{key}: {err}") from None
+    for key in sorted(project.config):
+        declaration = project.config[key]
+        if declaration.type is None:
+            continue
+        root, path = config_key_path(project.name, key)
+        value = _get(config, root, path)
+        secure = value is not _MISSING and has_secure(value)
+        if declaration.secret and not secure:
+            raise CliConfigError(
+                f"{VALIDATING}Stack '{stack}' with configuration key '{key}' must be encrypted as "
+                "it's secret"
+            )
+        if secure and plaintext is None:
+            continue
+        if secure:
+            value = decrypted(value, plaintext)
+        if value is _MISSING:
+            content: Any = ""  # an empty config.Value
+        elif value is None or isinstance(value, (list, Mapping)):
+            content = _read_back(value)
+        else:
+            content = cli_text(value)  # a scalar is held as its text
+        if not valid_value(declaration.type, declaration.items, content):
+            raise CliConfigError(
+                f"{VALIDATING}Stack '{stack}' with configuration key '{key}' must be of type "
+                f"'{full_type_name(declaration.type, declaration.items)}'"
+            )
+
+
+def validate_stack_config(
+    stack: str,
+    project: Project,
+    config: Mapping[str, Any],
+    plaintext: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """ValidateStackConfigAndApplyProjectConfig: the stack's config with the project's defaults,
+    refused as `pulumi up` refuses it."""
+    merged = apply_project_config(stack, project, config)
+    validate_values(stack, project, merged, plaintext)
+    return merged
