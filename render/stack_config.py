@@ -91,12 +91,15 @@ class Passphrase:
         return self._plaintexts[ciphertext]
 
 
-def self_signed_pair(*hosts: str) -> tuple[str, str]:
+def self_signed_pair(
+    *hosts: str, ca: bool = True, valid_from_days: int = 0, valid_days: int = 30
+) -> tuple[str, str]:
     """(certificate, key) PEMs of a fresh self-signed EC P-256 certificate whose SANs are `hosts`
-    (names or IPs); it is its own CA (CA:TRUE), so it stands in for a CA certificate as well."""
+    (names or IPs). By default it is its own CA (CA:TRUE), so it stands in for a CA certificate
+    as well, and valid from now (less 5 minutes of clock skew) for 30 days."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
-    now = datetime.datetime.now(datetime.UTC)
+    start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=valid_from_days)
     sans = [
         x509.IPAddress(ipaddress.ip_address(h)) if _is_ip(h) else x509.DNSName(h) for h in hosts
     ]
@@ -106,10 +109,10 @@ def self_signed_pair(*hosts: str) -> tuple[str, str]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_before(start - datetime.timedelta(minutes=5))
+        .not_valid_after(start + datetime.timedelta(days=valid_days))
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from mocks import ProviderMocks
+from mocks import LOAD_BALANCER_IP, ProviderMocks
 
 from components.settings import Caller, ConfigError, set_caller
 from render.engine import Registered, Value, evaluate
@@ -49,10 +49,11 @@ def deploy(
     stack: str = "test",
     project: str = "msr-cache",
     cluster: dict[tuple[str, str], dict] | None = None,
+    load_balancer: str = LOAD_BALANCER_IP,
 ) -> Deployment:
     """Run `program` (returning the outputs to observe) with the mocks, in update or preview mode;
-    `cluster` holds the objects a `.get` finds."""
-    mocks = ProviderMocks(preview=preview, cluster=cluster)
+    `cluster` holds the objects a `.get` finds, `load_balancer` the address a cloud assigns."""
+    mocks = ProviderMocks(preview=preview, cluster=cluster, load_balancer=load_balancer)
     values = evaluate(program, mocks, preview=preview, stack=stack, project=project)
     urns = list(pulumi.runtime.settings.get_monitor().resources)
     return Deployment(mocks.resources, values, urns)

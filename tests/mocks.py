@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from components.settings import ip_or_none
 from render.engine import RenderProviders
 
 LOAD_BALANCER_IP = "203.0.113.7"
@@ -81,10 +82,14 @@ class ProviderMocks(RenderProviders):
     `cluster` holds the objects a `.get` finds, by type token and id (`namespace/name`)."""
 
     def __init__(
-        self, preview: bool = False, cluster: dict[tuple[str, str], dict] | None = None
+        self,
+        preview: bool = False,
+        cluster: dict[tuple[str, str], dict] | None = None,
+        load_balancer: str = LOAD_BALANCER_IP,
     ) -> None:
         super().__init__(preview)
         self.cluster = cluster or {}
+        self.load_balancer = load_balancer
 
     def read(self, typ: str, resource_id: str) -> dict[str, Any]:
         if (typ, resource_id) not in self.cluster:
@@ -98,7 +103,9 @@ class ProviderMocks(RenderProviders):
             and spec.get("type") == "LoadBalancer"
             and not self.preview
         ):
-            return {"status": {"loadBalancer": {"ingress": [{"ip": LOAD_BALANCER_IP}]}}}
+            # Clouds give an IP (GCP, Azure) or a host name (AWS' ELB) in the Service's status.
+            kind = "ip" if ip_or_none(self.load_balancer) else "hostname"
+            return {"status": {"loadBalancer": {"ingress": [{kind: self.load_balancer}]}}}
         return {}
 
     def generated(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,11 @@ def cache(args: dict[str, Any], name: str = "edge", **kw: Any) -> Deployment:
         c = MsrCache(name, {"upstreams": [MSR], **args}, **kw)  # type: ignore[typeddict-item]
         return {key: getattr(c, key) for key in OUTPUTS}
 
-    return deploy(program, preview=kw.pop("preview", False))
+    return deploy(
+        program,
+        preview=kw.pop("preview", False),
+        load_balancer=kw.pop("load_balancer", LOAD_BALANCER_IP),
+    )
 
 
 def served_cert(d: Deployment) -> x509.Certificate:
@@ -131,6 +135,34 @@ def test_certificate_and_url_follow_the_exposure(args, url, dns, ips):
     assert d.outputs["url"].value == url
     assert config_yaml(d)["http"]["host"] == url
     assert json.loads(d.outputs["registration"].value) == {"name": "edge", "host": url}
+
+
+LONG_HOST = "a" * 50 + ".example.com"  # 62 characters, valid in DNS; the next one is longer
+ELB = "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4-1234567890.eu-west-1.elb.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("args", "load_balancer", "host"),
+    [
+        ({"hosts": ["cache." + LONG_HOST], "port": 30443}, LOAD_BALANCER_IP, "cache." + LONG_HOST),
+        ({"exposure": "loadBalancer"}, ELB, ELB),
+    ],
+    ids=["host-of-68-characters", "elb-hostname"],
+)
+def test_a_host_longer_than_a_common_name_is_a_san_only(args, load_balancer, host):
+    assert len(host) > 64
+    d = cache(args, load_balancer=load_balancer)
+    cert = served_cert(d)
+    assert host in sans(cert)[0]
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME) == []
+    assert d.outputs["url"].value == f"https://{host}" + (":30443" if "port" in args else "")
+
+
+def test_a_long_name_and_namespace_keep_the_ca_common_name_within_64():
+    d = cache({"hosts": ["n1.example.com"], "port": 30443, "name": "c" * 40, "namespace": "n" * 40})
+    ca = x509.load_pem_x509_certificate(d.outputs["ca_cert_pem"].value.encode())
+    (cn,) = ca.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    assert cn.value == "c" * 40 + " cache CA"
 
 
 def test_serving_certificate_is_signed_by_the_published_ca():

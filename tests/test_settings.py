@@ -755,3 +755,39 @@ def rejected_as(raw: Mapping[str, Any], resource_name: str) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         parse(raw, resource_name=resource_name)
     return caught.value
+
+
+# --- certificates you give, checked as a client checks them ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("valid_from_days", "valid_days", "wording"),
+    [(-60, 30, "expired on"), (10, 30, "is not valid before")],
+    ids=["expired", "not-yet-valid"],
+)
+def test_own_certificate_must_be_valid_now(valid_from_days: int, valid_days: int, wording: str):
+    cert, key = self_signed_pair(
+        "node1.example.com", valid_from_days=valid_from_days, valid_days=valid_days
+    )
+    err = rejected({**BASE, "tlsCert": cert, "tlsKey": key})
+    assert err.keys == ("tlsCert",)
+    assert wording in str(err)
+
+
+def test_own_certificate_must_cover_every_host() -> None:
+    cert, key = self_signed_pair("node1.example.com")
+    err = rejected({**BASE, "hosts": ["node1.example.com", "node2.example.com"], "tlsCert": cert,
+                    "tlsKey": key})  # fmt: skip
+    assert err.keys == ("tlsCert",)
+    assert "does not cover host 'node2.example.com'" in str(err)
+
+
+@pytest.mark.parametrize("key", ["tlsCaCert", "upstreamCaCert"])
+def test_a_ca_certificate_must_be_a_ca(key: str, pki: Mapping[str, str]) -> None:
+    not_a_ca, _ = self_signed_pair("ca.example.com", ca=False)
+    raw = {**BASE, key: not_a_ca}
+    if key == "tlsCaCert":
+        raw.update({"tlsCert": pki[CERT], "tlsKey": pki[KEY]})
+    err = rejected(raw)
+    assert err.keys == (key,)
+    assert "CA:FALSE" in str(err)
