@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 STACK ?= dev
 
-.PHONY: up preview test lint render render-diff bench clean
+.PHONY: up preview test lint render render-diff bench docs clean
 
 # The virtualenv is the one Pulumi.yaml names, so `pulumi up` and the tests share it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -52,6 +52,11 @@ render: $(VENV)/.installed
 render-diff: $(VENV)/.installed
 	@test -n "$(BASE)" || { echo "usage: make render-diff BASE=<git ref>" >&2; exit 2; }
 	@$(PY) -m render.diff $(BASE)
+
+# The config reference (Pulumi.yaml's config block, the README's option tables) from the registry
+# of inputs in components/settings.py and MsrCacheArgs' docstrings; a test fails when it is stale.
+docs: $(VENV)/.installed
+	$(PY) -m reference
 
 # Time per cache of MsrCache against registering the same resources bare (not a test).
 bench: $(VENV)/.installed

@@ -13,17 +13,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from components import MsrCache
-from components import settings as cache_settings
-from components.settings import CONFIG_KEYS, PROJECT, Caller, ConfigError, Problem, parse
+from components import MsrCache, problems, rules
+from components.problems import PROJECT, Caller, ConfigError, Problem
+from components.settings import CONFIG_KEYS, STRUCTURED, parse
 
-# Keys whose value is YAML structure (a list, a number, a boolean, an object) rather than text;
-# Pulumi hands them to the program as JSON.
-STRUCTURED = {
-    "upstreams", "hosts", "port", "replicas", "createNamespace", "resources", "objectStorage",
-    "nodeSelector", "tolerations", "affinity", "networkPolicy", "metrics", "serviceMonitor",
-    "certManagerIssuer", "upstreamCaSecret", "extraEnv", "podAnnotations",
-}  # fmt: skip
 # Keys of the stack program itself, beside the cache's inputs.
 PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory")
 
@@ -62,30 +55,30 @@ def checked(config: pulumi.Config) -> dict[str, Any]:
     listing every problem: unknown keys (typos), invalid values and conflicts."""
     raw = cache_config(config)
     known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
-    problems: list[Any] = [
-        *cache_settings.unknown_keys(configured_keys(), known),
-        *cache_settings.check_resource_name(pulumi.get_stack(), "stack name"),
+    found: list[Any] = [
+        *problems.unknown_keys(configured_keys(), known),
+        *rules.check_resource_name(pulumi.get_stack(), "stack name"),
     ]
     try:
         parse(raw)
     except ConfigError as err:
         # A value the stack stores encrypted is never shown, whatever it holds.
-        problems += [
-            Problem(p.key, cache_settings.HIDDEN, p.accepted)
+        found += [
+            Problem(p.key, problems.HIDDEN, p.accepted)
             if isinstance(p, Problem) and is_secret(p.key)
             else p
             for p in err.problems
         ]
     if config.get("renderYamlToDirectory") and config.get("kubeContext"):
-        problems.append(
+        found.append(
             Problem(
                 "kubeContext",
                 config.get("kubeContext"),
                 "no kubeContext with renderYamlToDirectory: a render reaches no cluster",
             )
         )
-    if problems:
-        raise ConfigError(problems)
+    if found:
+        raise ConfigError(found)
     return raw
 
 
@@ -99,7 +92,7 @@ def provider(config: pulumi.Config) -> k8s.Provider:
 
 
 def main() -> None:
-    cache_settings.set_caller(Caller.STACK)
+    problems.set_caller(Caller.STACK)
     config = pulumi.Config(PROJECT)
     raw = checked(config)  # every mistake is reported before the provider or anything else exists
     cache = MsrCache(

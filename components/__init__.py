@@ -1,7 +1,8 @@
 """msr-cache: the content cache of Mirantis Secure Registry on Kubernetes, as a Pulumi component."""
 
+from .model import AccessMode, Exposure, KeyAlgorithm, LogLevel
 from .msr_cache import ContainerResources, MsrCache, MsrCacheArgs, ResourceAmounts
-from .settings import AccessMode, ConfigError, Exposure, KeyAlgorithm, LogLevel
+from .problems import ConfigError
 
 __version__ = "0.1.0"
 

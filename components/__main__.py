@@ -97,5 +97,5 @@ class Provider(ComponentProvider):
 
 if __name__ == "__main__":
     components = load_components()
-    components.settings.set_caller(components.settings.Caller.PACKAGE)
+    components.problems.set_caller(components.problems.Caller.PACKAGE)
     main(Provider(components), sys.argv[1:])

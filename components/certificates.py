@@ -11,8 +11,9 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .checks import ip_or_none
 from .given_certificates import common_name
-from .settings import Issuer, KeyAlgorithm, ip_or_none
+from .model import Issuer, KeyAlgorithm
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
 # means redistributing it. The serving certificate is renewed by `pulumi up` in its last month.

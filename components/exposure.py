@@ -1,4 +1,4 @@
-"""How clients reach the cache: the Service, the optional Ingress, and the URL they use.
+"""How clients reach the cache: one object per exposure mode, holding what the mode decides.
 
 | exposure     | objects                              | url                                     |
 |--------------|--------------------------------------|-----------------------------------------|
@@ -7,36 +7,131 @@
 | loadBalancer | LoadBalancer Service on port         | https://hosts[0], else the LB's address |
 | ingress      | ClusterIP Service + Ingress (TLS     | https://hosts[0]                        |
 |              | passthrough: the cache terminates)   |                                         |
+
+Adding a mode is a class here (and its member of `model.Exposure`) plus its tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from .certificates import service_dns_names
+from .checks import ip_or_none
+from .model import Exposure
 from .registry_config import CONTAINER_PORT, METRICS_PATH, METRICS_PORT
-from .settings import Exposure, ip_or_none
 
 PORT_NAME = "https"
 METRICS_PORT_NAME = "metrics"
 SERVICE_PORT = 443
-SERVICE_TYPES: Mapping[Exposure, str] = {
-    Exposure.NODE_PORT: "NodePort",
-    Exposure.HOST_PORT: "ClusterIP",
-    Exposure.LOAD_BALANCER: "LoadBalancer",
-    Exposure.INGRESS: "ClusterIP",
-}
 # ingress-nginx hands the TLS stream to the cache untouched (the controller must run with
 # --enable-ssl-passthrough), so clients see the cache's own certificate.
 INGRESS_ANNOTATIONS: Mapping[str, str] = {
     "nginx.ingress.kubernetes.io/ssl-passthrough": "true",
     "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
 }
+NODE_HOSTS = "the FQDNs or IPs of the nodes clients connect to"
+
+
+class Mode:
+    """What an exposure mode decides: its Service, its port, the hosts it needs, its URL, the
+    objects it adds and who its clients are."""
+
+    exposure: ClassVar[Exposure]
+    service_type: ClassVar[str] = "ClusterIP"
+    default_port: ClassVar[int | None] = 443
+    """The port clients use when `port` is not given; None: it must be given."""
+    port_settable: ClassVar[bool] = True
+    hosts_needed: ClassVar[str | None] = NODE_HOSTS
+    """What `hosts` must name, or None when the mode works without hosts."""
+    names_only: ClassVar[bool] = False
+    """Whether hosts must be DNS names (a rule matches a name, never an IP)."""
+    clients_inside: ClassVar[bool] = False
+    """Whether clients come through an in-cluster proxy (whose namespace the policy lets in)
+    rather than from anywhere outside the cluster."""
+
+    def url(self, host: str, port: int) -> str:
+        """The https URL of `host` on `port` (443 left out)."""
+        return (
+            f"https://{_bracketed(host)}" if port == 443 else f"https://{_bracketed(host)}:{port}"
+        )
+
+    def service_port(self, port: int) -> dict[str, Any]:
+        """The Service's one port, onto the container's https port."""
+        return {"name": PORT_NAME, "protocol": "TCP", "targetPort": PORT_NAME, "port": SERVICE_PORT}
+
+    def container_port(self, port: int) -> dict[str, Any]:
+        """The container's https port."""
+        return {"name": PORT_NAME, "containerPort": CONTAINER_PORT, "protocol": "TCP"}
+
+    def ingress_spec(
+        self, hosts: Sequence[str], class_name: str, service: str
+    ) -> dict[str, Any] | None:
+        """The Ingress in front of the Service, if the mode has one."""
+        return None
+
+
+class NodePort(Mode):
+    """A NodePort Service: clients dial a node on the node port."""
+
+    exposure = Exposure.NODE_PORT
+    service_type = "NodePort"
+    default_port = None
+
+    def url(self, host: str, port: int) -> str:
+        return f"https://{_bracketed(host)}:{port}"
+
+    def service_port(self, port: int) -> dict[str, Any]:
+        return {**super().service_port(port), "nodePort": port}
+
+
+class HostPort(Mode):
+    """The pod binds the port on its node; a ClusterIP Service serves the cluster."""
+
+    exposure = Exposure.HOST_PORT
+
+    def container_port(self, port: int) -> dict[str, Any]:
+        return {**super().container_port(port), "hostPort": port}
+
+
+class LoadBalancer(Mode):
+    """A LoadBalancer Service on the port; the cloud assigns its address."""
+
+    exposure = Exposure.LOAD_BALANCER
+    service_type = "LoadBalancer"
+    hosts_needed = None
+
+    def service_port(self, port: int) -> dict[str, Any]:
+        return {**super().service_port(port), "port": port}
+
+
+class Ingress(Mode):
+    """A ClusterIP Service behind an Ingress with TLS passthrough on the controller's 443."""
+
+    exposure = Exposure.INGRESS
+    port_settable = False
+    hosts_needed = "the external FQDN that resolves to the ingress controller"
+    names_only = True
+    clients_inside = True
+
+    def ingress_spec(
+        self, hosts: Sequence[str], class_name: str, service: str
+    ) -> dict[str, Any] | None:
+        backend = {"service": {"name": service, "port": {"name": PORT_NAME}}}
+        paths = [{"path": "/", "pathType": "Prefix", "backend": backend}]
+        return {
+            "ingressClassName": class_name,
+            "rules": [{"host": host, "http": {"paths": paths}} for host in hosts],
+        }
+
+
+MODES: Mapping[Exposure, Mode] = {
+    mode.exposure: mode() for mode in (NodePort, HostPort, LoadBalancer, Ingress)
+}
 
 
 def url(
-    exposure: Exposure,
+    mode: Mode,
     hosts: Sequence[str],
     port: int,
     service: str,
@@ -49,11 +144,7 @@ def url(
         # A load balancer without hosts whose address is not assigned (a render, or a
         # cluster without a load-balancer controller): only the in-cluster name works.
         host = service_dns_names(service, namespace)[0]
-    if exposure is Exposure.INGRESS:
-        port = 443
-    if exposure is Exposure.NODE_PORT or port != 443:
-        return f"https://{_bracketed(host)}:{port}"
-    return f"https://{_bracketed(host)}"
+    return mode.url(host, port)
 
 
 def _bracketed(host: str) -> str:
@@ -61,39 +152,12 @@ def _bracketed(host: str) -> str:
     return f"[{address}]" if address is not None and address.version == 6 else host
 
 
-def service_port(exposure: Exposure, port: int) -> dict[str, Any]:
-    """The Service's one port, onto the container's https port."""
-    spec: dict[str, Any] = {"name": PORT_NAME, "protocol": "TCP", "targetPort": PORT_NAME}
-    spec["port"] = port if exposure is Exposure.LOAD_BALANCER else SERVICE_PORT
-    if exposure is Exposure.NODE_PORT:
-        spec["nodePort"] = port
-    return spec
-
-
-def service_spec(exposure: Exposure, port: int, selector: Mapping[str, str]) -> dict[str, Any]:
+def service_spec(mode: Mode, port: int, selector: Mapping[str, str]) -> dict[str, Any]:
     """The Service in front of the cache pods."""
     return {
-        "type": SERVICE_TYPES[exposure],
+        "type": mode.service_type,
         "selector": dict(selector),
-        "ports": [service_port(exposure, port)],
-    }
-
-
-def container_port(exposure: Exposure, port: int) -> dict[str, Any]:
-    """The container's https port; with hostPort, also bound on the node."""
-    spec: dict[str, Any] = {"name": PORT_NAME, "containerPort": CONTAINER_PORT, "protocol": "TCP"}
-    if exposure is Exposure.HOST_PORT:
-        spec["hostPort"] = port
-    return spec
-
-
-def ingress_spec(hosts: Sequence[str], ingress_class_name: str, service: str) -> dict[str, Any]:
-    """An Ingress routing each host to the Service; TLS passes through to the cache."""
-    backend = {"service": {"name": service, "port": {"name": PORT_NAME}}}
-    paths = [{"path": "/", "pathType": "Prefix", "backend": backend}]
-    return {
-        "ingressClassName": ingress_class_name,
-        "rules": [{"host": host, "http": {"paths": paths}} for host in hosts],
+        "ports": [mode.service_port(port)],
     }
 
 

@@ -13,7 +13,8 @@ from . import certificates, exposure, network_policy, workload
 from . import registry_config as rc
 from . import settings as config
 from .certificates import SubjectAltNames
-from .settings import AccessMode, Exposure, IssuerKind, KeyAlgorithm, LogLevel, Settings
+from .model import AccessMode, Exposure, IssuerKind, KeyAlgorithm, LogLevel, SecretRef
+from .settings import Settings
 
 TYPE = "msr-cache:index:MsrCache"
 
@@ -44,14 +45,14 @@ class CertManagerIssuer(TypedDict):
     kind: pulumi.Input[IssuerKind]
     """Issuer (in the cache's namespace) or ClusterIssuer."""
     name: pulumi.Input[str]
-    """The issuer's name."""
+    """Name of the Deployment, Service and Ingress (default dtr-cache): a letter first, at most 63 characters (55 with metrics, whose Service is <name>-metrics)."""
 
 
 class SecretKeyRef(TypedDict):
     """A key of an existing Secret in the cluster."""
 
     namespace: pulumi.Input[str]
-    """The Secret's namespace."""
+    """Kubernetes namespace of the cache's objects (default dtr)."""
     name: pulumi.Input[str]
     """The Secret's name."""
     key: NotRequired[pulumi.Input[str]]
@@ -62,75 +63,75 @@ class MsrCacheArgs(TypedDict):
     """The inputs of an MsrCache. Only `upstreams` is required."""
 
     upstreams: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """URLs of the registries the cache pulls from: MSR, or another cache (https://host[:port]). May be Outputs."""
+    """URLs of the registries the cache pulls from, https://host[:port] without path: MSR, or a central cache for a chained one; pulled round-robin. May be Outputs."""
     exposure: NotRequired[pulumi.Input[Exposure]]
-    """How clients reach the cache: nodePort (default), hostPort, loadBalancer or ingress."""
+    """How clients reach the cache: nodePort (a NodePort Service on port), hostPort (port bound on the node), loadBalancer (a LoadBalancer Service on port) or ingress (an Ingress with TLS passthrough). The certificate's SANs and the URL follow it."""
     hosts: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
-    """Names or IPs clients use for the cache; the first is in its URL. All become certificate SANs."""
+    """The DNS names or IP addresses clients use to reach the cache; the first is in its URL and all are certificate SANs. nodePort/hostPort: node FQDNs or IPs; ingress: the external FQDN (names only); loadBalancer: optional, the address the cloud assigns is added."""
     port: NotRequired[pulumi.Input[int]]
-    """The port clients connect to: the node port (nodePort, required, within node_port_range), the host port or the load balancer's port (default 443). Not with ingress."""
+    """The port clients connect to: with nodePort the node port (required, within node_port_range), with hostPort the port bound on the node, with loadBalancer the load balancer's port (both default 443). Not with ingress."""
     node_port_range: NotRequired[pulumi.Input[str]]
-    """With nodePort, the cluster's NodePort range as kube-apiserver's --service-node-port-range takes it (default 30000-32767; Mirantis Kubernetes Engine: 32768-35535)."""
+    """With nodePort, the cluster's NodePort range as kube-apiserver's --service-node-port-range takes it (default 30000-32767; Mirantis Kubernetes Engine uses 32768-35535)."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace of the cache's objects (default dtr)."""
     create_namespace: NotRequired[pulumi.Input[bool]]
-    """Whether to create the namespace (default true); false uses an existing one."""
+    """Whether to create the namespace (default true); false deploys into an existing one (pulumi-kubernetes refuses to create one that exists, e.g. the dtr of a manual install)."""
     name: NotRequired[pulumi.Input[str]]
     """Name of the Deployment, Service and Ingress (default dtr-cache)."""
     image: NotRequired[pulumi.Input[str]]
-    """The content cache image (default mirantis/dtr-content-cache:2.9.16)."""
+    """The content cache image, pinned by a tag other than latest or by a digest (default mirantis/dtr-content-cache:2.9.16); match your MSR version."""
     blob_ttl: NotRequired[pulumi.Input[str]]
-    """How long a cached layer is kept, as a Go duration with a unit (default 24h)."""
+    """How long a cached layer is kept before it is fetched again, as a Go duration with a unit (default 24h; 1h30m). A bare number is refused: the cache would read it as nanoseconds."""
     upstream_ca_cert: NotRequired[pulumi.Input[str]]
-    """PEM of the CA that signed the upstreams' certificates (MSR's CA), when clients' default trust lacks it. May be an Output."""
+    """PEM of the CA (CA:TRUE) that signed the upstreams' certificates (MSR's CA, e.g. from kubectl get secret msr-nginx-ca-cert), when the image's default trust lacks it. May be an Output."""
     tls_cert: NotRequired[pulumi.Input[str]]
-    """PEM serving certificate (chain) of your own, with tls_key; replaces the generated CA and certificate."""
+    """PEM serving certificate (chain, leaf first) of your own, with tls_key: valid now, its SANs covering every host. Unset: a private CA and a certificate with the right SANs are generated."""
     tls_key: NotRequired[pulumi.Input[str]]
-    """PEM private key of tls_cert. Always stored as a secret."""
+    """PEM private key of tls_cert; always stored as a secret (pulumi config set --secret tlsKey < key.pem)."""
     tls_ca_cert: NotRequired[pulumi.Input[str]]
-    """PEM of the CA that issued tls_cert, published as ca_cert_pem (default: tls_cert itself)."""
+    """PEM of the CA (CA:TRUE) that issued tls_cert or cert-manager's certificate, published as ca_cert_pem (default: tls_cert itself)."""
     replicas: NotRequired[pulumi.Input[int]]
-    """Number of cache pods (default 1); more than 1 needs no PVC or a ReadWriteMany one."""
+    """Number of cache pods (default 1); more than 1 needs no storage_size (each pod caches on its own), a ReadWriteMany claim, or object_storage."""
     storage_size: NotRequired[pulumi.Input[str]]
-    """Size of a PersistentVolumeClaim for cached layers (e.g. 50Gi); unset keeps them in an emptyDir."""
+    """Size of a PersistentVolumeClaim for cached layers (e.g. 50Gi), so they survive a restart; unset keeps them in an emptyDir. Not with object_storage."""
     storage_class: NotRequired[pulumi.Input[str]]
-    """StorageClass of the claim (default: the cluster's default class)."""
+    """With storage_size, the StorageClass of the claim (default: the cluster's default class)."""
     storage_access_mode: NotRequired[pulumi.Input[AccessMode]]
-    """Access mode of the claim (default ReadWriteOnce, which also makes the Deployment Recreate its pod)."""
+    """With storage_size, the claim's access mode: ReadWriteOnce (default) or ReadWriteOncePod (both make the Deployment Recreate its one pod), or ReadWriteMany."""
     ingress_class_name: NotRequired[pulumi.Input[str]]
-    """IngressClass of the Ingress (exposure ingress; default nginx, which supports TLS passthrough)."""
+    """With exposure ingress, the IngressClass of the Ingress (default nginx). The controller must pass TLS through; ingress-nginx needs --enable-ssl-passthrough."""
     log_level: NotRequired[pulumi.Input[LogLevel]]
     """The cache's log level: error, warn, info (default) or debug."""
     resources: NotRequired[pulumi.Input[ContainerResources]]
-    """The container's resource requests and limits, replacing the defaults (requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi)."""
+    """The container's resource requests and limits; a section given replaces that section of the defaults (requests cpu 100m, memory 256Mi; limits cpu 1, memory 1Gi), and each request must be at most its limit."""
     tls_key_algorithm: NotRequired[pulumi.Input[KeyAlgorithm]]
-    """Algorithm of the generated keys: RSA (4096 bits, default) or ECDSA (P-256)."""
+    """Algorithm of the generated keys: RSA (4096 bits, as the MSR docs; default) or ECDSA (P-256). Not with tls_cert."""
     object_storage: NotRequired[pulumi.Input[Mapping[str, Any]]]
-    """Object storage for the blobs instead of the pod's volume: {driver: s3|azure|gcs|swift, ...the driver's parameters}. Credentials (s3 accesskey/secretkey, azure accountkey, gcs keyfile, swift password/secretkey) go to a Secret."""
+    """The blobs in object storage instead of the pod's volume: {driver: s3|azure|gcs|swift, ...the driver's parameters}; then replicas may be more than 1. Credentials (s3 accesskey/secretkey, azure accountkey, gcs keyfile - the JSON key itself -, swift password/secretkey) go to a Secret and reach the container as REGISTRY_STORAGE_<DRIVER>_<KEY>; redirects to the bucket are off, so clients pull through the cache."""
     node_selector: NotRequired[pulumi.Input[Mapping[str, str]]]
-    """Node labels the cache's pods must run on."""
+    """Node labels the cache's pods must run on, checked as the API server checks a pod's nodeSelector."""
     tolerations: NotRequired[pulumi.Input[Sequence[Mapping[str, Any]]]]
-    """Tolerations of the cache's pods, as in a pod spec."""
+    """Tolerations of the cache's pods, as in a pod spec and checked as the API server checks them."""
     affinity: NotRequired[pulumi.Input[Mapping[str, Any]]]
-    """Affinity of the cache's pods, as in a pod spec (replicas are spread over nodes anyway)."""
+    """Affinity of the cache's pods, as in a pod spec and checked as the API server checks it (replicas are spread over nodes anyway)."""
     priority_class_name: NotRequired[pulumi.Input[str]]
     """PriorityClass of the cache's pods."""
     network_policy: NotRequired[pulumi.Input[bool]]
-    """Whether a NetworkPolicy limits the pods' traffic to the cache port, DNS and the upstreams (default true)."""
+    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the upstreams' and object storage's ports (default true)."""
     ingress_namespace: NotRequired[pulumi.Input[str]]
-    """With exposure ingress, the ingress controller's namespace, the only one let in (default ingress-nginx)."""
+    """With exposure ingress and network_policy, the ingress controller's namespace, the only one let in (default ingress-nginx)."""
     metrics: NotRequired[pulumi.Input[bool]]
-    """Serve Prometheus metrics and health on distribution's debug port 5001 (default false)."""
+    """Serve Prometheus metrics (/metrics) and health (/debug/health, then used by the probes) on distribution's debug port 5001, through a ClusterIP Service <name>-metrics (default false). That port also serves /debug/pprof and /debug/vars over plain HTTP."""
     metrics_namespace: NotRequired[pulumi.Input[str]]
-    """With metrics, the namespace of the scraper, the only one let in to the metrics port (default monitoring)."""
+    """With metrics and network_policy, the namespace of the scraper, the only one let in to the metrics port (default monitoring)."""
     service_monitor: NotRequired[pulumi.Input[bool]]
-    """With metrics, add a Prometheus Operator ServiceMonitor (default false)."""
+    """With metrics, a Prometheus Operator ServiceMonitor scraping the metrics Service (default false)."""
     cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
-    """Have cert-manager issue the serving certificate (same SANs) instead of generating it; not with tls_cert."""
+    """{kind: Issuer|ClusterIssuer, name}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
-    """Read the upstreams' CA from an existing Secret (e.g. MSR's msr-nginx-ca-cert) instead of upstream_ca_cert."""
+    """{namespace, name, key (default ca.crt)}: read MSR's CA from an existing Secret (e.g. msr/msr-nginx-ca-cert) instead of upstream_ca_cert. Read at deployment: a render cannot read a cluster."""
     extra_env: NotRequired[pulumi.Input[Mapping[str, str]]]
-    """Extra environment variables of the cache container (distribution reads REGISTRY_* as config overrides)."""
+    """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides); not for secrets, and none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...)."""
     pod_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
     """Annotations on the cache's pods."""
 
@@ -164,7 +165,7 @@ class MsrCache(pulumi.ComponentResource):
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata={**meta, "name": s.name},
-            spec=exposure.service_spec(s.exposure, s.port, selector),
+            spec=exposure.service_spec(s.mode, s.port, selector),
             opts=child,
         )
         lb_address: pulumi.Output[str | None] = (
@@ -173,7 +174,7 @@ class MsrCache(pulumi.ComponentResource):
             else pulumi.Output.from_input(None)
         )
         url = pulumi.Output.all(namespace, lb_address).apply(
-            lambda a: exposure.url(s.exposure, s.hosts, s.port, s.name, a[0], a[1])
+            lambda a: exposure.url(s.mode, s.hosts, s.port, s.name, a[0], a[1])
         )
         sans = pulumi.Output.all(namespace, lb_address).apply(
             lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1])
@@ -283,7 +284,8 @@ class MsrCache(pulumi.ComponentResource):
             )
         if s.metrics:
             self._metrics(name, s, meta, selector, child)
-        if s.exposure is Exposure.INGRESS:
+        ingress = s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name)
+        if ingress is not None:
             k8s.networking.v1.Ingress(
                 f"{name}-ingress",
                 metadata={
@@ -291,7 +293,7 @@ class MsrCache(pulumi.ComponentResource):
                     "name": s.name,
                     "annotations": dict(exposure.INGRESS_ANNOTATIONS),
                 },
-                spec=exposure.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
+                spec=ingress,
                 opts=child,
             )
 
@@ -339,7 +341,7 @@ class MsrCache(pulumi.ComponentResource):
         return secret_name
 
     def _read_upstream_ca(
-        self, name: str, ref: config.SecretRef, child: pulumi.ResourceOptions
+        self, name: str, ref: SecretRef, child: pulumi.ResourceOptions
     ) -> pulumi.Output[str]:
         """The upstream CA PEM from an existing Secret (read from the cluster, at deployment)."""
         source = k8s.core.v1.Secret.get(

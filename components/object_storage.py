@@ -76,6 +76,10 @@ DRIVERS: Mapping[StorageDriver, Driver] = {
 }
 
 
+STORAGE_CREDENTIALS = frozenset().union(*(d.secret for d in DRIVERS.values()))
+"""Every driver's credential parameter names."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ObjectStorage:
     """A driver with its parameters, credentials kept apart."""

@@ -8,9 +8,10 @@ from typing import Any
 from pulumi import Input
 
 from . import registry_config as rc
-from .exposure import METRICS_PORT_NAME, PORT_NAME, container_port
+from .exposure import METRICS_PORT_NAME, PORT_NAME
+from .model import Storage
 from .object_storage import CREDENTIALS_DIR, GCS_KEY_FILE
-from .settings import Settings, Storage
+from .settings import Settings
 
 # A label value: at most 63 characters, alphanumeric at both ends (an image tag may be longer).
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -141,7 +142,7 @@ def deployment_spec(
                 },
             }
         )
-    ports = [container_port(settings.exposure, settings.port)]
+    ports = [settings.mode.container_port(settings.port)]
     if settings.metrics:
         ports.append(
             {"name": METRICS_PORT_NAME, "containerPort": rc.METRICS_PORT, "protocol": "TCP"}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.settings import Caller, ConfigError, set_caller
+from components.problems import Caller, ConfigError, set_caller
 
 from . import manifests, stack_config
 from .engine import ClusterReadInRender, RenderProviders, evaluate

@@ -45,7 +45,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.settings import ConfigError
+from components.problems import ConfigError
 
 VALIDATING = "validating stack config: "
 """How `pulumi up` prefixes every error of its stack config validation (operations/up.go)."""

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
-from components.settings import ConfigError, Problem
+from components.problems import ConfigError, Problem
 
 from . import cli_config
 from .cli_config import CliConfigError

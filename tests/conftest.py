@@ -12,7 +12,7 @@ import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from components.settings import Caller, set_caller
+from components.problems import Caller, set_caller
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 from mocks import LOAD_BALANCER_IP, ProviderMocks
 
-from components.settings import Caller, ConfigError, set_caller
+from components.problems import Caller, ConfigError, set_caller
 from render.engine import Registered, Value, evaluate
 
 

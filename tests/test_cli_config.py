@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from components.settings import ConfigError
+from components.problems import ConfigError
 from render import cli_config, diff
 from render.__main__ import ROOT, main
 from render.cli_config import CliConfigError, ItemsType

@@ -9,7 +9,8 @@ from conftest import ROOT
 from cryptography import x509
 from harness import Deployment, run_program
 
-from components.settings import ConfigError, parse
+from components.problems import ConfigError
+from components.settings import parse
 
 FLEET = ROOT / "examples" / "fleet"
 TOKEN = "msr-cache:index:MsrCache"

@@ -9,8 +9,10 @@ import pytest
 import yaml
 
 from components import certificates, exposure, workload
+from components.exposure import MODES
 from components import registry_config as rc
-from components.settings import DEFAULT_RESOURCES, Exposure, Settings, parse
+from components.model import DEFAULT_RESOURCES, Exposure
+from components.settings import Settings, parse
 
 UPSTREAMS = ["https://msr-b.example.com", "https://msr-a.example.com:8443"]
 
@@ -211,12 +213,12 @@ def test_common_name_is_the_first_host_even_an_ip() -> None:
 def test_url_follows_the_exposure(
     exposure_: Exposure, hosts: list[str], port: int, lb: str | None, expected: str
 ) -> None:
-    assert exposure.url(exposure_, hosts, port, "dtr-cache", "dtr", lb) == expected
+    assert exposure.url(MODES[exposure_], hosts, port, "dtr-cache", "dtr", lb) == expected
 
 
 def test_url_of_settings() -> None:
     s = settings(exposure="ingress", port=None, hosts=["cache.example.com"])
-    assert exposure.url(s.exposure, s.hosts, s.port, s.name, s.namespace) == (
+    assert exposure.url(s.mode, s.hosts, s.port, s.name, s.namespace) == (
         "https://cache.example.com"
     )
 
@@ -236,7 +238,7 @@ SELECTOR = {"app.kubernetes.io/name": "msr-cache", "app.kubernetes.io/instance":
     ],
 )
 def test_service_follows_the_exposure(exposure_: Exposure, kind: str, service_port: int) -> None:
-    spec = exposure.service_spec(exposure_, 30443, SELECTOR)
+    spec = exposure.service_spec(MODES[exposure_], 30443, SELECTOR)
     assert spec["type"] == kind
     assert spec["selector"] == SELECTOR
     (port,) = spec["ports"]
@@ -251,7 +253,7 @@ def test_service_follows_the_exposure(exposure_: Exposure, kind: str, service_po
 
 @pytest.mark.parametrize("exposure_", list(Exposure))
 def test_container_binds_the_host_port_only_with_host_port(exposure_: Exposure) -> None:
-    port = exposure.container_port(exposure_, 8443)
+    port = MODES[exposure_].container_port(8443)
     assert port["name"] == "https"
     assert port["containerPort"] == rc.CONTAINER_PORT
     if exposure_ is Exposure.HOST_PORT:
@@ -264,7 +266,7 @@ HOSTS = ("cache.example.com", "cache.example.org")
 
 
 def test_ingress_routes_to_the_https_port() -> None:
-    spec = exposure.ingress_spec(HOSTS, "nginx", "dtr-cache")
+    spec = MODES[Exposure.INGRESS].ingress_spec(HOSTS, "nginx", "dtr-cache")
     assert spec["ingressClassName"] == "nginx"
     assert spec["rules"]
     for rule in spec["rules"]:
@@ -275,7 +277,7 @@ def test_ingress_routes_to_the_https_port() -> None:
 
 
 def test_ingress_has_one_rule_per_host() -> None:
-    spec = exposure.ingress_spec(HOSTS, "nginx", "dtr-cache")
+    spec = MODES[Exposure.INGRESS].ingress_spec(HOSTS, "nginx", "dtr-cache")
     assert [rule["host"] for rule in spec["rules"]] == list(HOSTS)
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from components.settings import ConfigError
+from components.problems import ConfigError
 from render import stack_config
 from render.__main__ import ROOT, main, render
 from render.stack_config import stacks

@@ -6,7 +6,8 @@ import tomllib
 from conftest import ROOT
 
 import components
-from components.settings import CONFIG_KEYS, AccessMode, Exposure, KeyAlgorithm, LogLevel
+from components.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
+from components.settings import CONFIG_KEYS
 
 TOKEN = "msr-cache:index:MsrCache"
 

@@ -13,20 +13,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.settings import (
+from components.model import (
     DEFAULT_IMAGE,
     DEFAULT_RESOURCES,
     AccessMode,
-    Caller,
-    ConfigError,
     Exposure,
     KeyAlgorithm,
     LogLevel,
-    Problem,
-    parse,
-    resolved,
-    set_caller,
 )
+from components.problems import Caller, ConfigError, Problem, set_caller
+from components.settings import parse, resolved
 from render.stack_config import self_signed_pair
 
 UPSTREAM = "https://msr.example.com"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 import yaml
 from harness import Deployment, run_program
 
-from components.settings import CONDITIONAL_DEFAULTS, CONFIG_KEYS, DEFAULTS, ConfigError
+from components.problems import ConfigError
+from components.settings import CONFIG_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -130,35 +130,6 @@ def test_preview_of_the_dev_stack_completes():
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     d = run_stack({k.removeprefix("msr-cache:"): v for k, v in dev.items()}, preview=True)
     assert d.outputs["url"].known and not d.outputs["caCertPem"].known
-
-
-def test_only_keys_the_cli_can_default_are_declared():
-    """The CLI requires every declared key without a default on every stack, so only upstreams
-    (required) and the keys whose default always applies are declared."""
-    declared = PROJECT["config"]
-    unconditional = {k for k in DEFAULTS if k not in CONDITIONAL_DEFAULTS}
-    assert set(declared) == unconditional | {"upstreams"}
-    assert "default" not in declared["upstreams"]
-    for key, declaration in declared.items():
-        assert declaration["type"] in {"string", "integer", "boolean", "array"}, key
-        assert declaration.get("description"), key
-        if declaration["type"] == "array":
-            assert declaration["items"]["type"] == "string", key
-
-
-def test_every_other_key_is_documented_beside_the_block():
-    text = (ROOT / "Pulumi.yaml").read_text()
-    comments = "\n".join(line for line in text.splitlines() if line.strip().startswith("#"))
-    for key in (set(CONFIG_KEYS.values()) | PROGRAM_KEYS) - set(PROJECT["config"]):
-        assert re.search(rf"^#\s+(\w+, )*{key}\b", comments, re.MULTILINE), key
-    for key in CONDITIONAL_DEFAULTS:  # their defaults are described, not declared
-        entry = re.split(r"\n# (?! )", comments[comments.index(f"# {key} ") :], maxsplit=1)[0]
-        assert str(DEFAULTS[key]) in entry, key
-
-
-def test_declared_defaults_are_the_components_defaults():
-    declared = {k: v["default"] for k, v in PROJECT["config"].items() if "default" in v}
-    assert declared == {k: v for k, v in DEFAULTS.items() if k not in CONDITIONAL_DEFAULTS}
 
 
 def test_project_runs_python_in_a_virtualenv_on_a_local_backend():

@@ -1,0 +1,466 @@
+"""Checks of one input each: every check returns the value normalised or raises Invalid saying
+what is accepted. The rules the real tools apply (the API server, the kubelet, a TLS client) come
+from api_rules, pod_scheduling and given_certificates, ported from their source."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from . import api_rules, given_certificates, pod_scheduling, registry_config
+from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, Issuer, IssuerKind, SecretRef
+from .object_storage import DRIVERS, check_object_storage
+from .problems import Invalid
+
+_GO_DURATION = re.compile(r"^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_NANOSECONDS = {
+    "ns": 1,
+    "us": 1e3,
+    "µs": 1e3,
+    "μs": 1e3,
+    "ms": 1e6,
+    "s": 1e9,
+    "m": 60e9,
+    "h": 3600e9,
+}
+_MAX_DURATION_NS = 2**63 - 1
+HOST_RULE = "a DNS name (lowercase RFC 1123, e.g. cache.example.com) or an IPv4/IPv6 address, without port or brackets"
+
+
+def _rule(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An api_rules check (the rule the API server or the kubelet applies) as a settings check."""
+
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValueError as err:
+            raise Invalid(str(err)) from None
+
+    return checked
+
+
+check_dns_label = _rule(api_rules.dns1123_label)
+"""A namespace, or an object name that is a DNS-1123 label."""
+check_dns_subdomain = _rule(api_rules.dns1123_subdomain)
+"""An object name that may hold dots (a DNS-1123 subdomain): Secrets, classes, issuers."""
+check_service_name = _rule(api_rules.dns1035_label)
+"""A Service's name: the API server wants a DNS-1035 label (a letter first)."""
+
+
+def ip_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `host` spells, or None when it is a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_host(value: Any) -> str:
+    """A host clients use to reach the cache: a DNS name or an IP literal."""
+    if not isinstance(value, str):
+        raise Invalid(HOST_RULE)
+    address = ip_or_none(value)
+    if address is not None:
+        if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+            raise Invalid(HOST_RULE + " (no IPv6 zone)")
+        return address.compressed
+    try:
+        check_dns_subdomain(value)
+        for label in value.split("."):  # DNS (RFC 1035) caps each label, Kubernetes names do not
+            check_dns_label(label)
+    except Invalid:
+        raise Invalid(HOST_RULE) from None
+    if value.rsplit(".", 1)[-1].isdigit():
+        raise Invalid(HOST_RULE + " (a name's last label is not all digits)")
+    return value
+
+
+def check_upstream(value: Any) -> str:
+    """An upstream the cache pulls from: `https://host[:port]`, as distribution's downstream wants."""
+    accepted = "an https URL of MSR or of another cache, https://host[:port], without path"
+    if not isinstance(value, str):
+        raise Invalid(accepted)
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError on a port outside 0-65535
+    except ValueError:
+        raise Invalid(accepted) from None
+    if url.scheme != "https" or not url.hostname or url.path not in ("", "/") or url.port == 0:
+        raise Invalid(accepted)
+    if url.netloc.endswith(":"):
+        raise Invalid(accepted)
+    if url.query or url.fragment or url.username or url.password:
+        raise Invalid(accepted)
+    try:
+        check_host(url.hostname)
+    except Invalid:
+        raise Invalid(accepted) from None
+    return value.rstrip("/")
+
+
+def check_upstreams(value: Any) -> tuple[str, ...]:
+    """One or more upstream URLs."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        raise Invalid('a non-empty list of https URLs, e.g. ["https://msr.example.com"]')
+    return tuple(check_upstream(item) for item in value)
+
+
+def check_duration(value: Any) -> str:
+    """A positive Go duration with units, as distribution's `blobttl` reads it."""
+    accepted = (
+        "a positive Go duration with a unit, e.g. 24h, 1h30m or 90m "
+        "(a bare number would be read as nanoseconds)"
+    )
+    if not isinstance(value, str) or not _GO_DURATION.match(value):
+        raise Invalid(accepted)
+    nanoseconds = sum(
+        float(number) * _NANOSECONDS[unit] for number, unit in _GO_DURATION_PART.findall(value)
+    )
+    if not 0 < nanoseconds <= _MAX_DURATION_NS:
+        raise Invalid(accepted + ", at most 2562047h (Go's limit)")
+    return value
+
+
+def check_quantity(value: Any) -> str:
+    """A positive Kubernetes resource quantity such as 10Gi, 500m or 1.5 (quantity.go's grammar)."""
+    try:
+        positive = api_rules.quantity(value) > 0
+    except ValueError:
+        positive = False
+    if not positive:
+        raise Invalid(f"{api_rules.QUANTITY_RULE}, above zero")
+    return str(value)
+
+
+_GO_INT = re.compile(r"^[+-]?[0-9]+$")
+
+
+def check_port_range(value: Any) -> range:
+    """A port range as kube-apiserver's --service-node-port-range takes it: `min-max`
+    (inclusive) or one port (apimachinery's util/net PortRange.Set), not empty."""
+    accepted = "a port range min-max within 1-65535, e.g. 30000-32767 (MKE: 32768-35535)"
+    if not isinstance(value, str):
+        raise Invalid(accepted)
+    low_text, hyphen, high_text = value.strip().partition("-")
+    if not _GO_INT.match(low_text) or (hyphen and not _GO_INT.match(high_text)):
+        raise Invalid(accepted)
+    low = int(low_text)
+    high = int(high_text) if hyphen else low
+    if not 1 <= low <= high <= 65535:
+        raise Invalid(accepted)
+    return range(low, high + 1)
+
+
+def _shown_range(ports: range) -> str:
+    return f"{ports.start}-{ports.stop - 1}"
+
+
+def check_port(value: Any) -> int:
+    """A TCP port."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise Invalid("an integer port from 1 to 65535")
+    return value
+
+
+def _certificates(value: Any) -> list[x509.Certificate]:
+    try:
+        return given_certificates.certificates(value)
+    except ValueError as err:
+        raise Invalid(str(err)) from None
+
+
+def check_serving_certificate(value: Any) -> str:
+    """Your serving certificate (chain, leaf first): valid now, as a client checks it."""
+    leaf = _certificates(value)[0]
+    try:
+        given_certificates.check_valid_now([leaf], datetime.datetime.now(datetime.UTC))
+    except ValueError as err:
+        raise Invalid(f"a certificate valid now: {err}") from None
+    return value
+
+
+def check_ca_certificates(value: Any) -> str:
+    """CA certificates (a bundle): each may sign, as a client requires of the CA it trusts."""
+    for cert in _certificates(value):
+        try:
+            given_certificates.check_is_ca(cert)
+        except ValueError as err:
+            raise Invalid(f"CA certificates: {err}") from None
+    return value
+
+
+def check_covers_hosts(cert: str, hosts: Sequence[str]) -> None:
+    """Clients reach the cache by `hosts`: your certificate's SANs must match each of them."""
+    leaf = given_certificates.certificates(cert)[0]
+    try:
+        given_certificates.check_covers_hosts(leaf, hosts)
+    except ValueError as err:
+        raise Invalid(f"a certificate whose SANs cover every host: {err}") from None
+
+
+def check_private_key(value: Any) -> str:
+    """An unencrypted PEM private key."""
+    accepted = "PEM text of an unencrypted private key (-----BEGIN ... PRIVATE KEY-----)"
+    if not isinstance(value, str):
+        raise Invalid(accepted)
+    try:
+        serialization.load_pem_private_key(value.encode(), password=None)
+    except (ValueError, TypeError):
+        raise Invalid(accepted) from None
+    return value
+
+
+def check_key_pair(cert: str, key: str) -> None:
+    """The serving certificate (first in the chain) belongs to the key."""
+    leaf = x509.load_pem_x509_certificates(cert.encode())[0]
+    private_key = serialization.load_pem_private_key(key.encode(), password=None)
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    if leaf.public_key().public_bytes(enc, fmt) != private_key.public_key().public_bytes(enc, fmt):
+        raise Invalid("the private key of the first certificate in tlsCert")
+
+
+def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
+    """A container's `resources`: requests and limits of cpu, memory and ephemeral-storage."""
+    accepted = (
+        "an object {requests: {cpu, memory, ephemeral-storage}, limits: {...}} "
+        "whose values are Kubernetes quantities"
+    )
+    sections = ("requests", "limits")
+    # Kubernetes' names, and the snake_case one MsrCacheArgs (and the package schema) use.
+    names = {
+        "cpu": "cpu",
+        "memory": "memory",
+        "ephemeral-storage": "ephemeral-storage",
+        "ephemeral_storage": "ephemeral-storage",
+    }
+    if not isinstance(value, Mapping) or not value or set(value) - set(sections):
+        raise Invalid(accepted)
+    result: dict[str, dict[str, str]] = {}
+    for section, amounts in value.items():
+        if not isinstance(amounts, Mapping) or not amounts or set(amounts) - set(names):
+            raise Invalid(accepted)
+        try:
+            result[section] = {names[n]: check_quantity(amount) for n, amount in amounts.items()}
+        except Invalid:
+            raise Invalid(accepted) from None
+    # A section given replaces the default's; one left out keeps it (the memory limit, say).
+    return {**DEFAULT_RESOURCES, **result}
+
+
+def check_enum(kind: type[Enum]) -> Callable[[Any], Any]:
+    """One of `kind`'s values (or members)."""
+
+    def check(value: Any) -> Any:
+        try:
+            return kind(value.value if isinstance(value, Enum) else value)
+        except ValueError:
+            raise Invalid("one of " + ", ".join(m.value for m in kind)) from None
+
+    return check
+
+
+def _of_type(kind: type, accepted: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise Invalid(accepted)
+        return value
+
+    return check
+
+
+def check_image(value: Any) -> str:
+    """A container image reference the kubelet can pull, pinned: a tag other than latest (which
+    moves under a running cache) or a digest."""
+    accepted = "an image pinned by a tag other than latest or by a digest, e.g. "
+    try:
+        image = api_rules.image_reference(value)
+    except ValueError as err:
+        raise Invalid(f"{err}; {accepted}{DEFAULT_IMAGE}") from None
+    if image.digest is None and image.tag in (None, "latest"):
+        raise Invalid(accepted + DEFAULT_IMAGE)
+    return value
+
+
+def check_replicas(value: Any) -> int:
+    """A number of pods."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid("an integer of at least 1")
+    return value
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def _passes(check: Callable[[str], Any]) -> Callable[[str], bool]:
+    def passes(value: str) -> bool:
+        try:
+            check(value)
+        except ValueError:
+            return False
+        return True
+
+    return passes
+
+
+def _string_map(keys: Callable[[str], bool], accepted: str) -> Callable[[Any], dict[str, str]]:
+    def check(value: Any) -> dict[str, str]:
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and keys(k) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise Invalid(accepted)
+        return dict(value)
+
+    return check
+
+
+def _pod_scheduling(check: Callable[[Any], Any], accepted: str) -> Callable[[Any], Any]:
+    """A pod_scheduling check, its message (the path inside the value) after what is accepted."""
+
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValueError as err:
+            raise Invalid(f"{accepted}, as the API server accepts it: {err}") from None
+
+    return checked
+
+
+def check_issuer(value: Any) -> Issuer:
+    """A cert-manager issuer reference."""
+    accepted = "an object {kind: Issuer|ClusterIssuer, name: <issuer name>}"
+    if not isinstance(value, Mapping) or set(value) != {"kind", "name"}:
+        raise Invalid(accepted)
+    try:
+        return Issuer(IssuerKind(value["kind"]), check_dns_subdomain(value["name"]))
+    except (ValueError, Invalid):
+        raise Invalid(accepted) from None
+
+
+def check_secret_ref(value: Any) -> SecretRef:
+    """A key of an existing Secret."""
+    accepted = "an object {namespace, name, key} naming an existing Secret (key default ca.crt)"
+    if not isinstance(value, Mapping) or not {"namespace", "name"} <= set(value) <= {
+        "namespace",
+        "name",
+        "key",
+    }:
+        raise Invalid(accepted)
+    key = value.get("key", "ca.crt")
+    try:
+        ref = SecretRef(
+            check_dns_label(value["namespace"]), check_dns_subdomain(value["name"]), key
+        )
+    except Invalid:
+        raise Invalid(accepted) from None
+    if not isinstance(key, str) or not _SECRET_KEY.match(key):
+        raise Invalid(accepted)
+    return ref
+
+
+def _overridden_paths(tree: Mapping[str, Any], prefix: str = "REGISTRY") -> set[str]:
+    """distribution's env overrides (REGISTRY_<PATH>) that would replace a part of `tree`."""
+    names = set()
+    for key, value in tree.items():
+        name = f"{prefix}_{key.upper()}"
+        names.add(name)
+        if isinstance(value, Mapping):
+            names |= _overridden_paths(value, name)
+    return names
+
+
+# What the component sets and extraEnv must not replace: the http secret, the storage
+# credentials, and every part of the config.yaml it writes (with every option on).
+RESERVED_ENV = frozenset(
+    {"REGISTRY_HTTP_SECRET"}
+    | {
+        f"REGISTRY_STORAGE_{driver.upper()}_{credential.upper()}"
+        for driver, spec in DRIVERS.items()
+        for credential in spec.secret
+    }
+    | _overridden_paths(
+        registry_config.registry_config(
+            log_level="info",
+            host_url="https://cache.invalid",
+            blob_ttl="24h",
+            upstreams=["https://msr.invalid"],
+            trusts_upstream_ca=True,
+            metrics=True,
+        )
+    )
+)
+
+
+def check_extra_env(value: Any) -> dict[str, str]:
+    """Extra environment variables of the container (distribution reads REGISTRY_* overrides)."""
+    env = _string_map(
+        _ENV_NAME.fullmatch, "an object of environment variable names to string values"
+    )(value)
+    reserved = sorted(RESERVED_ENV & set(env))
+    if reserved:
+        raise Invalid(
+            f"no {', '.join(reserved)}: the component sets them (the http secret, storage "
+            "credentials through objectStorage, and the config.yaml it writes)"
+        )
+    return env
+
+
+def check_storage(value: Any) -> Any:
+    """Object storage for the blobs: a driver and its parameters (object_storage)."""
+    try:
+        return check_object_storage(value)
+    except ValueError as err:
+        raise Invalid(str(err)) from None
+
+
+def is_output(value: Any) -> bool:
+    """Whether `value` is, or holds, a Pulumi Output (its value may not be known yet)."""
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, Mapping):
+        return any(is_output(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_output(v) for v in value)
+    return False
+
+
+def check_hosts(value: Any) -> tuple[str, ...]:
+    """The hosts clients dial: names or IPs, each once; an error shows the first bad one."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise Invalid("a list of DNS names or IP addresses")
+    hosts = []
+    for host in value:
+        try:
+            hosts.append(check_host(host))
+        except Invalid as invalid:
+            raise Invalid(invalid.accepted, given=host) from None
+    if len(set(hosts)) != len(hosts):
+        raise Invalid("each host once")
+    return tuple(hosts)
+
+
+check_bool = _of_type(bool, "true or false")
+"""true or false."""
+check_node_selector = _pod_scheduling(
+    pod_scheduling.check_node_selector, "an object of node label names to values"
+)
+"""Node labels, as a pod spec's nodeSelector."""
+check_tolerations = _pod_scheduling(pod_scheduling.check_tolerations, "a list of tolerations")
+"""Tolerations, as in a pod spec."""
+check_affinity = _pod_scheduling(pod_scheduling.check_affinity, "a pod affinity")
+"""Affinity, as in a pod spec."""
+check_annotations = _string_map(
+    _passes(api_rules.qualified_name), "an object of annotation names to string values"
+)
+"""Annotations: qualified names to strings."""

@@ -1,0 +1,164 @@
+"""`python -m reference` (make docs): the config reference, made from the registry of inputs.
+
+Writes the `config:` block of Pulumi.yaml (the keys the CLI can take as declared, the rest as
+comments beside them) and the README's option tables, from `components.settings.OPTIONS` and the
+docstrings of `MsrCacheArgs` (the descriptions the package schema carries too). `--check` exits
+1, naming the stale files, when either differs from what it would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+import textwrap
+from collections.abc import Mapping
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.problems import camel_case
+from components.settings import OPTIONS, Option
+
+ROOT = Path(__file__).resolve().parent
+ARGS_SOURCE = ROOT / "components" / "msr_cache.py"
+CONFIG_START = "# Every setting of a cache."
+TABLES = re.compile(r"(<!-- options: (\w+) -->\n)(.*?)(<!-- /options -->)", re.DOTALL)
+# Keys of the stack program itself, beside the cache's inputs.
+PROGRAM_KEYS: Mapping[str, str] = {
+    "kubeContext": "The kubeconfig context to deploy to (default the current context; "
+    "KUBECONFIG picks the file). Not with renderYamlToDirectory.",
+    "renderYamlToDirectory": "Render the manifests into this folder instead of deploying "
+    "(pulumi-kubernetes' render mode: no cluster is contacted; secrets are written in "
+    "plaintext, keep the folder private).",
+}
+
+
+def descriptions(source: Path = ARGS_SOURCE) -> dict[str, str]:
+    """MsrCacheArgs' docstrings by Python name, as the schema's analyzer reads them."""
+    tree = ast.parse(source.read_text())
+    (args,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "MsrCacheArgs"]
+    found: dict[str, str] = {}
+    for field, doc in zip(args.body, args.body[1:], strict=False):
+        named = isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+        if named and isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant):
+            found[field.target.id] = str(doc.value.value)  # type: ignore[union-attr]
+    return found
+
+
+def for_stack(text: str) -> str:
+    """A description with every Python name of an input or output (snake_case) spelled as the
+    stack and the schema spell it (camelCase)."""
+    return re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: camel_case(m.group()), text)
+
+
+def plain(value: Any) -> Any:
+    """A default as YAML writes it: enums as their values, tuples as lists."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def default_text(o: Option) -> str:
+    """The default as the docs show it."""
+    if o.required:
+        return "required"
+    if o.default is None:
+        return "—"
+    default = o.default_doc or yaml.safe_dump(plain(o.default), default_flow_style=True).strip()
+    default = default.removesuffix("\n...").strip()
+    return f"{default} ({o.only})" if o.only and not o.default_doc else default
+
+
+def pulumi_yaml(current: str) -> str:
+    """Pulumi.yaml with its config block made anew (everything from CONFIG_START on)."""
+    head = current[: current.index(CONFIG_START)]
+    docs = descriptions()
+    declared: dict[str, Any] = {}
+    for o in (o for o in OPTIONS if o.declared):
+        entry: dict[str, Any] = {"type": o.stack_type}
+        if o.stack_type == "array":
+            entry["items"] = {"type": "string"}
+        if o.default is not None:
+            entry["default"] = plain(o.default)
+        entry["description"] = for_stack(docs[o.name])
+        declared[o.key] = entry
+    block = yaml.safe_dump({"config": declared}, sort_keys=False, width=96)
+    lines = [
+        CONFIG_START + " Set them per stack in Pulumi.<stack>.yaml, e.g.",
+        "#   pulumi config set --path 'upstreams[0]' https://msr.example.com",
+        "# Made by `make docs` from components/settings.py (the registry) and MsrCacheArgs'",
+        "# docstrings: edit those. The CLI requires every key declared here without a default on",
+        "# every stack, and passes a declared default as if set, so only `upstreams` (required) and",
+        "# the plain keys whose default always applies are declared; the others are described in",
+        "# the comments after the block. A key the program does not know (a typo such as",
+        "# msr-cache:blobTTL) stops `pulumi up` naming the closest known key.",
+        block.rstrip(),
+        "# Optional keys, not declared (see above), set the same way:",
+    ]
+    undeclared = [(o.key, o.stack_type, docs[o.name]) for o in OPTIONS if not o.declared]
+    undeclared += [(key, "string", text) for key, text in PROGRAM_KEYS.items()]
+    for key, stack_type, doc in undeclared:
+        text = f"{key} ({stack_type}{', secret' if key == 'tlsKey' else ''}) - {for_stack(doc)}"
+        lines += textwrap.wrap(
+            text, width=96, initial_indent="# ", subsequent_indent="#   ", break_on_hyphens=False
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def table(production: bool) -> str:
+    """The README's table of the inputs of one section."""
+    docs = descriptions()
+    rows = ["| key | default | what it does |", "|---|---|---|"]
+    for o in OPTIONS:
+        if o.production == production:
+            doc, default = (
+                text.replace("|", "\\|") for text in (for_stack(docs[o.name]), default_text(o))
+            )
+            rows.append(f"| `{o.key}` | {default} | {doc} |")
+    if not production:
+        for key, text in PROGRAM_KEYS.items():
+            rows.append(f"| `{key}` | — | {text} |")
+    return "\n".join(rows) + "\n"
+
+
+def readme(current: str) -> str:
+    """README.md with its option tables made anew."""
+    return TABLES.sub(
+        lambda m: m.group(1) + table(m.group(2) == "production") + m.group(4), current
+    )
+
+
+def made() -> dict[Path, str]:
+    """Each generated file's path and the text it should hold."""
+    pulumi_file, readme_file = ROOT / "Pulumi.yaml", ROOT / "README.md"
+    return {
+        pulumi_file: pulumi_yaml(pulumi_file.read_text()),
+        readme_file: readme(readme_file.read_text()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m reference", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--check", action="store_true", help="fail if a file is stale")
+    args = parser.parse_args(argv)
+    stale = [path for path, text in made().items() if path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path.name} is stale: run make docs", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(made()[path])
+        print(f"wrote {path.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
