@@ -8,7 +8,7 @@ Service names (another cache or a pod may pull through the Service).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .checks import ip_or_none
@@ -21,6 +21,22 @@ CA_VALIDITY_HOURS = 10 * 365 * 24
 CA_EARLY_RENEWAL_HOURS = 365 * 24
 CERT_VALIDITY_HOURS = 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 30 * 24
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """A generated key: RSA 4096 as MSR's docs make them, or ECDSA P-256."""
+
+    size: int
+    """Bits (RSA) or the curve's size (ECDSA), as cert-manager's privateKey.size takes it."""
+    tls_args: Mapping[str, Any]
+    """pulumi-tls PrivateKey's arguments."""
+
+
+KEYS: Mapping[KeyAlgorithm, Key] = {
+    KeyAlgorithm.RSA: Key(4096, {"algorithm": "RSA", "rsa_bits": 4096}),
+    KeyAlgorithm.ECDSA: Key(256, {"algorithm": "ECDSA", "ecdsa_curve": "P256"}),
+}
 CA_USES = ("cert_signing", "crl_signing", "digital_signature")
 SERVING_USES = ("digital_signature", "key_encipherment", "server_auth")
 
@@ -70,11 +86,7 @@ def certificate_spec(
     sans: SubjectAltNames, secret_name: str, issuer: Issuer, algorithm: KeyAlgorithm
 ) -> dict[str, Any]:
     """A cert-manager Certificate with the same SANs, lifetime and key as the generated one."""
-    key = (
-        {"algorithm": "RSA", "size": 4096}
-        if algorithm is KeyAlgorithm.RSA
-        else {"algorithm": "ECDSA", "size": 256}
-    )
+    key = {"algorithm": algorithm.value, "size": KEYS[algorithm].size}
     spec: dict[str, Any] = {
         "secretName": secret_name,
         "issuerRef": {"group": "cert-manager.io", "kind": issuer.kind.value, "name": issuer.name},

@@ -49,6 +49,8 @@ class Mode:
     clients_inside: ClassVar[bool] = False
     """Whether clients come through an in-cluster proxy (whose namespace the policy lets in)
     rather than from anywhere outside the cluster."""
+    assigns_address: ClassVar[bool] = False
+    """Whether the cluster assigns an address clients may use (a cloud load balancer's)."""
 
     def url(self, host: str, port: int) -> str:
         """The https URL of `host` on `port` (443 left out)."""
@@ -100,6 +102,7 @@ class LoadBalancer(Mode):
     exposure = Exposure.LOAD_BALANCER
     service_type = "LoadBalancer"
     hosts_needed = None
+    assigns_address = True
 
     def service_port(self, port: int) -> dict[str, Any]:
         return {**super().service_port(port), "port": port}

@@ -14,7 +14,7 @@ from . import registry_config as rc
 from . import settings as config
 from .certificates import SubjectAltNames
 from .model import AccessMode, Exposure, IssuerKind, KeyAlgorithm, LogLevel, SecretRef
-from .settings import Settings
+from .plan import plan
 
 TYPE = "msr-cache:index:MsrCache"
 
@@ -155,147 +155,27 @@ class MsrCache(pulumi.ComponentResource):
     ) -> None:
         # Every input is checked before anything is registered, the component itself included.
         s = config.parse(config.from_args(args), resource_name=name)
+        p = plan(s)
         super().__init__(TYPE, name, {}, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._s, self._p = name, s, p
+        self._child = pulumi.ResourceOptions(parent=self)
         labels = workload.labels(s.name, s.image)
-
-        namespace = self._namespace(name, s, labels, child)
-        meta = {"namespace": namespace, "labels": labels}
-        selector = workload.selector_labels(s.name)
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata={**meta, "name": s.name},
-            spec=exposure.service_spec(s.mode, s.port, selector),
-            opts=child,
-        )
+        namespace = self._namespace(labels)
+        self._meta: dict[str, Any] = {"namespace": namespace, "labels": labels}
+        service = self._object(k8s.core.v1.Service, "service", p.service, named=True)
         lb_address: pulumi.Output[str | None] = (
             service.status.apply(exposure.load_balancer_address)
-            if s.exposure is Exposure.LOAD_BALANCER
+            if p.reads_load_balancer
             else pulumi.Output.from_input(None)
         )
-        url = pulumi.Output.all(namespace, lb_address).apply(
-            lambda a: exposure.url(s.mode, s.hosts, s.port, s.name, a[0], a[1])
-        )
-        sans = pulumi.Output.all(namespace, lb_address).apply(
-            lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1])
-        )
-        http_secret = random.RandomPassword(
-            f"{name}-http-secret", length=32, special=False, opts=child
-        )
-        secret_data: dict[str, pulumi.Input[str]] = {rc.HTTP_SECRET_KEY: http_secret.result}
-        tls_secret = None
-        if s.cert_manager_issuer is not None:
-            tls_secret = self._certificate(name, s, meta, sans, child)
-            ca_cert_pem = (
-                _checked("tlsCaCert", s.tls_ca_cert)
-                if s.tls_ca_cert is not None
-                else pulumi.Output.from_input("")
-            )
-        else:
-            ca_cert_pem, cert_pem, key_pem = self._tls(name, s, sans, child)
-            secret_data.update({rc.CERT_FILE: cert_pem, rc.KEY_FILE: key_pem})
-        if s.upstream_ca_cert is not None:
-            secret_data[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
-        elif s.upstream_ca_secret is not None:
-            secret_data[rc.UPSTREAM_CA_FILE] = self._read_upstream_ca(
-                name, s.upstream_ca_secret, child
-            )
-
+        place = pulumi.Output.all(namespace, lb_address)
+        url = place.apply(lambda a: exposure.url(s.mode, s.hosts, s.port, s.name, a[0], a[1]))
+        sans = place.apply(lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1]))
         upstreams = pulumi.Output.from_input(s.upstreams).apply(
             lambda u: config.resolved("upstreams", u)
         )
-        storage = s.object_storage
-        config_yaml = pulumi.Output.all(url, upstreams).apply(
-            lambda a: rc.dump(
-                rc.registry_config(
-                    log_level=s.log_level.value,
-                    host_url=a[0],
-                    blob_ttl=s.blob_ttl,
-                    upstreams=a[1],
-                    trusts_upstream_ca=s.trusts_upstream_ca,
-                    object_storage=storage.config() if storage else None,
-                    metrics=s.metrics,
-                )
-            )
-        )
-        # Left unnamed, the ConfigMap and Secrets get a fresh suffix whenever their data changes:
-        # the Deployment then points at the new name and rolls its pods.
-        config_map = k8s.core.v1.ConfigMap(
-            f"{name}-config", metadata=meta, data={rc.CONFIG_FILE: config_yaml}, opts=child
-        )
-        secret = k8s.core.v1.Secret(
-            f"{name}-certs",
-            metadata=meta,
-            type="Opaque",
-            string_data=pulumi.Output.secret(secret_data),
-            opts=child,
-        )
-        storage_secret = (
-            k8s.core.v1.Secret(
-                f"{name}-storage",
-                metadata=meta,
-                type="Opaque",
-                string_data=pulumi.Output.secret(
-                    {storage.secret_key(k): v for k, v in storage.credentials.items()}
-                ),
-                opts=child,
-            )
-            if storage and storage.credentials
-            else None
-        )
-        claim = (
-            k8s.core.v1.PersistentVolumeClaim(
-                f"{name}-data", metadata=meta, spec=workload.claim_spec(s.storage), opts=child
-            )
-            if s.storage is not None
-            else None
-        )
-        k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata={**meta, "name": s.name},
-            spec=workload.deployment_spec(
-                s,
-                config_map=config_map.metadata.name,
-                secret=secret.metadata.name,
-                claim=claim.metadata.name if claim else None,
-                tls_secret=tls_secret,
-                storage_secret=storage_secret.metadata.name if storage_secret else None,
-            ),
-            opts=child,
-        )
-        if s.replicas > 1:
-            k8s.policy.v1.PodDisruptionBudget(
-                f"{name}-disruption-budget",
-                metadata={**meta, "name": s.name},
-                spec=workload.disruption_budget_spec(s),
-                opts=child,
-            )
-        if s.network_policy:
-            egress_ports = upstreams.apply(
-                lambda u: network_policy.upstream_ports(u) | (storage.ports() if storage else set())
-            )
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-network-policy",
-                metadata={**meta, "name": s.name},
-                spec=egress_ports.apply(
-                    lambda ports: network_policy.network_policy_spec(s, selector, ports)
-                ),
-                opts=child,
-            )
-        if s.metrics:
-            self._metrics(name, s, meta, selector, child)
-        ingress = s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name)
-        if ingress is not None:
-            k8s.networking.v1.Ingress(
-                f"{name}-ingress",
-                metadata={
-                    **meta,
-                    "name": s.name,
-                    "annotations": dict(exposure.INGRESS_ANNOTATIONS),
-                },
-                spec=ingress,
-                opts=child,
-            )
+        ca_cert_pem = self._workload(url, sans, upstreams)
+        self._extras(upstreams)
 
         self.url = url
         self.ca_cert_pem = ca_cert_pem
@@ -312,88 +192,173 @@ class MsrCache(pulumi.ComponentResource):
             }
         )
 
-    def _certificate(
-        self,
-        name: str,
-        s: Settings,
-        meta: Mapping[str, Any],
-        sans: pulumi.Output[SubjectAltNames],
-        child: pulumi.ResourceOptions,
-    ) -> str:
-        """A cert-manager Certificate with the SANs the exposure needs; returns its Secret's name."""
-        assert s.cert_manager_issuer is not None
-        secret_name = f"{s.name}-tls"
-        k8s.apiextensions.CustomResource(
-            f"{name}-certificate",
-            api_version="cert-manager.io/v1",
-            kind="Certificate",
-            metadata={**meta, "name": s.name},
-            spec=sans.apply(
-                lambda x: certificates.certificate_spec(
-                    x,
-                    secret_name,
-                    s.cert_manager_issuer,
-                    s.tls_key_algorithm,  # type: ignore[arg-type]
-                )
-            ),
-            opts=child,
-        )
-        return secret_name
+    def _object(self, kind: Any, role: str, spec: Any, named: bool = False, **metadata: Any) -> Any:
+        """A Kubernetes object of the cache, `<name>-<role>`: named after the cache, or left to
+        the provider's auto-name (the ConfigMap and Secrets: a change of their data then gives a
+        new name, which the Deployment follows, rolling its pods)."""
+        meta = {**self._meta, **metadata, **({"name": self._s.name} if named else {})}
+        return kind(f"{self._name}-{role}", metadata=meta, spec=spec, opts=self._child)
 
-    def _read_upstream_ca(
-        self, name: str, ref: SecretRef, child: pulumi.ResourceOptions
+    def _workload(
+        self,
+        url: pulumi.Output[str],
+        sans: pulumi.Output[SubjectAltNames],
+        upstreams: pulumi.Output[Sequence[str]],
     ) -> pulumi.Output[str]:
+        """The certificates, config.yaml, Secrets, claim and Deployment; returns caCertPem."""
+        s, p, child, meta = self._s, self._p, self._child, self._meta
+        files, ca_cert_pem = self._files(sans)
+        storage = s.object_storage
+        config_yaml = pulumi.Output.all(url, upstreams).apply(
+            lambda a: rc.dump(
+                rc.registry_config(
+                    log_level=s.log_level.value,
+                    host_url=a[0],
+                    blob_ttl=s.blob_ttl,
+                    upstreams=a[1],
+                    trusts_upstream_ca=s.trusts_upstream_ca,
+                    object_storage=storage.config() if storage else None,
+                    metrics=s.metrics,
+                )
+            )
+        )
+        name = self._name
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config", metadata=meta, data={rc.CONFIG_FILE: config_yaml}, opts=child
+        )
+        secret = _secret(f"{name}-certs", meta, files, child)
+        storage_secret = (
+            _secret(
+                f"{name}-storage",
+                meta,
+                {key: storage.credentials[k] for k, key in p.storage_secret_keys.items()},
+                child,
+            )
+            if storage and p.storage_secret_keys
+            else None
+        )
+        claim = (
+            k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-data", metadata=meta, spec=p.claim, opts=child
+            )
+            if p.claim is not None
+            else None
+        )
+        spec = workload.deployment_spec(
+            s,
+            config_map=config_map.metadata.name,
+            secret=secret.metadata.name,
+            claim=claim.metadata.name if claim else None,
+            tls_secret=p.certificate_secret,
+            storage_secret=storage_secret.metadata.name if storage_secret else None,
+        )
+        self._object(k8s.apps.v1.Deployment, "deployment", spec, named=True)
+        return ca_cert_pem
+
+    def _files(
+        self, sans: pulumi.Output[SubjectAltNames]
+    ) -> tuple[dict[str, pulumi.Input[str]], pulumi.Output[str]]:
+        """The cache Secret's files (the plan's `secret_files`) and the CA clients trust."""
+        s, p = self._s, self._p
+        password = random.RandomPassword(
+            f"{self._name}-http-secret", length=32, special=False, opts=self._child
+        )
+        files: dict[str, pulumi.Input[str]] = {rc.HTTP_SECRET_KEY: password.result}
+        if p.tls == "cert-manager":
+            self._certificate(sans)
+            ca_cert_pem = (
+                _checked("tlsCaCert", s.tls_ca_cert)
+                if s.tls_ca_cert is not None
+                else pulumi.Output.from_input("")
+            )
+        else:
+            ca_cert_pem, files[rc.CERT_FILE], files[rc.KEY_FILE] = self._tls(sans)
+        if p.upstream_ca == "given" and s.upstream_ca_cert is not None:
+            files[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
+        elif p.upstream_ca == "secret" and s.upstream_ca_secret is not None:
+            files[rc.UPSTREAM_CA_FILE] = self._read_upstream_ca(s.upstream_ca_secret)
+        assert tuple(files) == p.secret_files, (tuple(files), p.secret_files)
+        return files, ca_cert_pem
+
+    def _extras(self, upstreams: pulumi.Output[Sequence[str]]) -> None:
+        """The disruption budget, network policy, metrics objects and Ingress the plan has."""
+        s, p = self._s, self._p
+        if p.disruption_budget is not None:
+            self._object(
+                k8s.policy.v1.PodDisruptionBudget, "disruption-budget", p.disruption_budget, True
+            )
+        if p.network_policy:
+            selector = workload.selector_labels(s.name)
+            spec = upstreams.apply(
+                lambda u: network_policy.network_policy_spec(
+                    s, selector, network_policy.upstream_ports(u) | p.egress_ports
+                )
+            )
+            self._object(k8s.networking.v1.NetworkPolicy, "network-policy", spec, named=True)
+        if p.metrics_service is not None:
+            labels = {**self._meta["labels"], **exposure.METRICS_LABELS}
+            self._object(
+                k8s.core.v1.Service,
+                "metrics-service",
+                p.metrics_service,
+                name=f"{s.name}-metrics",
+                labels=labels,
+            )
+        if p.service_monitor is not None:
+            self._custom(
+                "service-monitor", "monitoring.coreos.com/v1", "ServiceMonitor", p.service_monitor
+            )
+        if p.ingress is not None:
+            annotations = dict(exposure.INGRESS_ANNOTATIONS)
+            self._object(
+                k8s.networking.v1.Ingress, "ingress", p.ingress, True, annotations=annotations
+            )
+
+    def _custom(self, role: str, api_version: str, kind: str, spec: Any) -> None:
+        """A custom resource of the cache, named after it."""
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-{role}",
+            api_version=api_version,
+            kind=kind,
+            metadata={**self._meta, "name": self._s.name},
+            spec=spec,
+            opts=self._child,
+        )
+
+    def _certificate(self, sans: pulumi.Output[SubjectAltNames]) -> None:
+        """A cert-manager Certificate with the SANs the exposure needs, into the plan's Secret."""
+        s, secret_name = self._s, self._p.certificate_secret
+        assert s.cert_manager_issuer is not None and secret_name is not None
+        issuer, algorithm = s.cert_manager_issuer, s.tls_key_algorithm or KeyAlgorithm.RSA
+        spec = sans.apply(
+            lambda x: certificates.certificate_spec(x, secret_name, issuer, algorithm)
+        )
+        self._custom("certificate", "cert-manager.io/v1", "Certificate", spec)
+
+    def _read_upstream_ca(self, ref: SecretRef) -> pulumi.Output[str]:
         """The upstream CA PEM from an existing Secret (read from the cluster, at deployment)."""
         source = k8s.core.v1.Secret.get(
-            f"{name}-upstream-ca", f"{ref.namespace}/{ref.name}", opts=child
+            f"{self._name}-upstream-ca", f"{ref.namespace}/{ref.name}", opts=self._child
         )
         return source.data.apply(lambda data: config.resolved_secret_pem(ref, data))
 
-    def _metrics(
-        self,
-        name: str,
-        s: Settings,
-        meta: Mapping[str, Any],
-        selector: dict[str, str],
-        child: pulumi.ResourceOptions,
-    ) -> None:
-        """A ClusterIP Service for the debug port (never a node port), and a ServiceMonitor."""
-        labels = {**meta["labels"], **exposure.METRICS_LABELS}
-        k8s.core.v1.Service(
-            f"{name}-metrics-service",
-            metadata={**meta, "name": f"{s.name}-metrics", "labels": labels},
-            spec=exposure.metrics_service_spec(selector),
-            opts=child,
-        )
-        if s.service_monitor:
-            k8s.apiextensions.CustomResource(
-                f"{name}-service-monitor",
-                api_version="monitoring.coreos.com/v1",
-                kind="ServiceMonitor",
-                metadata={**meta, "name": s.name},
-                spec=exposure.service_monitor_spec(selector),
-                opts=child,
-            )
-
-    def _namespace(
-        self, name: str, s: Settings, labels: Mapping[str, str], child: pulumi.ResourceOptions
-    ) -> pulumi.Output[str]:
-        if not s.create_namespace:
+    def _namespace(self, labels: Mapping[str, str]) -> pulumi.Output[str]:
+        s = self._s
+        if not self._p.create_namespace:
             return pulumi.Output.from_input(s.namespace)
         ns = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": s.namespace, "labels": labels}, opts=child
+            f"{self._name}-namespace",
+            metadata={"name": s.namespace, "labels": labels},
+            opts=self._child,
         )
         # Through the resource's output, so everything in it waits for the namespace.
         return ns.metadata.name
 
     def _tls(
-        self,
-        name: str,
-        s: Settings,
-        sans: pulumi.Output[SubjectAltNames],
-        child: pulumi.ResourceOptions,
+        self, sans: pulumi.Output[SubjectAltNames]
     ) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
         """(CA certificate, serving certificate, serving key) PEMs: yours, or generated."""
+        s, name, child = self._s, self._name, self._child
         if s.tls_cert is not None and s.tls_key is not None:
             pair = pulumi.Output.all(
                 _checked("tlsCert", s.tls_cert), _checked("tlsKey", s.tls_key)
@@ -402,11 +367,7 @@ class MsrCache(pulumi.ComponentResource):
             ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else cert
             return ca, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
 
-        key_args: dict[str, Any] = (
-            {"algorithm": "RSA", "rsa_bits": 4096}
-            if s.tls_key_algorithm is KeyAlgorithm.RSA
-            else {"algorithm": "ECDSA", "ecdsa_curve": "P256"}
-        )
+        key_args = certificates.KEYS[s.tls_key_algorithm or KeyAlgorithm.RSA].tls_args
         ca_key = tls.PrivateKey(f"{name}-ca-key", **key_args, opts=child)
         ca = tls.SelfSignedCert(
             f"{name}-ca",
@@ -444,6 +405,20 @@ class MsrCache(pulumi.ComponentResource):
             opts=child,
         )
         return ca.cert_pem, cert.cert_pem, pulumi.Output.secret(key.private_key_pem)
+
+
+def _secret(
+    resource: str, meta: Mapping[str, Any], data: Mapping[str, pulumi.Input[str]],
+    child: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:  # fmt: skip
+    """An auto-named Opaque Secret whose every value is sent as a secret."""
+    return k8s.core.v1.Secret(
+        resource,
+        metadata=meta,
+        type="Opaque",
+        string_data=pulumi.Output.secret(dict(data)),
+        opts=child,
+    )
 
 
 def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:

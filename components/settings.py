@@ -249,7 +249,10 @@ class Settings:
     ingress_namespace: str | None = option(
         checks.check_dns_label,
         default="ingress-nginx",
-        applies=lambda v, _: v["exposure"] is Exposure.INGRESS and v["network_policy"] is not False,
+        applies=lambda v, _: (
+            bool(_exposure(v) and _exposure(v).clients_inside)  # type: ignore[union-attr]
+            and v["network_policy"] is not False
+        ),
         only="with exposure ingress and networkPolicy",
         production=True,
     )

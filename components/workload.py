@@ -106,8 +106,25 @@ def deployment_spec(
     spec as they are, so a preview still shows everything else. `tls_secret` is cert-manager's
     Secret, `storage_secret` the one holding object storage credentials.
     """
+    mounts, volumes = _volumes(settings, config_map, secret, claim, tls_secret, storage_secret)
+    container = _container(settings, _env(settings, secret, storage_secret), mounts)
+    metadata: dict[str, Any] = {"labels": labels(settings.name, settings.image)}
+    if settings.pod_annotations:
+        metadata["annotations"] = dict(settings.pod_annotations)
+    return {
+        "replicas": settings.replicas,
+        "selector": {"matchLabels": selector_labels(settings.name)},
+        "strategy": _strategy(settings.storage),
+        "template": {"metadata": metadata, "spec": _pod(settings, container, volumes)},
+    }
+
+
+def _env(
+    settings: Settings, secret: Input[str], storage_secret: Input[str] | None
+) -> list[dict[str, Any]]:
+    """The http secret and storage credentials from their Secrets, then extraEnv."""
     storage = settings.object_storage
-    env = [
+    return [
         {
             "name": "REGISTRY_HTTP_SECRET",
             "valueFrom": {"secretKeyRef": {"name": secret, "key": rc.HTTP_SECRET_KEY}},
@@ -115,6 +132,18 @@ def deployment_spec(
         *(storage.environment(storage_secret) if storage and storage_secret else []),
         *({"name": name, "value": value} for name, value in sorted(settings.extra_env.items())),
     ]
+
+
+def _volumes(
+    settings: Settings,
+    config_map: Input[str],
+    secret: Input[str],
+    claim: Input[str] | None,
+    tls_secret: Input[str] | None,
+    storage_secret: Input[str] | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(mounts, volumes): certificates, config, and the blobs' volume or a key file."""
+    storage = settings.object_storage
     mounts = [
         {"name": CERTS_VOLUME, "mountPath": rc.CERTS_DIR, "readOnly": True},
         {"name": CONFIG_VOLUME, "mountPath": rc.CONFIG_DIR, "readOnly": True},
@@ -142,12 +171,19 @@ def deployment_spec(
                 },
             }
         )
+    return mounts, volumes
+
+
+def _container(
+    settings: Settings, env: list[dict[str, Any]], mounts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The cache container, as the seed runs it, without privileges."""
     ports = [settings.mode.container_port(settings.port)]
     if settings.metrics:
         ports.append(
             {"name": METRICS_PORT_NAME, "containerPort": rc.METRICS_PORT, "protocol": "TCP"}
         )
-    container = {
+    return {
         "name": CONTAINER,
         "image": settings.image,
         "imagePullPolicy": "IfNotPresent",
@@ -165,6 +201,12 @@ def deployment_spec(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
     }
+
+
+def _pod(
+    settings: Settings, container: dict[str, Any], volumes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The pod spec: the container, its volumes, and where its replicas may run."""
     pod: dict[str, Any] = {
         # The cache never calls the Kubernetes API: give it no token to steal.
         "automountServiceAccountToken": False,
@@ -190,15 +232,7 @@ def deployment_spec(
         pod["affinity"] = dict(settings.affinity)
     if settings.priority_class_name:
         pod["priorityClassName"] = settings.priority_class_name
-    metadata: dict[str, Any] = {"labels": labels(settings.name, settings.image)}
-    if settings.pod_annotations:
-        metadata["annotations"] = dict(settings.pod_annotations)
-    return {
-        "replicas": settings.replicas,
-        "selector": {"matchLabels": selector_labels(settings.name)},
-        "strategy": _strategy(settings.storage),
-        "template": {"metadata": metadata, "spec": pod},
-    }
+    return pod
 
 
 def disruption_budget_spec(settings: Settings) -> dict[str, Any]:

@@ -1,0 +1,95 @@
+"""Which Kubernetes objects a cache has, and the plain data of each: decided from Settings alone,
+without Pulumi, so every condition is a table row in tests/test_plan.py. MsrCache turns the
+plan into resources and fills in what only exists at deployment (names, certificates, the
+upstreams' resolved ports)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from . import exposure, workload
+from . import registry_config as rc
+from .settings import Settings
+
+TlsSource = Literal["generated", "given", "cert-manager"]
+UpstreamCa = Literal["given", "secret"] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The objects of one cache."""
+
+    create_namespace: bool
+    service: Mapping[str, Any]
+    """The Service's spec."""
+    reads_load_balancer: bool
+    """Whether the URL and SANs wait for the address the cloud assigns."""
+    tls: TlsSource
+    """Who makes the serving certificate."""
+    certificate_secret: str | None
+    """With cert-manager, the Secret its Certificate fills."""
+    upstream_ca: UpstreamCa
+    """Where MSR's CA comes from: pasted, read from a Secret, or the image's trust."""
+    secret_files: tuple[str, ...]
+    """The keys of the cache's Secret, mounted at /certs (and the http secret)."""
+    storage_secret_keys: Mapping[str, str]
+    """Object storage credential -> its key in the storage Secret (none: no such Secret)."""
+    claim: Mapping[str, Any] | None
+    """The PersistentVolumeClaim's spec."""
+    disruption_budget: Mapping[str, Any] | None
+    """The PodDisruptionBudget's spec."""
+    network_policy: bool
+    egress_ports: frozenset[int]
+    """TCP ports the pods reach besides DNS and the upstreams (object storage's)."""
+    metrics_service: Mapping[str, Any] | None
+    service_monitor: Mapping[str, Any] | None
+    ingress: Mapping[str, Any] | None
+    """The Ingress' spec (its annotations are exposure.INGRESS_ANNOTATIONS)."""
+
+
+def plan(s: Settings) -> Plan:
+    """The objects `s` asks for."""
+    selector = workload.selector_labels(s.name)
+    storage = s.object_storage
+    return Plan(
+        create_namespace=s.create_namespace,
+        service=exposure.service_spec(s.mode, s.port, selector),
+        reads_load_balancer=s.mode.assigns_address,
+        tls=_tls_source(s),
+        certificate_secret=f"{s.name}-tls" if s.cert_manager_issuer is not None else None,
+        upstream_ca=_upstream_ca(s),
+        secret_files=_secret_files(s),
+        storage_secret_keys={k: storage.secret_key(k) for k in sorted(storage.credentials)}
+        if storage
+        else {},
+        claim=workload.claim_spec(s.storage) if s.storage is not None else None,
+        disruption_budget=workload.disruption_budget_spec(s) if s.replicas > 1 else None,
+        network_policy=s.network_policy,
+        egress_ports=frozenset(storage.ports() if storage else ()),
+        metrics_service=exposure.metrics_service_spec(selector) if s.metrics else None,
+        service_monitor=exposure.service_monitor_spec(selector) if s.service_monitor else None,
+        ingress=s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
+    )
+
+
+def _tls_source(s: Settings) -> TlsSource:
+    if s.cert_manager_issuer is not None:
+        return "cert-manager"
+    return "given" if s.tls_cert is not None else "generated"
+
+
+def _upstream_ca(s: Settings) -> UpstreamCa:
+    if s.upstream_ca_cert is not None:
+        return "given"
+    return "secret" if s.upstream_ca_secret is not None else None
+
+
+def _secret_files(s: Settings) -> tuple[str, ...]:
+    files = [rc.HTTP_SECRET_KEY]
+    if s.cert_manager_issuer is None:  # cert-manager's Secret holds the pair instead
+        files += [rc.CERT_FILE, rc.KEY_FILE]
+    if s.trusts_upstream_ca:
+        files.append(rc.UPSTREAM_CA_FILE)
+    return tuple(files)

@@ -1,0 +1,118 @@
+"""Which objects a cache has, decided from settings alone: one row per condition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from components.plan import plan
+from components.settings import parse
+from render.stack_config import self_signed_pair
+
+NODE_PORT: Mapping[str, Any] = {
+    "upstreams": ["https://msr.example.com"],
+    "hosts": ["node1.example.com"],
+    "port": 30443,
+}
+S3 = {"driver": "s3", "region": "eu-west-1", "bucket": "b", "accesskey": "a", "secretkey": "s"}
+CERT, KEY = self_signed_pair("node1.example.com")
+
+
+def planned(**changes: Any) -> Any:
+    return plan(parse({**NODE_PORT, **changes}))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "expected"),
+    [
+        ({}, "create_namespace", True),
+        ({"createNamespace": False}, "create_namespace", False),
+        ({}, "reads_load_balancer", False),
+        ({"exposure": "loadBalancer", "port": 443}, "reads_load_balancer", True),
+        ({}, "tls", "generated"),
+        ({"tlsCert": CERT, "tlsKey": KEY}, "tls", "given"),
+        ({"certManagerIssuer": {"kind": "Issuer", "name": "ca"}}, "tls", "cert-manager"),
+        ({}, "certificate_secret", None),
+        ({"certManagerIssuer": {"kind": "Issuer", "name": "ca"}}, "certificate_secret",
+         "dtr-cache-tls"),
+        ({}, "upstream_ca", None),
+        ({"upstreamCaCert": CERT}, "upstream_ca", "given"),
+        ({"upstreamCaSecret": {"namespace": "msr", "name": "ca"}}, "upstream_ca", "secret"),
+        ({}, "secret_files", ("http-secret", "cache.cert.pem", "cache.key.pem")),
+        ({"upstreamCaCert": CERT}, "secret_files",
+         ("http-secret", "cache.cert.pem", "cache.key.pem", "msr.cert.pem")),
+        ({"certManagerIssuer": {"kind": "ClusterIssuer", "name": "ca"}}, "secret_files",
+         ("http-secret",)),
+        ({}, "storage_secret_keys", {}),
+        ({"objectStorage": S3}, "storage_secret_keys",
+         {"accesskey": "s3-accesskey", "secretkey": "s3-secretkey"}),
+        ({"objectStorage": {**S3, "accesskey": None, "secretkey": None}}, "storage_secret_keys",
+         {}),
+        ({}, "claim", None),
+        ({"objectStorage": S3}, "claim", None),
+        ({}, "disruption_budget", None),
+        ({}, "network_policy", True),
+        ({"networkPolicy": False}, "network_policy", False),
+        ({}, "egress_ports", frozenset()),
+        ({"objectStorage": {**S3, "regionendpoint": "https://minio.example.com:9000"}},
+         "egress_ports", frozenset({443, 9000})),
+        ({}, "metrics_service", None),
+        ({}, "service_monitor", None),
+        ({}, "ingress", None),
+    ],
+)  # fmt: skip
+def test_each_condition_decides_its_object(
+    changes: Mapping[str, Any], field: str, expected: Any
+) -> None:
+    assert getattr(planned(**changes), field) == expected
+
+
+def test_a_storage_size_makes_a_claim() -> None:
+    claim = planned(storageSize="50Gi", storageClass="fast").claim
+    assert claim == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "50Gi"}},
+        "storageClassName": "fast",
+    }
+
+
+def test_more_replicas_get_a_disruption_budget() -> None:
+    budget = planned(replicas=3).disruption_budget
+    assert budget is not None and budget["maxUnavailable"] == 1
+
+
+def test_metrics_get_a_service_and_a_monitor_on_request() -> None:
+    metrics = planned(metrics=True)
+    assert metrics.metrics_service is not None and metrics.service_monitor is None
+    assert metrics.metrics_service["ports"][0]["port"] == 5001
+    monitored = planned(metrics=True, serviceMonitor=True).service_monitor
+    assert monitored is not None and monitored["endpoints"][0]["path"] == "/metrics"
+
+
+def test_ingress_exposure_gets_an_ingress_for_its_hosts() -> None:
+    ingress = planned(exposure="ingress", port=None, hosts=["cache.example.com"]).ingress
+    assert ingress is not None
+    assert [rule["host"] for rule in ingress["rules"]] == ["cache.example.com"]
+    assert ingress["ingressClassName"] == "nginx"
+
+
+@pytest.mark.parametrize(
+    ("changes", "service_type", "port"),
+    [
+        ({}, "NodePort", {"name": "https", "port": 443, "nodePort": 30443}),
+        ({"exposure": "hostPort", "port": 8443}, "ClusterIP", {"name": "https", "port": 443}),
+        ({"exposure": "loadBalancer", "port": 5443}, "LoadBalancer",
+         {"name": "https", "port": 5443}),
+        ({"exposure": "ingress", "port": None, "hosts": ["c.example.com"]}, "ClusterIP",
+         {"name": "https", "port": 443}),
+    ],
+)  # fmt: skip
+def test_the_service_follows_the_exposure(
+    changes: Mapping[str, Any], service_type: str, port: Mapping[str, Any]
+) -> None:
+    service = planned(**changes).service
+    assert service["type"] == service_type
+    (only,) = service["ports"]
+    assert {k: only[k] for k in port} == port and ("nodePort" in only) == ("nodePort" in port)
