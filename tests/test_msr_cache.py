@@ -349,7 +349,6 @@ def test_deployment_is_the_seed_made_safe():
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/v2/", "port": "https", "scheme": "HTTPS"}
     assert container["resources"]["limits"]["memory"] == "1Gi"
-    assert "seccomp.security.alpha.kubernetes.io/pod" not in json.dumps(deployment)
     volumes = {v["name"]: v for v in spec["volumes"]}
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert (
@@ -368,15 +367,44 @@ def test_deployment_is_the_seed_made_safe():
     assert labels["app.kubernetes.io/instance"] == "dtr-cache"
 
 
+def rolled_names(d: Deployment) -> dict[str, str]:
+    """The ConfigMap's and Secret's names, and the names the Deployment's pod template refers to."""
+    volumes = {v["name"]: v for v in pod_spec(d)["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in pod_spec(d)["containers"][0]["volumeMounts"]}
+    (env,) = pod_spec(d)["containers"][0]["env"]
+    return {
+        "config map": d.one(CONFIG_MAP).outputs["metadata"]["name"],
+        "secret": d.one(SECRET).outputs["metadata"]["name"],
+        "pod's config volume": volumes[mounts["/config"]]["configMap"]["name"],
+        "pod's certs volume": volumes[mounts["/certs"]]["secret"]["secretName"],
+        "pod's http secret": env["valueFrom"]["secretKeyRef"]["name"],
+    }
+
+
 def test_config_and_certificates_roll_the_pods():
-    # Unnamed, the ConfigMap and Secret are auto-named anew whenever their data changes, and the
-    # Deployment refers to them by that name: a change to either is a new pod template.
-    d = cache({"hosts": ["n1.example.com"], "port": 30443})
+    # Unnamed, the ConfigMap and Secret are auto-named anew whenever their data changes (the
+    # provider replaces them), and the pod template refers to them by that name: a change to
+    # either is a new pod template, so the pods roll. The mocks, like the render, leave secret
+    # values out of the name: the certificate change here is one that adds a key to the Secret.
+    args = {"hosts": ["n1.example.com"], "port": 30443}
+    before = cache(args)
     for typ in (CONFIG_MAP, SECRET):
-        assert "name" not in d.one(typ).inputs["metadata"]
-    first = cache({"hosts": ["n1.example.com"], "port": 30443}, name="a")
-    second = cache({"hosts": ["n1.example.com"], "port": 30443}, name="b")
-    assert pod_spec(first)["volumes"] != pod_spec(second)["volumes"]
+        assert "name" not in before.one(typ).inputs["metadata"]
+    names = rolled_names(before)
+    assert names["pod's config volume"] == names["config map"]
+    assert names["pod's certs volume"] == names["pod's http secret"] == names["secret"]
+
+    assert rolled_names(cache(args)) == names  # nothing changed: the pods stay
+
+    new_config = rolled_names(cache({**args, "log_level": "debug"}))
+    assert new_config["config map"] != names["config map"]
+    assert new_config["pod's config volume"] == new_config["config map"]
+    assert new_config["secret"] == names["secret"]  # the Secret's data did not change
+    assert new_config["pod's certs volume"] == names["pod's certs volume"]
+
+    new_ca = rolled_names(cache({**args, "upstream_ca_cert": upstream_ca()}))
+    assert new_ca["secret"] != names["secret"]
+    assert new_ca["pod's certs volume"] == new_ca["pod's http secret"] == new_ca["secret"]
 
 
 def test_resources_can_be_overridden():

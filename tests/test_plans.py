@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from components import certificates, exposure, workload
-from components.exposure import MODES
 from components import registry_config as rc
-from components.model import DEFAULT_RESOURCES, Exposure
+from components.exposure import MODES
+from components.model import Exposure
 from components.settings import Settings, parse
 
 UPSTREAMS = ["https://msr-b.example.com", "https://msr-a.example.com:8443"]
@@ -57,7 +57,7 @@ def test_registry_config_is_what_the_cache_reads() -> None:
         "filesystem": {"rootdirectory": "/var/lib/registry"},
     }
     assert config["http"] == {
-        "addr": f":{rc.CONTAINER_PORT}",
+        "addr": ":8443",
         "host": "https://node1.example.com:30443",
         "tls": {"certificate": "/certs/cache.cert.pem", "key": "/certs/cache.key.pem"},
     }
@@ -70,7 +70,6 @@ def test_registry_config_is_what_the_cache_reads() -> None:
 def test_registry_config_trusts_msr_ca_only_when_given() -> None:
     trusting = config_yaml(trusts_upstream_ca=True)["middleware"]["registry"][0]["options"]
     assert trusting["cas"] == ["/certs/msr.cert.pem"]
-    assert trusting["cas"][0] == f"{rc.CERTS_DIR}/{rc.UPSTREAM_CA_FILE}"
     plain = config_yaml(trusts_upstream_ca=False)["middleware"]["registry"][0]["options"]
     assert "cas" not in plain
 
@@ -253,11 +252,11 @@ def test_service_follows_the_exposure(exposure_: Exposure, kind: str, service_po
 
 @pytest.mark.parametrize("exposure_", list(Exposure))
 def test_container_binds_the_host_port_only_with_host_port(exposure_: Exposure) -> None:
-    port = MODES[exposure_].container_port(8443)
+    port = MODES[exposure_].container_port(9443)
     assert port["name"] == "https"
-    assert port["containerPort"] == rc.CONTAINER_PORT
+    assert port["containerPort"] == 8443  # the cache listens on 8443 whatever clients dial
     if exposure_ is Exposure.HOST_PORT:
-        assert port["hostPort"] == 8443
+        assert port["hostPort"] == 9443
     else:
         assert "hostPort" not in port
 
@@ -279,10 +278,6 @@ def test_ingress_routes_to_the_https_port() -> None:
 def test_ingress_has_one_rule_per_host() -> None:
     spec = MODES[Exposure.INGRESS].ingress_spec(HOSTS, "nginx", "dtr-cache")
     assert [rule["host"] for rule in spec["rules"]] == list(HOSTS)
-
-
-def test_ingress_passes_tls_through() -> None:
-    assert exposure.INGRESS_ANNOTATIONS["nginx.ingress.kubernetes.io/ssl-passthrough"] == "true"
 
 
 @pytest.mark.parametrize(
@@ -340,7 +335,6 @@ def test_pod_runs_with_runtime_default_seccomp() -> None:
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}
-    assert "seccomp.security.alpha.kubernetes.io/pod" not in str(spec)
 
 
 @pytest.mark.parametrize("probe", ["readinessProbe", "livenessProbe"])
@@ -351,7 +345,10 @@ def test_probes_get_v2_over_https(probe: str) -> None:
 
 
 def test_default_resources() -> None:
-    assert container_of(spec_of(settings()))["resources"] == DEFAULT_RESOURCES
+    assert container_of(spec_of(settings()))["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
 
 
 def test_resources_override() -> None:
@@ -367,50 +364,56 @@ def test_volume_mounts() -> None:
     assert not mounts["/var/lib/registry"].get("readOnly", False)
 
 
+def mounted_at(spec: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The volume the container mounts at `path`, without its name."""
+    (name,) = [m["name"] for m in container_of(spec)["volumeMounts"] if m["mountPath"] == path]
+    (volume,) = [v for v in spec["template"]["spec"]["volumes"] if v["name"] == name]
+    return {k: v for k, v in volume.items() if k != "name"}
+
+
 def test_volumes_are_the_secret_config_map_and_cache() -> None:
     spec = spec_of(settings())
-    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
-    mounts = {m["name"] for m in container_of(spec)["volumeMounts"]}
-    assert set(volumes) == mounts
-    assert volumes[workload.CERTS_VOLUME]["secret"]["secretName"] == "cache-certs-x"
-    assert volumes[workload.CONFIG_VOLUME]["configMap"]["name"] == "cache-config-x"
+    volumes = {v["name"] for v in spec["template"]["spec"]["volumes"]}
+    assert volumes == {m["name"] for m in container_of(spec)["volumeMounts"]}
+    assert mounted_at(spec, "/certs")["secret"]["secretName"] == "cache-certs-x"
+    assert mounted_at(spec, "/config")["configMap"]["name"] == "cache-config-x"
     assert container_of(spec)["args"] == ["start.sh", "/config/config.yaml"]
 
 
 def test_cache_is_an_empty_dir_without_a_claim() -> None:
-    volumes = {v["name"]: v for v in spec_of(settings())["template"]["spec"]["volumes"]}
-    assert volumes[workload.DATA_VOLUME] == {"name": workload.DATA_VOLUME, "emptyDir": {}}
+    assert mounted_at(spec_of(settings()), "/var/lib/registry") == {"emptyDir": {}}
 
 
 def test_cache_is_the_claim_when_there_is_one() -> None:
     spec = spec_of(settings(storageSize="10Gi"), claim="cache-data-x")
-    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
-    assert volumes[workload.DATA_VOLUME] == {
-        "name": workload.DATA_VOLUME,
-        "persistentVolumeClaim": {"claimName": "cache-data-x"},
+    assert mounted_at(spec, "/var/lib/registry") == {
+        "persistentVolumeClaim": {"claimName": "cache-data-x"}
     }
 
 
 @pytest.mark.parametrize(
-    ("changes", "strategy"),
+    ("changes", "strategy", "replicas"),
     [
-        ({}, "RollingUpdate"),
-        ({"replicas": 3}, "RollingUpdate"),
-        ({"storageSize": "10Gi"}, "Recreate"),
-        ({"storageSize": "10Gi", "storageAccessMode": "ReadWriteOnce"}, "Recreate"),
-        ({"storageSize": "10Gi", "storageAccessMode": "ReadWriteOncePod"}, "Recreate"),
+        ({}, "RollingUpdate", 1),
+        ({"replicas": 3}, "RollingUpdate", 3),
+        ({"storageSize": "10Gi"}, "Recreate", 1),
+        ({"storageSize": "10Gi", "storageAccessMode": "ReadWriteOnce"}, "Recreate", 1),
+        ({"storageSize": "10Gi", "storageAccessMode": "ReadWriteOncePod"}, "Recreate", 1),
         (
             {"storageSize": "10Gi", "storageAccessMode": "ReadWriteMany", "replicas": 2},
             "RollingUpdate",
+            2,
         ),
     ],
     ids=["empty-dir", "empty-dir-replicas", "rwo-default", "rwo", "rwop", "rwx"],
 )
-def test_single_node_claim_recreates_the_pod(changes: dict[str, Any], strategy: str) -> None:
+def test_single_node_claim_recreates_the_pod(
+    changes: dict[str, Any], strategy: str, replicas: int
+) -> None:
     s = settings(**changes)
     spec = spec_of(s, claim="data" if s.storage else None)
     assert spec["strategy"]["type"] == strategy
-    assert spec["replicas"] == s.replicas
+    assert spec["replicas"] == replicas
 
 
 def test_http_secret_comes_from_the_secret() -> None:
