@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
 from components.problems import ConfigError, Problem
+from components.settings import OPTIONS
 
 from . import cli_config
 from .cli_config import CliConfigError
@@ -152,17 +153,19 @@ def _stand_in(_ciphertext: str) -> str:
 
 
 def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
-    """Stand-ins for the keys a user may encrypt, each valid where it is used (all land only in
-    the redacted Secrets): given the stand-in (certificate, key) pair and the stack's value.
-    tlsCert and tlsKey come from one pair so they still match; object storage credentials are
-    any non-empty text."""
-    return {
-        f"{project}:tlsKey": lambda pair, _: pair[1],
-        f"{project}:tlsCert": lambda pair, _: pair[0],
-        f"{project}:tlsCaCert": lambda pair, _: pair[0],
-        f"{project}:upstreamCaCert": lambda pair, _: pair[0],
-        f"{project}:objectStorage": lambda _, value: cli_config.decrypted(value, _stand_in),
-    }
+    """Stand-ins for the inputs a user may encrypt, from the registry, each valid where it is
+    used (all land only in the redacted Secrets): given the stand-in (certificate, key) pair and
+    the stack's value. PEM certificates and keys come from one pair so they still match; inside
+    structured inputs (object storage credentials) any non-empty text stands in."""
+    made: dict[str, Callable[[tuple[str, str], Any], Any]] = {}
+    for o in OPTIONS:
+        if o.pem == "key":
+            made[f"{project}:{o.key}"] = lambda pair, _: pair[1]
+        elif o.pem == "certificate":
+            made[f"{project}:{o.key}"] = lambda pair, _: pair[0]
+        elif o.outputs == "inside":
+            made[f"{project}:{o.key}"] = lambda _, value: cli_config.decrypted(value, _stand_in)
+    return made
 
 
 def stacks(folder: Path) -> set[str]:
