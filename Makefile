@@ -43,6 +43,7 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed lint
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright
 
 # The manifests a stack would deploy, without the Pulumi CLI or a cluster: rendered/$(STACK)/.
 render: $(VENV)/.installed

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from components import MsrCache, problems, rules
+from components import MsrCache, MsrCacheArgs, problems, rules
 from components.problems import PROJECT, Caller, ConfigError, Problem
 from components.settings import CONFIG_KEYS, STRUCTURED, parse
 
@@ -97,7 +97,7 @@ def main() -> None:
     raw = checked(config)  # every mistake is reported before the provider or anything else exists
     cache = MsrCache(
         pulumi.get_stack(),
-        {name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw},  # type: ignore[misc]
+        MsrCacheArgs(**{name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw}),
         opts=pulumi.ResourceOptions(providers=[provider(config)]),
     )
     pulumi.export("url", cache.url)

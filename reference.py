@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from components.plain import is_tuple
 from components.problems import camel_case
 from components.settings import OPTIONS, Option
 
@@ -43,9 +44,13 @@ def descriptions(source: Path = ARGS_SOURCE) -> dict[str, str]:
     (args,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "MsrCacheArgs"]
     found: dict[str, str] = {}
     for field, doc in zip(args.body, args.body[1:], strict=False):
-        named = isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
-        if named and isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant):
-            found[field.target.id] = str(doc.value.value)  # type: ignore[union-attr]
+        if (
+            isinstance(field, ast.AnnAssign)
+            and isinstance(field.target, ast.Name)
+            and isinstance(doc, ast.Expr)
+            and isinstance(doc.value, ast.Constant)
+        ):
+            found[field.target.id] = str(doc.value.value)
     return found
 
 
@@ -59,7 +64,7 @@ def plain(value: Any) -> Any:
     """A default as YAML writes it: enums as their values, tuples as lists."""
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, tuple):
+    if is_tuple(value):
         return list(value)
     return value
 
@@ -145,7 +150,7 @@ def made() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m reference", description=__doc__.splitlines()[0]
+        prog="python -m reference", description=(__doc__ or "").partition("\n")[0]
     )
     parser.add_argument("--check", action="store_true", help="fail if a file is stale")
     args = parser.parse_args(argv)

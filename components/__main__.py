@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pulumi import Input, Inputs
 from pulumi.errors import InputPropertiesError
 from pulumi.provider import ConstructResult, main
 from pulumi.provider.experimental.analyzer import (
@@ -49,7 +50,7 @@ class Provider(ComponentProvider):
         self,
         name: str,
         resource_type: str,
-        inputs: dict[str, Any],
+        inputs: Inputs,
         options: ResourceOptions | None = None,
     ) -> ConstructResult:
         try:
@@ -73,14 +74,15 @@ class Provider(ComponentProvider):
 
     def map_input_properties(
         self,
-        inputs: dict[str, Any],
+        inputs: Inputs,
         properties: dict[str, PropertyDefinition],
         mapping: dict[str, str],
         component_name: str,
         property_path: str,
-    ) -> dict[str, Any]:
-        mapped = super().map_input_properties(
-            inputs, properties, mapping, component_name, property_path
+    ) -> Inputs:
+        # The SDK's result is a dict it has just made, typed as a read-only Mapping: a copy.
+        mapped: dict[str, Input[Any]] = dict(
+            super().map_input_properties(inputs, properties, mapping, component_name, property_path)
         )
         # Numbers arrive as floats; pulumi 3.272 makes an integer input an int, then overwrites
         # it with the float (no `continue`), and `port: 30443` would be refused as 30443.0.

@@ -293,7 +293,9 @@ def _parse_quantity(text: str) -> Decimal:
         amount = _scaled(digits, True, -_int32(len(denom) + _int32(-exponent)))
     else:
         amount = _EXACT.multiply(_scaled(digits, True, -len(denom)), Decimal(2**exponent))
-    if amount and amount.as_tuple().exponent < _NANO:
+    places = amount.as_tuple().exponent
+    assert isinstance(places, int)  # a finite amount's, not a NaN's or an infinity's letter
+    if amount and places < _NANO:
         amount = amount.quantize(_ONE_NANO, rounding=decimal.ROUND_UP, context=_EXACT)
     if format_ == _BINARY_SI and amount > _INT64_MAX:
         amount = Decimal(_INT64_MAX)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from . import api_rules, given_certificates, pod_scheduling, registry_config
 from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, Issuer, IssuerKind, SecretRef
 from .object_storage import DRIVERS, check_object_storage
+from .plain import is_array, is_mapping, is_sequence
 from .problems import Invalid
 
 _GO_DURATION = re.compile(r"^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
@@ -110,7 +111,7 @@ def check_upstream(value: Any) -> str:
 
 def check_upstreams(value: Any) -> tuple[str, ...]:
     """One or more upstream URLs."""
-    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+    if isinstance(value, str) or not is_sequence(value) or not value:
         raise Invalid('a non-empty list of https URLs, e.g. ["https://msr.example.com"]')
     return tuple(check_upstream(item) for item in value)
 
@@ -159,10 +160,6 @@ def check_port_range(value: Any) -> range:
     if not 1 <= low <= high <= 65535:
         raise Invalid(accepted)
     return range(low, high + 1)
-
-
-def _shown_range(ports: range) -> str:
-    return f"{ports.start}-{ports.stop - 1}"
 
 
 def check_port(value: Any) -> int:
@@ -244,11 +241,11 @@ def check_resources(value: Any) -> Mapping[str, Mapping[str, str]]:
         "ephemeral-storage": "ephemeral-storage",
         "ephemeral_storage": "ephemeral-storage",
     }
-    if not isinstance(value, Mapping) or not value or set(value) - set(sections):
+    if not is_mapping(value) or not value or set(value) - set(sections):
         raise Invalid(accepted)
     result: dict[str, dict[str, str]] = {}
     for section, amounts in value.items():
-        if not isinstance(amounts, Mapping) or not amounts or set(amounts) - set(names):
+        if not is_mapping(amounts) or not amounts or set(amounts) - set(names):
             raise Invalid(accepted)
         try:
             result[section] = {names[n]: check_quantity(amount) for n, amount in amounts.items()}
@@ -316,7 +313,7 @@ def _passes(check: Callable[[str], Any]) -> Callable[[str], bool]:
 
 def _string_map(keys: Callable[[str], bool], accepted: str) -> Callable[[Any], dict[str, str]]:
     def check(value: Any) -> dict[str, str]:
-        if not isinstance(value, Mapping) or not all(
+        if not is_mapping(value) or not all(
             isinstance(k, str) and keys(k) and isinstance(v, str) for k, v in value.items()
         ):
             raise Invalid(accepted)
@@ -340,7 +337,7 @@ def _pod_scheduling(check: Callable[[Any], Any], accepted: str) -> Callable[[Any
 def check_issuer(value: Any) -> Issuer:
     """A cert-manager issuer reference."""
     accepted = "an object {kind: Issuer|ClusterIssuer, name: <issuer name>}"
-    if not isinstance(value, Mapping) or set(value) != {"kind", "name"}:
+    if not is_mapping(value) or set(value) != {"kind", "name"}:
         raise Invalid(accepted)
     try:
         return Issuer(IssuerKind(value["kind"]), check_dns_subdomain(value["name"]))
@@ -351,7 +348,7 @@ def check_issuer(value: Any) -> Issuer:
 def check_secret_ref(value: Any) -> SecretRef:
     """A key of an existing Secret."""
     accepted = "an object {namespace, name, key} naming an existing Secret (key default ca.crt)"
-    if not isinstance(value, Mapping) or not {"namespace", "name"} <= set(value) <= {
+    if not is_mapping(value) or not {"namespace", "name"} <= set(value) <= {
         "namespace",
         "name",
         "key",
@@ -371,11 +368,11 @@ def check_secret_ref(value: Any) -> SecretRef:
 
 def _overridden_paths(tree: Mapping[str, Any], prefix: str = "REGISTRY") -> set[str]:
     """distribution's env overrides (REGISTRY_<PATH>) that would replace a part of `tree`."""
-    names = set()
+    names: set[str] = set()
     for key, value in tree.items():
         name = f"{prefix}_{key.upper()}"
         names.add(name)
-        if isinstance(value, Mapping):
+        if is_mapping(value):
             names |= _overridden_paths(value, name)
     return names
 
@@ -405,7 +402,8 @@ RESERVED_ENV = frozenset(
 def check_extra_env(value: Any) -> dict[str, str]:
     """Extra environment variables of the container (distribution reads REGISTRY_* overrides)."""
     env = _string_map(
-        _ENV_NAME.fullmatch, "an object of environment variable names to string values"
+        lambda name: _ENV_NAME.fullmatch(name) is not None,
+        "an object of environment variable names to string values",
     )(value)
     reserved = sorted(RESERVED_ENV & set(env))
     if reserved:
@@ -428,18 +426,18 @@ def is_output(value: Any) -> bool:
     """Whether `value` is, or holds, a Pulumi Output (its value may not be known yet)."""
     if isinstance(value, pulumi.Output):
         return True
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return any(is_output(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
+    if is_array(value):
         return any(is_output(v) for v in value)
     return False
 
 
 def check_hosts(value: Any) -> tuple[str, ...]:
     """The hosts clients dial: names or IPs, each once; an error shows the first bad one."""
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if isinstance(value, str) or not is_sequence(value):
         raise Invalid("a list of DNS names or IP addresses")
-    hosts = []
+    hosts: list[str] = []
     for host in value:
         try:
             hosts.append(check_host(host))

@@ -169,8 +169,10 @@ def load_balancer_address(status: Mapping[str, Any] | None) -> str | None:
 
     Reads the SDK's typed `ServiceStatus` (a dict keyed `load_balancer`) or a manifest's status
     (`loadBalancer`)."""
-    ingress = (status or {}).get("load_balancer") or (status or {}).get("loadBalancer") or {}
-    for entry in ingress.get("ingress") or []:
+    given: Mapping[str, Any] = status or {}
+    balancer: Mapping[str, Any] = given.get("load_balancer") or given.get("loadBalancer") or {}
+    ingress: Sequence[Mapping[str, Any]] = balancer.get("ingress") or []
+    for entry in ingress:
         address = entry.get("ip") or entry.get("hostname")
         if address:
             return str(address)

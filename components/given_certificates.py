@@ -47,9 +47,10 @@ _PRIVATE_KEY = re.compile(r"BEGIN [A-Z0-9 ]*PRIVATE KEY", re.IGNORECASE)
 _MAX_LISTED_SANS = 10
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def certificates(pem: str) -> list[x509.Certificate]:
+def certificates(pem: object) -> list[x509.Certificate]:
     """The certificates of a PEM text, in order; the text must hold certificates and only those.
 
     Text around the blocks (such as `openssl x509 -text` output) is ignored, as Go's
@@ -77,7 +78,7 @@ def certificates(pem: str) -> list[x509.Certificate]:
         raise ValueError(
             "a -----BEGIN CERTIFICATE----- block has no -----END CERTIFICATE----- line of its own"
         )
-    certs = []
+    certs: list[x509.Certificate] = []
     for number, block in enumerate(blocks, start=1):
         try:
             cert = x509.load_pem_x509_certificate(block.encode())
@@ -203,13 +204,19 @@ def _unmapped(address: IPAddress) -> IPAddress:
 
 
 def _verify_hostname(
-    dns_names: Sequence[str], ip_addresses: Sequence[IPAddress], host: str
+    dns_names: Sequence[str], ip_addresses: Sequence[IPAddress | IPNetwork], host: str
 ) -> bool:
     """Go's `Certificate.VerifyHostname`, as a yes/no."""
     candidate_ip = host[1:-1] if len(host) >= 3 and host[0] == "[" and host[-1] == "]" else host
     address = _ip_or_none(candidate_ip)
     if address is not None:
-        return any(_unmapped(address) == _unmapped(san) for san in ip_addresses)
+        # A network (an iPAddress SAN of 8 or 32 bytes, which Go refuses to parse) equals no
+        # address: it matches no host.
+        return any(
+            _unmapped(address) == _unmapped(san)
+            for san in ip_addresses
+            if not isinstance(san, IPNetwork)
+        )
     candidate_name = _to_lower_ascii(host)
     valid_candidate = _valid_hostname(candidate_name, is_pattern=False)
     for pattern in dns_names:
@@ -221,8 +228,11 @@ def _verify_hostname(
     return False
 
 
-def _subject_alt_names(cert: x509.Certificate) -> tuple[list[str], list[IPAddress], bool]:
-    """The DNS and IP SANs of `cert`, and whether it has a subjectAltName extension at all."""
+def _subject_alt_names(
+    cert: x509.Certificate,
+) -> tuple[list[str], list[IPAddress | IPNetwork], bool]:
+    """The DNS and IP SANs of `cert`, and whether it has a subjectAltName extension at all
+    (cryptography reads an iPAddress SAN of 8 or 32 bytes as a network)."""
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

@@ -1,8 +1,8 @@
 """The MsrCache component: an MSR content cache on Kubernetes, from validated settings."""
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,6 +17,8 @@ from .model import AccessMode, Exposure, IssuerKind, KeyAlgorithm, LogLevel, Sec
 from .plan import plan
 
 TYPE = "msr-cache:index:MsrCache"
+
+_Resource = TypeVar("_Resource", bound=pulumi.CustomResource)
 
 
 class ResourceAmounts(TypedDict):
@@ -161,7 +163,8 @@ class MsrCache(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         labels = workload.labels(s.name, s.image)
         namespace = self._namespace(labels)
-        self._meta: dict[str, Any] = {"namespace": namespace, "labels": labels}
+        self._labels = labels
+        self._meta: k8s.meta.v1.ObjectMetaArgsDict = {"namespace": namespace, "labels": labels}
         service = self._object(k8s.core.v1.Service, "service", p.service, named=True)
         lb_address: pulumi.Output[str | None] = (
             service.status.apply(exposure.load_balancer_address)
@@ -192,10 +195,19 @@ class MsrCache(pulumi.ComponentResource):
             }
         )
 
-    def _object(self, kind: Any, role: str, spec: Any, named: bool = False, **metadata: Any) -> Any:
+    def _object(
+        self,
+        kind: Callable[..., _Resource],
+        role: str,
+        spec: Any,
+        named: bool = False,
+        **metadata: Any,
+    ) -> _Resource:
         """A Kubernetes object of the cache, `<name>-<role>`: named after the cache, or left to
         the provider's auto-name (the ConfigMap and Secrets: a change of their data then gives a
-        new name, which the Deployment follows, rolling its pods)."""
+        new name, which the Deployment follows, rolling its pods). `spec` is in the manifest's
+        form (camelCase keys), which the SDK's typed specs (snake_case keys) leave out: hence
+        `kind` taking any arguments."""
         meta = {**self._meta, **metadata, **({"name": self._s.name} if named else {})}
         return kind(f"{self._name}-{role}", metadata=meta, spec=spec, opts=self._child)
 
@@ -238,9 +250,7 @@ class MsrCache(pulumi.ComponentResource):
             else None
         )
         claim = (
-            k8s.core.v1.PersistentVolumeClaim(
-                f"{name}-data", metadata=meta, spec=p.claim, opts=child
-            )
+            self._object(k8s.core.v1.PersistentVolumeClaim, "data", p.claim)
             if p.claim is not None
             else None
         )
@@ -296,7 +306,7 @@ class MsrCache(pulumi.ComponentResource):
             )
             self._object(k8s.networking.v1.NetworkPolicy, "network-policy", spec, named=True)
         if p.metrics_service is not None:
-            labels = {**self._meta["labels"], **exposure.METRICS_LABELS}
+            labels = {**self._labels, **exposure.METRICS_LABELS}
             self._object(
                 k8s.core.v1.Service,
                 "metrics-service",
@@ -408,7 +418,7 @@ class MsrCache(pulumi.ComponentResource):
 
 
 def _secret(
-    resource: str, meta: Mapping[str, Any], data: Mapping[str, pulumi.Input[str]],
+    resource: str, meta: k8s.meta.v1.ObjectMetaArgsDict, data: Mapping[str, pulumi.Input[str]],
     child: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Secret:  # fmt: skip
     """An auto-named Opaque Secret whose every value is sent as a secret."""

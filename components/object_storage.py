@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pulumi
 
+from .plain import is_mapping
+
 CREDENTIALS_DIR = "/storage-credentials"
 GCS_KEY_FILE = "gcs-keyfile.json"
 
@@ -76,7 +78,7 @@ DRIVERS: Mapping[StorageDriver, Driver] = {
 }
 
 
-STORAGE_CREDENTIALS = frozenset().union(*(d.secret for d in DRIVERS.values()))
+STORAGE_CREDENTIALS = frozenset[str]().union(*(d.secret for d in DRIVERS.values()))
 """Every driver's credential parameter names."""
 
 
@@ -114,8 +116,9 @@ class ObjectStorage:
         """The TCP ports the driver connects to: its endpoint URLs' ports, else https' 443."""
         ports = {443}
         for key in ("regionendpoint", "authurl"):
-            if isinstance(self.parameters.get(key), str):
-                url = urlsplit(self.parameters[key])
+            endpoint = self.parameters.get(key)
+            if isinstance(endpoint, str):
+                url = urlsplit(endpoint)
                 ports.add(url.port or (80 if url.scheme == "http" else 443))
         return ports
 
@@ -130,7 +133,7 @@ def check_object_storage(value: Any) -> ObjectStorage:
 
     Credentials may be Outputs (a key made by another resource); everything else must be plain."""
     drivers = ", ".join(d.value for d in StorageDriver)
-    if not isinstance(value, Mapping) or "driver" not in value:
+    if not is_mapping(value) or "driver" not in value:
         raise ValueError(f"an object {{driver: {drivers}, ...the driver's parameters}}")
     try:
         driver = StorageDriver(value["driver"])
@@ -151,7 +154,8 @@ def check_object_storage(value: Any) -> ObjectStorage:
             + (f" (missing {', '.join(missing)})" if missing else "")
             + (f" (unknown {', '.join(unknown)})" if unknown else "")
         )
-    credentials, parameters = {}, {}
+    credentials: dict[str, pulumi.Input[str]] = {}
+    parameters: dict[str, Any] = {}
     for key, item in given.items():
         if key in spec.secret:
             if not isinstance(item, (str, pulumi.Output)) or item == "":

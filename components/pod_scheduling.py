@@ -21,9 +21,16 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+from . import api_rules
+from .plain import is_array, is_dict, is_list, is_mapping, is_sequence
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 __all__ = ["check_affinity", "check_node_selector", "check_tolerations"]
 
@@ -39,30 +46,30 @@ _INT64 = (-(2**63), 2**63 - 1)
 
 
 @functools.cache
-def _validators() -> tuple[Any, Any]:
+def _validators() -> tuple[Validator, Validator]:
     """The affinity and the tolerations validators, compiled once (jsonschema is imported late).
 
     The definitions form a tree, so their local `$ref`s are inlined first: validating then takes
     about 60% of the time it takes with `$ref` lookups.
     """
-    import jsonschema
+    from jsonschema.validators import validator_for
 
     document = json.loads(_SCHEMA_FILE.read_text(encoding="utf-8"))
     defs = document["$defs"]
 
     def inline(node: Any) -> Any:
-        if isinstance(node, dict):
+        if is_dict(node):
             if "$ref" in node:  # named by a title, for messages
                 name = node["$ref"].removeprefix(_DEFS)
                 return {**inline(defs[name]), "title": name.rsplit(".", 1)[-1]}
             return {key: inline(item) for key, item in node.items()}
-        if isinstance(node, list):
+        if is_list(node):
             return [inline(item) for item in node]
         return node
 
-    def compile_(root: Mapping[str, Any]) -> Any:
+    def compile_(root: Mapping[str, Any]) -> Validator:
         schema = {"$schema": document["$schema"], **inline(root)}
-        return jsonschema.validators.validator_for(schema)(schema)
+        return validator_for(schema)(schema)
 
     return (
         compile_({"$ref": _DEFS + _AFFINITY}),
@@ -70,10 +77,11 @@ def _validators() -> tuple[Any, Any]:
     )
 
 
-def _schema_check(validator: Any, value: Any, root: str) -> None:
-    from jsonschema.exceptions import best_match
+def _schema_check(validator: Validator, value: Any, root: str) -> None:
+    # types-jsonschema leaves best_match's return type out: it is the best error, or None.
+    from jsonschema.exceptions import best_match  # pyright: ignore[reportUnknownVariableType]
 
-    error = best_match(validator.iter_errors(value))
+    error = cast("ValidationError | None", best_match(validator.iter_errors(value)))
     if error is not None:
         raise ValueError(_schema_message(error, root))
 
@@ -97,7 +105,7 @@ def _schema_message(error: Any, root: str) -> str:
 def _describe(schema: Mapping[str, Any]) -> str:
     """What a schema accepts, in a few words."""
     types = schema.get("type")
-    kind = types[0] if isinstance(types, list) else types
+    kind = types[0] if is_list(types) else types
     if kind == "object":
         if "properties" in schema:
             return f"an object as in a pod spec ({', '.join(schema['properties'])})"
@@ -105,7 +113,7 @@ def _describe(schema: Mapping[str, Any]) -> str:
     if kind == "array":
         title = schema.get("items", {}).get("title")
         return f"a list of {title} objects" if title else "a list of strings"
-    return {"string": "a string", "integer": "an integer"}.get(kind, str(kind))
+    return {"string": "a string", "integer": "an integer"}.get(str(kind), str(kind))
 
 
 # --- Paths and values in messages ------------------------------------------------------------
@@ -137,8 +145,8 @@ def _normalise(value: Any, path: tuple[str | int, ...], labels: bool = False) ->
     A null field means "not set" to the API server, so it is dropped. A null list item or label
     value would be decoded as "" or {}; nobody means that, so it is refused instead.
     """
-    if isinstance(value, Mapping):
-        out = {}
+    if is_mapping(value):
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 where = f"{_at(path)}: " if path else ""
@@ -149,8 +157,8 @@ def _normalise(value: Any, path: tuple[str | int, ...], labels: bool = False) ->
                 continue
             out[key] = _normalise(item, (*path, key), key == "matchLabels")
         return out
-    if isinstance(value, (list, tuple)):
-        items = []
+    if is_array(value):
+        items: list[Any] = []
         for index, item in enumerate(value):
             if item is None:
                 raise ValueError(f"{_at((*path, index))}: expected a value, got None")
@@ -163,58 +171,28 @@ def _normalise(value: Any, path: tuple[str | int, ...], labels: bool = False) ->
 
 # --- Names and values (k8s.io/apimachinery) --------------------------------------------------
 
-# k8s.io/apimachinery/pkg/api/validate/content/kube.go (IsLabelKey, IsLabelValue) and dns.go
-# (IsDNS1123Label, IsDNS1123Subdomain); util/validation.IsQualifiedName is IsLabelKey.
-_LABEL_NAME = re.compile(r"(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(
-    r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*"
-)
-_NAME_RULE = "alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
-_DNS_RULE = "lowercase alphanumerics, '-' or '.', starting and ending with an alphanumeric"
+# The names and values themselves follow apimachinery's rules, ported once in api_rules.
 
 
-def _label_key_problem(key: str) -> str | None:
-    """Why `key` is not a label key ("qualified name"): [DNS subdomain prefix '/'] name."""
-    parts = key.split("/")
-    if len(parts) > 2:
-        return "at most one '/', between a DNS subdomain prefix and the name"
-    name = parts[-1]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            return "prefix part must be non-empty"
-        if len(prefix) > 253:
-            return "prefix part must be no more than 253 characters"
-        if not _DNS_SUBDOMAIN.fullmatch(prefix):
-            return f"prefix part must be a DNS subdomain: {_DNS_RULE}"
-    if not name:
-        return "name part must be non-empty"
-    if len(name) > 63:
-        return "name part must be no more than 63 characters"
-    if not _LABEL_NAME.fullmatch(name):
-        return f"name part must consist of {_NAME_RULE}"
-    return None
-
-
-def _label_value_problem(value: str) -> str | None:
-    if len(value) > 63:
-        return "must be no more than 63 characters"
-    if value and not _LABEL_NAME.fullmatch(value):
-        return f"must be empty or consist of {_NAME_RULE}"
+def _problem(check: Callable[[Any], Any], value: Any) -> str | None:
+    """Why `value` fails an api_rules check (its rule), or None."""
+    try:
+        check(value)
+    except ValueError as err:
+        return str(err)
     return None
 
 
 def _check_label_key(key: str, path: Sequence[str | int]) -> None:
     """unversionedvalidation.ValidateLabelName: the key must be a qualified name."""
-    problem = _label_key_problem(key)
+    problem = _problem(api_rules.qualified_name, key)
     if problem:
         raise ValueError(f"{_at(path)}: {_show(key)} is not a valid label key: {problem}")
 
 
 def _check_label_value(value: str, path: Sequence[str | int]) -> None:
     """validation.IsValidLabelValue: at most 63 characters, empty or alphanumeric at both ends."""
-    problem = _label_value_problem(value)
+    problem = _problem(api_rules.label_value, value)
     if problem:
         raise ValueError(f"{_at(path)}: {_show(value)} is not a valid label value: {problem}")
 
@@ -300,10 +278,10 @@ def _check_node_field_requirement(req: Mapping[str, Any], path: tuple[str | int,
             "accepted: metadata.name"
         )
     name = values[0]
-    if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
+    problem = _problem(api_rules.dns1123_subdomain, name)
+    if problem:
         raise ValueError(
-            f"{_at((*path, 'values', 0))}: {_show(name)} is not a node name: at most 253 "
-            f"characters of {_DNS_RULE}"
+            f"{_at((*path, 'values', 0))}: {_show(name)} is not a node name: {problem}"
         )
 
 
@@ -383,11 +361,11 @@ def _check_pod_affinity_term(term: Mapping[str, Any], path: tuple[str | int, ...
             _check_label_selector(term[name], (*path, name))
     for index, namespace in enumerate(term.get("namespaces", [])):
         # ValidateNamespaceName is NameIsDNSLabel.
-        if len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace):
+        problem = _problem(api_rules.dns1123_label, namespace)
+        if problem:
             raise ValueError(
                 f"{_at((*path, 'namespaces', index))}: {_show(namespace)} is not a namespace "
-                f"name: at most 63 characters of lowercase alphanumerics or '-', starting and "
-                "ending with an alphanumeric"
+                f"name: {problem}"
             )
     # validateMatchLabelKeysAndMismatchLabelKeys (and validateLabelKeys).
     match_keys, mismatch_keys = term.get("matchLabelKeys", []), term.get("mismatchLabelKeys", [])
@@ -401,7 +379,7 @@ def _check_pod_affinity_term(term: Mapping[str, Any], path: tuple[str | int, ...
     # refuses a key already in the selector: the Deployment would be taken and its pods refused.
     # The API documents the pair as forbidden, so it is refused here, in the template.
     # (mismatchLabelKeys may repeat a selector key.)
-    in_selector = _selector_keys(selector) if selector is not None else set()
+    in_selector = _selector_keys(selector) if selector is not None else set[str]()
     for index, key in enumerate(match_keys):
         if key in in_selector:
             raise ValueError(
@@ -493,7 +471,7 @@ _TOLERATIONS_ACCEPTED = (
 
 def check_affinity(value: Any) -> dict[str, Any]:
     """A pod's `affinity`, as the API server would accept it; returns a normalised copy."""
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise ValueError(f"expected {_AFFINITY_ACCEPTED}, got {_show(value)}")
     affinity = _normalise(value, ())
     _schema_check(_validators()[0], affinity, _AFFINITY_ACCEPTED)
@@ -507,7 +485,7 @@ def check_affinity(value: Any) -> dict[str, Any]:
 
 def check_tolerations(value: Any) -> tuple[dict[str, Any], ...]:
     """A pod's `tolerations`, as the API server would accept them; returns normalised copies."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+    if isinstance(value, (str, bytes, Mapping)) or not is_sequence(value):
         raise ValueError(f"expected {_TOLERATIONS_ACCEPTED}, got {_show(value)}")
     tolerations = _normalise(value, ())
     _schema_check(_validators()[1], tolerations, _TOLERATIONS_ACCEPTED)
@@ -519,7 +497,7 @@ def check_tolerations(value: Any) -> tuple[dict[str, Any], ...]:
 def check_node_selector(value: Any) -> dict[str, str]:
     """A pod's `nodeSelector`: label keys to label values (ValidatePodSpec calls
     unversionedvalidation.ValidateLabels on it); returns a copy."""
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise ValueError(f"expected an object of node label keys to values, got {_show(value)}")
     selector: dict[str, str] = {}
     for key, item in value.items():

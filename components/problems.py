@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
 import pulumi
+
+from .plain import is_array, is_mapping
 
 PROJECT = "msr-cache"
 """The stack config namespace of the component's inputs (the project's name)."""
@@ -81,9 +83,9 @@ def scrubbed(value: Any) -> Any:
             if "@" in authority:
                 return f"{scheme}://{HIDDEN}@{authority.rpartition('@')[2]}{slash}{path}"
         return value
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return {k: scrubbed(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if is_array(value):
         return [scrubbed(v) for v in value]
     return value
 

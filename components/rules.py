@@ -32,7 +32,7 @@ class Found:
     values: Mapping[str, Any]
     given: Mapping[str, Any]
     options: Mapping[str, Shown]
-    problems: list[Problem] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list[Problem])
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -126,7 +126,7 @@ def tls_cert_and_key_together(found: Found) -> None:
 def tls_pair_problems(cert: str, key: str, hosts: Sequence[str]) -> list[Problem]:
     """What is wrong with a certificate and key given together: the key must be the
     certificate's, and its SANs must cover `hosts`."""
-    problems = []
+    problems: list[Problem] = []
     try:
         checks.check_key_pair(cert, key)
     except Invalid as invalid:
@@ -162,7 +162,7 @@ def over_limit(resources: Mapping[str, Mapping[str, str]]) -> list[str]:
     """What the API server says of each request above its limit (a request must be less than
     or equal to its limit); a limit left out is the default's."""
     requests, limits = resources.get("requests", {}), resources.get("limits", {})
-    found = []
+    found: list[str] = []
     for name in sorted(set(requests) & set(limits)):
         if api_rules.quantity(requests[name]) > api_rules.quantity(limits[name]):
             default = " (the default limit)" if limits is DEFAULT_RESOURCES["limits"] else ""

@@ -18,7 +18,7 @@ import base64
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 
@@ -36,6 +36,7 @@ from .model import (
     Storage,
 )
 from .object_storage import STORAGE_CREDENTIALS, ObjectStorage
+from .plain import is_mapping
 from .problems import (
     HIDDEN,
     ConfigError,
@@ -47,6 +48,9 @@ from .problems import (
 )
 from .problems import Caller as Caller
 from .problems import caller as _caller
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 StackType = Literal["string", "integer", "boolean", "array", "object", "objects"]
 """What stack config holds: text, a number, a boolean, a list of strings, an object, a list of
@@ -123,7 +127,22 @@ class Option:
         return self.shown(value) if self.shown else value
 
 
-def option(check: Callable[[Any], Any], **registry: Any) -> Any:
+class _Registry(TypedDict, total=False):
+    """What `option` takes: Option's fields after `name` and `check`."""
+
+    default: Callable[[Values], Any] | object
+    applies: Callable[[Values, AbstractSet[str]], bool] | None
+    only: str
+    outputs: Literal["no", "yes", "inside"]
+    secret: bool
+    stack_type: StackType
+    pem: Literal["certificate", "key"] | None
+    production: bool
+    shown: Callable[[Any], Any] | None
+    default_doc: str | None
+
+
+def option(check: Callable[[Any], Any], **registry: Unpack[_Registry]) -> Any:
     """A field of Settings that is an input (see Option for `registry`)."""
     return dataclasses.field(default=None, metadata={"option": (check, registry)})
 
@@ -133,13 +152,13 @@ def _exposure(v: Values) -> Mode | None:
 
 
 def _storage_credentials_hidden(value: Any) -> Any:
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         return value
     return {k: HIDDEN if str(k).lower() in STORAGE_CREDENTIALS else v for k, v in value.items()}
 
 
 def _names_only(value: Any) -> Any:
-    return {name: HIDDEN for name in value} if isinstance(value, Mapping) else value
+    return {name: HIDDEN for name in value} if is_mapping(value) else value
 
 
 def _is(exposure: Exposure) -> Callable[[Values, AbstractSet[str]], bool]:
@@ -160,8 +179,8 @@ class Settings:
     hosts: tuple[str, ...] = option(checks.check_hosts, default=[], stack_type="array")
     port: int = option(
         checks.check_port,
-        default=lambda v: _exposure(v) and _exposure(v).default_port,  # type: ignore[union-attr]
-        applies=lambda v, _: _exposure(v) is None or _exposure(v).port_settable,  # type: ignore[union-attr]
+        default=lambda v: (mode := _exposure(v)) and mode.default_port,
+        applies=lambda v, _: (mode := _exposure(v)) is None or mode.port_settable,
         only="with an exposure that has a port of its own (not ingress: its controller's 443)",
         stack_type="integer",
         default_doc="nodePort: required; hostPort, loadBalancer: 443",
@@ -250,7 +269,7 @@ class Settings:
         checks.check_dns_label,
         default="ingress-nginx",
         applies=lambda v, _: (
-            bool(_exposure(v) and _exposure(v).clients_inside)  # type: ignore[union-attr]
+            bool((mode := _exposure(v)) and mode.clients_inside)
             and v["network_policy"] is not False
         ),
         only="with exposure ingress and networkPolicy",

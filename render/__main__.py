@@ -113,7 +113,9 @@ def _render(stack: str, out: Path, root: Path, stack_dir: Path | None) -> list[P
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m render", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m render", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("stack")
     parser.add_argument("out", nargs="?", type=Path)
     parser.add_argument("--stack-dir", type=Path, help="folder of Pulumi.<stack>.yaml")

@@ -45,6 +45,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.plain import is_dict, is_list, is_mapping
 from components.problems import ConfigError
 
 VALIDATING = "validating stack config: "
@@ -129,7 +130,9 @@ class _CliYamlLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
                 continue
-            kind = type(self.construct_object(key_node)).__name__
+            # types-PyYAML leaves construct_object's `node` unannotated.
+            constructed = self.construct_object(key_node)  # pyright: ignore[reportUnknownMemberType]
+            kind = type(constructed).__name__
             first = seen.setdefault((kind, key_node.value), key_node)
             if first is not key_node:
                 raise yaml.constructor.ConstructorError(
@@ -142,22 +145,40 @@ class _CliYamlLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _timestamp(loader: _CliYamlLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)
+
+
+def _binary(loader: _CliYamlLoader, node: yaml.ScalarNode) -> str:
+    return base64.b64decode(loader.construct_scalar(node)).decode("utf-8", "replace")
+
+
+# types-PyYAML leaves add_implicit_resolver's parameters, and the `node` of construct_yaml_map and
+# construct_yaml_seq, unannotated.
 _CliYamlLoader.yaml_implicit_resolvers = {}
-_CliYamlLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
-_CliYamlLoader.add_implicit_resolver(_PLAIN, re.compile(r"(?s).*"), None)
+_CliYamlLoader.add_implicit_resolver(  # pyright: ignore[reportUnknownMemberType]
+    "tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"]
+)
+_CliYamlLoader.add_implicit_resolver(  # pyright: ignore[reportUnknownMemberType]
+    _PLAIN, re.compile(r"(?s).*"), None
+)
 _CliYamlLoader.add_constructor(_PLAIN, lambda loader, node: _plain_scalar(node.value))
 # yaml.v3 hands a timestamp to an untyped value as its text, and a set or an ordered map as the
 # mapping or sequence it is written as.
+_CliYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_CliYamlLoader.add_constructor("tag:yaml.org,2002:binary", _binary)
 _CliYamlLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+    "tag:yaml.org,2002:set",
+    _CliYamlLoader.construct_yaml_map,  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
 )
 _CliYamlLoader.add_constructor(
-    "tag:yaml.org,2002:binary",
-    lambda loader, node: base64.b64decode(loader.construct_scalar(node)).decode("utf-8", "replace"),
+    "tag:yaml.org,2002:omap",
+    _CliYamlLoader.construct_yaml_seq,  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
 )
-_CliYamlLoader.add_constructor("tag:yaml.org,2002:set", _CliYamlLoader.construct_yaml_map)
-_CliYamlLoader.add_constructor("tag:yaml.org,2002:omap", _CliYamlLoader.construct_yaml_seq)
-_CliYamlLoader.add_constructor("tag:yaml.org,2002:pairs", _CliYamlLoader.construct_yaml_seq)
+_CliYamlLoader.add_constructor(
+    "tag:yaml.org,2002:pairs",
+    _CliYamlLoader.construct_yaml_seq,  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+)
 
 
 def read_yaml(path: Path) -> Any:
@@ -190,7 +211,7 @@ def _marked(err: yaml.MarkedYAMLError) -> str:
     text = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     if err.context:
         text += err.context
-        if err.context_mark and err.problem_mark and err.context_mark.line != mark.line:
+        if err.context_mark and err.problem_mark and err.context_mark.line != err.problem_mark.line:
             text += f" (from line {err.context_mark.line + 1})"
         text += ": "
     return text + (err.problem or "")
@@ -236,7 +257,7 @@ def _go_json(value: Any) -> str:
         return _go_float(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False).translate(_HTML_ESCAPES)
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         items = sorted((str(k), v) for k, v in value.items())
         return "{" + ",".join(f"{_go_json(k)}:{_go_json(v)}" for k, v in items) + "}"
     return "[" + ",".join(_go_json(v) for v in value) + "]"
@@ -250,16 +271,16 @@ def cli_text(value: Any) -> str:
 
 def is_secure(value: Any) -> bool:
     """Whether `value` is an encrypted value, `{secure: <ciphertext>}`."""
-    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("secure"), str)
+    return is_mapping(value) and len(value) == 1 and isinstance(value.get("secure"), str)
 
 
 def has_secure(value: Any) -> bool:
     """Whether `value` is or holds an encrypted value (what the CLI calls a secure value)."""
     if is_secure(value):
         return True
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return any(has_secure(v) for v in value.values())
-    if isinstance(value, list):
+    if is_list(value):
         return any(has_secure(v) for v in value)
     return False
 
@@ -268,10 +289,10 @@ def ciphertexts(value: Any) -> Iterator[str]:
     """Every ciphertext in `value`."""
     if is_secure(value):
         yield value["secure"]
-    elif isinstance(value, Mapping):
+    elif is_mapping(value):
         for v in value.values():
             yield from ciphertexts(v)
-    elif isinstance(value, list):
+    elif is_list(value):
         for v in value:
             yield from ciphertexts(v)
 
@@ -280,9 +301,9 @@ def decrypted(value: Any, plaintext: Callable[[str], str]) -> Any:
     """`value` with every ciphertext replaced by `plaintext(ciphertext)`."""
     if is_secure(value):
         return plaintext(value["secure"])
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return {k: decrypted(v, plaintext) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [decrypted(v, plaintext) for v in value]
     return value
 
@@ -389,7 +410,7 @@ _DECLARATION_ATTRIBUTES = ["type", "items", "description", "secret", "default", 
 
 def _items_type(where: str, items: Any) -> tuple[ItemsType | None, str | None]:
     """project.json's configItemsType: a mapping with a `type`, and `items` when that is array."""
-    if not isinstance(items, Mapping):
+    if not is_mapping(items):
         return None, f"{where}: expected object, but got {_kind(items)}"
     if "type" not in items:
         return None, f"{where}: missing properties: 'type'"
@@ -417,7 +438,7 @@ def _declaration(key: str, raw: Any, project: str) -> tuple[Declaration | None, 
         if _namespaced_by_project(project, key):
             return Declaration(key, default=raw), None
         return Declaration(key, value=raw), None
-    if not isinstance(raw, Mapping):
+    if not is_mapping(raw):
         return None, (
             f"{where}: expected a string, integer, boolean, array or a declaration "
             f"({', '.join(_DECLARATION_ATTRIBUTES)}), but got {_kind(raw)}"
@@ -491,7 +512,7 @@ def _project_rule(project: str, d: Declaration) -> str | None:
 def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
     """The project in a decoded Pulumi.yaml, checked as LoadProject checks it (the parts of the
     schema about the name and `config:`, then Project.Validate)."""
-    if not isinstance(raw, Mapping):
+    if not is_mapping(raw):
         raise CliConfigError(
             f"could not validate '{path}': expected project to be an object, was {_kind(raw)}"
         )
@@ -521,7 +542,7 @@ def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
                 "Use only stackConfigDir instead."
             )
         config, stack_config_dir = None, config
-    if config is not None and not isinstance(config, Mapping):
+    if config is not None and not is_mapping(config):
         raise CliConfigError(
             f"could not validate '{path}': #/config: expected object, string or null, but got "
             f"{_kind(config)}"
@@ -532,9 +553,10 @@ def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
             f"{_kind(stack_config_dir)}"
         )
     declarations: dict[str, Declaration] = {}
-    for key, entry in (config or {}).items():
+    entries: Mapping[Any, Any] = config or {}
+    for key, entry in entries.items():
         declaration, problem = _declaration(str(key), entry, name)
-        if problem:
+        if declaration is None:  # and `problem` says why
             raise CliConfigError(f"could not validate '{path}': {problem}")
         declarations[str(key)] = declaration
     for declaration in declarations.values():
@@ -582,7 +604,7 @@ def parse_key(text: str) -> tuple[str, str]:
 def _with_string_keys(value: Any, key: str, path: Path | str) -> Any:
     """`value` with its nested mapping keys as the CLI's text of them; a `{secure: ...}` that is
     not text is refused (the CLI reserves single-key `secure` maps for encrypted values)."""
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         if set(value) == {"secure"} and not isinstance(value["secure"], str):
             raise CliConfigError(
                 f"could not read '{path}': {key}: the encrypted value `secure:` must be the "
@@ -590,7 +612,7 @@ def _with_string_keys(value: Any, key: str, path: Path | str) -> Any:
                 "are reserved)"
             )
         return {cli_text(k): _with_string_keys(v, key, path) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [_with_string_keys(v, key, path) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         # The CLI stores a value as JSON, which has no NaN or infinity.
@@ -606,7 +628,7 @@ def parse_stack(raw: Any, project: str, path: Path | str = "Pulumi.<stack>.yaml"
     only the CLI can open."""
     if raw is None:
         return StackFile({})
-    if not isinstance(raw, Mapping):
+    if not is_mapping(raw):
         raise CliConfigError(
             f"could not read '{path}': expected the stack file to be a mapping (config:, "
             f"encryptionsalt:, ...), got {_kind(raw)}"
@@ -627,7 +649,7 @@ def parse_stack(raw: Any, project: str, path: Path | str = "Pulumi.<stack>.yaml"
     config_raw = raw.get("config")
     if config_raw is None:
         return StackFile({}, salt)
-    if not isinstance(config_raw, Mapping):
+    if not is_mapping(config_raw):
         raise CliConfigError(
             f"could not read '{path}': config: expected a mapping of <namespace>:<key> to values, "
             f"got {_kind(config_raw)}"
@@ -672,7 +694,8 @@ def _property_path(text: str) -> list[str | int]:
                 raise ValueError("expected property name after '.'")
         elif rest[0] == "[":
             if rest[1:2] == '"':
-                name, i = [], 2
+                name: list[str] = []
+                i = 2
                 while True:
                     if i >= len(rest):
                         raise ValueError("missing closing quote in property name")
@@ -734,9 +757,9 @@ def _get(config: Mapping[str, Any], root: str, path: list[str | int]) -> Any:
     """The value at `root` then `path` (Map.Get), or _MISSING; an encrypted value is a leaf."""
     value = config.get(root, _MISSING)
     for step in path:
-        if isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+        if is_list(value) and isinstance(step, int) and 0 <= step < len(value):
             value = value[step]
-        elif isinstance(value, Mapping) and not is_secure(value) and isinstance(step, str):
+        elif is_mapping(value) and not is_secure(value) and isinstance(step, str):
             value = value.get(step, _MISSING)
         else:
             return _MISSING
@@ -772,18 +795,23 @@ def _set(config: dict[str, Any], root: str, path: list[str | int], value: Any) -
     node = copy.deepcopy(config.get(root))  # the stack's own value stays as it was read
     config[root] = node = node if usable(node) else container(path[0])
     for i, step in enumerate(path):
-        if isinstance(node, list) and isinstance(step, int) and 0 <= step <= len(node):
+        last = i == len(path) - 1
+        if is_list(node) and isinstance(step, int) and 0 <= step <= len(node):
             if step == len(node):
                 node.append(None)
-        elif not (isinstance(node, dict) and isinstance(step, str)):
-            raise CliConfigError(f"{VALIDATING}{root}: cannot set {step!r} in {_kind(node)}")
-        if i == len(path) - 1:
-            node[step] = _coerced(value)
+            if last:
+                node[step] = _coerced(value)
+            elif not usable(node[step]):
+                node[step] = container(path[i + 1])
+            node = node[step]
+        elif is_dict(node) and isinstance(step, str):
+            if last:
+                node[step] = _coerced(value)
+            elif not usable(node.get(step)):
+                node[step] = container(path[i + 1])
+            node = node.get(step)
         else:
-            child = node[step] if isinstance(node, list) else node.get(step)
-            if not usable(child):
-                child = node[step] = container(path[i + 1])
-            node = child
+            raise CliConfigError(f"{VALIDATING}{root}: cannot set {step!r} in {_kind(node)}")
 
 
 # --- the checks -----------------------------------------------------------------------------------
@@ -812,14 +840,14 @@ def valid_value(type_name: str, items: ItemsType | None, value: Any) -> bool:
         if isinstance(value, int):
             return value in _INT64
         if isinstance(value, float):
-            return math.isinf(value) or (value == value and value == int(value))
+            return math.isinf(value) or value.is_integer()  # NaN is not
         return isinstance(value, str) and _atoi(value)
     if type_name == "boolean":
         return isinstance(value, bool) or value in ("true", "false")
     if type_name == "object":
         return isinstance(value, Mapping)
     # Any other name is checked as an array: the CLI does so too.
-    if not isinstance(value, list) or items is None:
+    if not is_list(value) or items is None:
         return False
     return all(valid_value(items.type, items.items, item) for item in value)
 
@@ -857,9 +885,9 @@ def apply_project_config(stack: str, project: Project, config: Mapping[str, Any]
 
 def _read_back(value: Any) -> Any:
     """A structure as the CLI reads its JSON back to check it: numbers are float64."""
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return {k: _read_back(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [_read_back(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -897,9 +925,9 @@ def validate_values(
                 f"{VALIDATING}Stack '{stack}' with configuration key '{key}' must be encrypted as "
                 "it's secret"
             )
-        if secure and plaintext is None:
-            continue
         if secure:
+            if plaintext is None:
+                continue
             value = decrypted(value, plaintext)
         if value is _MISSING:
             content: Any = ""  # an empty config.Value

@@ -8,11 +8,15 @@ Secrets are redacted, so the output may be posted on a pull request.
 
 from __future__ import annotations
 
+import concurrent.futures
 import difflib
+import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,8 +44,9 @@ def rendered(tree: Path, stack: str, out: Path) -> dict[str, str] | str:
 def _identity(name: str, text: str) -> str:
     """What a file stands for across a change: an auto-named object's name changes with its
     content (that is what rolls the pods), so its suffix is left out to pair the two versions."""
-    obj = yaml.safe_load(text) or {}
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    obj: Mapping[str, Any] = yaml.safe_load(text) or {}
+    metadata: Mapping[str, Any] = obj.get("metadata") or {}
+    annotations: Mapping[str, Any] = metadata.get("annotations") or {}
     if annotations.get("pulumi.com/autonamed") == "true":
         return name.rsplit("-", 1)[0]
     return name
@@ -75,10 +80,21 @@ def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
             capture_output=True,
         )
         try:
-            sections, ok = [], True
-            for stack in sorted(stacks(root) | stacks(worktree)):
-                before = rendered(worktree, stack, Path(tmp) / "before" / stack)
-                after = rendered(root, stack, Path(tmp) / "after" / stack)
+            sections: list[str] = []
+            ok = True
+            names = sorted(stacks(root) | stacks(worktree))
+            # Each render is a process of its own, with its tree's code: run them side by side.
+            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                befores = {
+                    stack: pool.submit(rendered, worktree, stack, Path(tmp) / "before" / stack)
+                    for stack in names
+                }
+                afters = {
+                    stack: pool.submit(rendered, root, stack, Path(tmp) / "after" / stack)
+                    for stack in names
+                }
+            for stack in names:
+                before, after = befores[stack].result(), afters[stack].result()
                 if isinstance(after, str):
                     ok = False
                     sections.append(

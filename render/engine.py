@@ -18,6 +18,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
+from components.plain import is_dict, is_list
+
 # What pulumi-tls and pulumi-random would make, as placeholders: never a real key.
 GENERATED: Mapping[str, Mapping[str, str]] = {
     "tls:index/privateKey:PrivateKey": {
@@ -52,7 +54,7 @@ class Registered:
     inputs: dict[str, Any]  # secrets unwrapped
     secret_paths: list[str]  # dotted paths of the inputs sent as secrets
     provider: str
-    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict[str, Any])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +70,9 @@ def _unwrap(value: Any, path: str, found: list[str]) -> Any:
     if rpc.is_rpc_secret(value):
         found.append(path)
         return _unwrap(rpc.unwrap_rpc_secret(value), path, found)
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: _unwrap(v, f"{path}.{k}" if path else k, found) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [_unwrap(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire has one number type; these fields are integers
@@ -81,9 +83,9 @@ REDACTED = "(redacted)"
 
 
 def _redact(value: Any) -> Any:
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: _redact(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [_redact(v) for v in value]
     return REDACTED if isinstance(value, str) else value
 
@@ -96,8 +98,8 @@ def redacted(obj: dict[str, Any], secret_paths: list[str]) -> dict[str, Any]:
         *parents, last = path.split(".")
         container: Any = obj
         for part in parents:
-            container = container.get(part) if isinstance(container, dict) else None
-        if isinstance(container, dict) and last in container:
+            container = container.get(part) if is_dict(container) else None
+        if is_dict(container) and last in container:
             container[last] = _redact(container[last])
     return obj
 
@@ -122,11 +124,12 @@ class RenderProviders(pulumi.runtime.Mocks):
         self.preview = preview
         self.resources: list[Registered] = []
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.resource_id:  # a `.get` of an existing object
             return args.resource_id, self.read(args.typ, args.resource_id)
         paths: list[str] = []
-        inputs = _unwrap(args.inputs, "", paths)
+        # The SDK annotates MockResourceArgs.inputs as a bare dict (of str to Any, on the wire).
+        inputs = _unwrap(args.inputs, "", paths)  # pyright: ignore[reportUnknownMemberType]
         outputs = copy.deepcopy(inputs)
         if args.typ.startswith("kubernetes:"):
             metadata = outputs.setdefault("metadata", {})
@@ -141,7 +144,9 @@ class RenderProviders(pulumi.runtime.Mocks):
         )
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         raise NotImplementedError(f"the render has no function {args.token}")
 
     def read(self, typ: str, resource_id: str) -> dict[str, Any]:
@@ -183,5 +188,6 @@ def evaluate(
                 secret=await out.is_secret(),
             )
 
-    pulumi.runtime.test(run)()
+    # pulumi.runtime.test (which awaits what `run` leaves pending) has no annotations.
+    pulumi.runtime.test(run)()  # pyright: ignore[reportUnknownMemberType]
     return values

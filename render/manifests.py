@@ -35,7 +35,10 @@ def manifest(resource: Registered) -> dict[str, Any]:
     obj.pop("status", None)
     if obj.get("kind") == "Secret":
         # The provider folds stringData into base64 data; every value is redacted, valid base64.
-        data = {**(obj.pop("data", None) or {}), **(obj.pop("stringData", None) or {})}
+        data: dict[str, Any] = {
+            **(obj.pop("data", None) or {}),
+            **(obj.pop("stringData", None) or {}),
+        }
         if data:
             obj["data"] = {
                 k: base64.b64encode(f"{REDACTED} {k}".encode()).decode() for k in sorted(data)
@@ -49,7 +52,10 @@ class _Dumper(yaml.SafeDumper):
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    # types-PyYAML leaves represent_scalar's `value` unannotated.
+    return dumper.represent_scalar(  # pyright: ignore[reportUnknownMemberType]
+        "tag:yaml.org,2002:str", value, style=style
+    )
 
 
 _Dumper.add_representer(str, _str)
@@ -69,7 +75,7 @@ def write(resources: Iterable[Registered], out: Path) -> list[Path]:
         if (out / folder).exists():
             for old in (out / folder).glob("*.yaml"):
                 old.unlink()
-    written = []
+    written: list[Path] = []
     for obj in objects:
         path = out / file_name(obj)
         path.parent.mkdir(parents=True, exist_ok=True)

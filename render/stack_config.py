@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
+from components.plain import is_list
 from components.problems import ConfigError, Problem
 from components.settings import OPTIONS
 
@@ -133,9 +134,9 @@ def _is_ip(host: str) -> bool:
 def _stand_in_hosts(hosts: Any) -> list[str]:
     """The stack's hosts a stand-in certificate can name (the program checks the rest), so the
     stand-in covers every host as the user's own certificate must."""
-    if not isinstance(hosts, list):
+    if not is_list(hosts):
         return []
-    named = []
+    named: list[str] = []
     for host in hosts:
         try:
             self_signed_pair(host)
