@@ -1,4 +1,5 @@
-"""Run a Pulumi program under ProviderMocks and collect what the engine would receive."""
+"""What the tests share: run a Pulumi program under ProviderMocks and collect what the engine
+would receive; deploy one cache or the stack program; read what Kubernetes would get."""
 
 from __future__ import annotations
 
@@ -10,10 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
+import yaml
+from cryptography import x509
 from mocks import LOAD_BALANCER_IP, ProviderMocks
 
+from components import MsrCache
 from components.problems import Caller, ConfigError, set_caller
+from components.settings import Settings, parse
 from render.engine import Registered, Value, evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository's root."""
+UPSTREAMS = ["https://msr-b.example.com", "https://msr-a.example.com:8443"]
+
+
+def settings(**changes: Any) -> Settings:
+    """A nodePort cache on node1.example.com:30443, with `changes` (camelCase config keys)."""
+    return parse({"upstreams": UPSTREAMS, "hosts": ["node1.example.com"], "port": 30443, **changes})
 
 
 @dataclasses.dataclass
@@ -99,3 +114,166 @@ def run_program(
     finally:
         pulumi.runtime.set_all_config({})
         set_caller(Caller.PYTHON)  # a stack program spells keys for stack config
+
+
+MSR = "https://msr.example.com"
+
+
+SECRET = "kubernetes:core/v1:Secret"
+
+
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+SERVICE = "kubernetes:core/v1:Service"
+
+
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+
+
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+OUTPUTS = ("url", "ca_cert_pem", "namespace", "service_name", "registration")
+
+
+def cache(args: dict[str, Any], name: str = "edge", **kw: Any) -> Deployment:
+    """Deploy one MsrCache and observe all its outputs."""
+
+    def program() -> dict[str, Any]:
+        c = MsrCache(name, {"upstreams": [MSR], **args}, **kw)  # type: ignore[typeddict-item]
+        return {key: getattr(c, key) for key in OUTPUTS}
+
+    return deploy(
+        program,
+        preview=kw.pop("preview", False),
+        load_balancer=kw.pop("load_balancer", LOAD_BALANCER_IP),
+    )
+
+
+def served_cert(d: Deployment) -> x509.Certificate:
+    pem = d.one(SECRET).inputs["stringData"]["cache.cert.pem"]
+    return x509.load_pem_x509_certificates(pem.encode())[0]
+
+
+def sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:
+    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return ext.get_values_for_type(x509.DNSName), [
+        str(a) for a in ext.get_values_for_type(x509.IPAddress)
+    ]
+
+
+def config_yaml(d: Deployment) -> dict[str, Any]:
+    return yaml.safe_load(d.one(CONFIG_MAP).inputs["data"]["config.yaml"])
+
+
+def pod_spec(d: Deployment) -> dict[str, Any]:
+    return d.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]
+
+
+def upstream_ca() -> str:
+    d = cache({"hosts": ["msr.example.com"], "port": 30443}, name="msr")
+    return d.outputs["ca_cert_pem"].value
+
+
+def run_stack(
+    config: dict[str, Any], stack: str = "dev", preview: bool = False, errors: list | None = None
+) -> Deployment:
+    """Run __main__.py as `pulumi up` would, with `config` as the stack's msr-cache:* values."""
+    return run_program(
+        ROOT / "__main__.py", "msr-cache", config, stack=stack, preview=preview, errors=errors
+    )
+
+
+NODE_PORT = {"hosts": ["n1.example.com"], "port": 30443}
+
+
+S3 = {"driver": "s3", "region": "eu-west-1", "bucket": "msr-cache", "accesskey": "AKIAEXAMPLE",
+      "secretkey": "s3-secret-value"}  # fmt: skip
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def named(d: Deployment, name: str) -> Any:
+    return next(r for r in d.resources if r.name == name)
+
+
+def container(d: Deployment) -> dict[str, Any]:
+    return pod_spec(d)["containers"][0]
+
+
+def rejected(args: dict[str, Any]) -> ConfigError:
+    with pytest.raises(ConfigError) as raised:
+        MsrCache("bad", {"upstreams": [MSR], **args})  # type: ignore[typeddict-item]
+    return raised.value
+
+
+def pod_spec_selector(d: Deployment) -> dict[str, str]:
+    return d.one("kubernetes:apps/v1:Deployment").inputs["spec"]["selector"]["matchLabels"]
+
+
+def pod_labels(d: Deployment) -> dict[str, str]:
+    return d.one(DEPLOYMENT).inputs["spec"]["template"]["metadata"]["labels"]
+
+
+# A valid nodePort cache; each case below changes one thing.
+BASE: Mapping[str, Any] = {"upstreams": [MSR], "hosts": ["node1.example.com"], "port": 30443}
+
+
+ABSENT = object()  # a key removed from BASE
+
+
+# Stand-ins for PEMs, swapped for the real ones from the `pki` fixture when a case runs.
+CERT = "<cert>"
+
+
+KEY = "<key>"
+
+
+OTHER_KEY = "<other key>"
+
+
+GARBAGE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "Tm90QVJlYWxLZXlCdXRTZWNyZXRNYXRlcmlhbA==\n"
+    "-----END PRIVATE KEY-----\n"
+)
+
+
+def with_changes(
+    changes: Mapping[str, Any], pems: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """BASE (stack config) with `changes` applied (ABSENT removes a key), PEM stand-ins
+    replaced."""
+    raw = {**BASE, **changes}
+    raw = {k: v for k, v in raw.items() if v is not ABSENT}
+    if pems:
+        raw = {k: pems.get(v, v) if isinstance(v, str) else v for k, v in raw.items()}
+    return raw
+
+
+def refused(raw: Mapping[str, Any]) -> ConfigError:
+    """The ConfigError `parse` raises for `raw`."""
+    with pytest.raises(ConfigError) as caught:
+        parse(raw)
+    return caught.value
+
+
+def refused_as(raw: Mapping[str, Any], resource_name: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        parse(raw, resource_name=resource_name)
+    return caught.value
+
+
+def objects(folder: Path) -> dict[str, dict]:
+    return {
+        p.name: yaml.safe_load(p.read_text())
+        for p in sorted((folder / "1-manifest").glob("*.yaml"))
+    }

@@ -19,6 +19,7 @@ import functools
 import ipaddress
 import secrets
 import string
+import threading
 from typing import Any
 
 from cryptography import x509
@@ -32,14 +33,30 @@ from render.engine import RenderProviders
 LOAD_BALANCER_IP = "203.0.113.7"
 
 
-@functools.cache
+# The mock monitor registers resources from several threads at once: without the lock, each of
+# them would make (or load) the same costly key before the first one is cached.
+_KEYS = threading.Lock()
+# Every key made or loaded, by its PEM: loading checks the key, which costs half a second for
+# RSA 4096, so each is checked once (the key objects are immutable).
+_BY_PEM: dict[str, Any] = {}
+
+
 def _key(algorithm: str, size: str, role: str) -> Any:
+    with _KEYS:
+        return _new_key(algorithm, size, role)
+
+
+@functools.cache
+def _new_key(algorithm: str, size: str, role: str) -> Any:
     # Keys are costly (RSA 4096): one per algorithm and role, so a CA key is never a leaf key.
     del role
     if algorithm == "RSA":
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(size or 2048))
-    curve = {"P224": ec.SECP224R1(), "P256": ec.SECP256R1(), "P384": ec.SECP384R1()}[size or "P224"]
-    return ec.generate_private_key(curve)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=int(size or 2048))
+    else:
+        curves = {"P224": ec.SECP224R1(), "P256": ec.SECP256R1(), "P384": ec.SECP384R1()}
+        key = ec.generate_private_key(curves[size or "P224"])
+    _BY_PEM[_pem(key)] = key
+    return key
 
 
 def _pem(key: Any) -> str:
@@ -51,7 +68,10 @@ def _pem(key: Any) -> str:
 
 
 def _load_key(pem: str) -> Any:
-    return serialization.load_pem_private_key(pem.encode(), password=None)
+    with _KEYS:
+        if pem not in _BY_PEM:
+            _BY_PEM[pem] = serialization.load_pem_private_key(pem.encode(), password=None)
+        return _BY_PEM[pem]
 
 
 def _name(subject: dict[str, Any] | None) -> x509.Name:

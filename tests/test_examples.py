@@ -5,9 +5,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
 from cryptography import x509
-from harness import Deployment, run_program
+from harness import ROOT, Deployment, run_program
 
 from components.problems import ConfigError
 from components.settings import parse

@@ -1,5 +1,7 @@
-"""The component package's Construct, called over gRPC as the Pulumi engine calls it: a bad input
-reaches the user as one message naming the schema's (camelCase) inputs, without a traceback.
+"""The component package (components/__main__.py), started as the Pulumi engine starts it: the
+schema other languages see, inferred from MsrCache's annotations and docstrings; and Construct,
+called over gRPC as the engine calls it, where a bad input reaches the user as one message naming
+the schema's (camelCase) inputs, without a traceback.
 
 The engine prints a Construct's INVALID_ARGUMENT status as "<type> resource '<name>' has a
 problem: <message>", then "- property <path> with value '<value>' has a problem: <reason>" for
@@ -7,12 +9,18 @@ each property error in its details (pkg/resource/deploy/source_eval.go, errorToM
 No engine runs here: MsrCache checks its inputs before it registers anything.
 """
 
+import tomllib
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import struct_pb2
+from harness import ROOT
 from pulumi.runtime.proto import errors_pb2, provider_pb2, status_pb2
+
+import components
+from components.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
+from components.settings import CONFIG_KEYS
 
 TOKEN = "msr-cache:index:MsrCache"
 VALID = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"], "port": 30443}
@@ -92,3 +100,62 @@ def test_valid_inputs_get_past_validation(package_provider):
     assert error.code() != grpc.StatusCode.INVALID_ARGUMENT
     assert "invalid configuration" not in error.details()
     assert "127.0.0.1:1" in error.details(), error.details()
+
+
+def test_package_is_named_and_versioned(schema):
+    assert schema["name"] == "msr-cache"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert schema["version"] == components.__version__ == project["version"]
+
+
+def test_every_input_is_typed_described_and_only_upstreams_required(schema):
+    resource = schema["resources"][TOKEN]
+    assert resource["isComponent"] is True
+    inputs = resource["inputProperties"]
+    assert set(inputs) == set(CONFIG_KEYS.values())
+    assert resource["requiredInputs"] == ["upstreams"]
+    for key, prop in inputs.items():
+        assert prop.get("description"), key
+        assert "type" in prop or "$ref" in prop, key
+    assert (
+        inputs["upstreams"]["type"] == "array" and inputs["upstreams"]["items"]["type"] == "string"
+    )
+    assert inputs["hosts"]["type"] == "array"
+    assert inputs["port"]["type"] == inputs["replicas"]["type"] == "integer"
+    assert inputs["createNamespace"]["type"] == "boolean"
+    assert inputs["resources"]["$ref"] == "#/types/msr-cache:index:ContainerResources"
+
+
+def test_enumerations_are_enums(schema):
+    inputs = schema["resources"][TOKEN]["inputProperties"]
+    for key, enum in [
+        ("exposure", Exposure),
+        ("logLevel", LogLevel),
+        ("tlsKeyAlgorithm", KeyAlgorithm),
+        ("storageAccessMode", AccessMode),
+    ]:
+        ref = inputs[key]["$ref"].removeprefix("#/types/")
+        assert [v["value"] for v in schema["types"][ref]["enum"]] == [m.value for m in enum]
+
+
+def test_resources_are_a_described_object(schema):
+    types = schema["types"]
+    container = types["msr-cache:index:ContainerResources"]["properties"]
+    assert set(container) == {"requests", "limits"}
+    amounts = types["msr-cache:index:ResourceAmounts"]["properties"]
+    assert set(amounts) == {"cpu", "memory", "ephemeralStorage"}
+    assert all(p.get("description") for p in [*container.values(), *amounts.values()])
+
+
+def test_every_output_is_typed_and_described(schema):
+    resource = schema["resources"][TOKEN]
+    outputs = resource["properties"]
+    assert set(outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration"}
+    assert sorted(resource["required"]) == sorted(outputs)
+    for key, prop in outputs.items():
+        assert prop["type"] == "string" and prop["description"], key
+
+
+def test_schema_matches_the_reviewed_snapshot(schema, snapshot):
+    # Any change to what other languages see shows in review as a diff of tests/__snapshots__/.
+    assert schema == snapshot

@@ -14,6 +14,7 @@ import importlib.util
 import runpy
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi_policy
@@ -31,7 +32,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from render.__main__ import ROOT, render
+from render.__main__ import ROOT
 
 POLICY_DIR = ROOT / "policy"
 STACKS = ROOT / "tests" / "stacks"
@@ -84,16 +85,15 @@ OPTS = PolicyResourceOptions(
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    out = tmp_path_factory.mktemp("rendered")
-    stacks = {}
-    for stack in SCENARIOS:
-        render(stack, out / stack, stack_dir=ROOT if stack == "dev" else STACKS)
-        stacks[stack] = [
+def rendered(rendered: dict[str, Path]) -> dict[str, list[dict[str, Any]]]:
+    # The session's one render of each stack (tests/conftest.py), shared with tests/test_render.py.
+    return {
+        stack: [
             yaml.safe_load(p.read_text())
-            for p in sorted((out / stack / "1-manifest").glob("*.yaml"))
+            for p in sorted((rendered[stack] / "1-manifest").glob("*.yaml"))
         ]
-    return stacks
+        for stack in SCENARIOS
+    }
 
 
 def resource_type(obj: dict[str, Any]) -> str:

@@ -3,14 +3,12 @@ are made from the registry, and what they declare is what the Pulumi CLI can tak
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
+from harness import ROOT
 
 import reference
 from components.settings import CONDITIONAL_DEFAULTS, DEFAULTS, OPTIONS
 
-ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pulumi
 import pytest
 import yaml
-from harness import Deployment, run_program
+from harness import MSR, NETWORK_POLICY, NODE_PORT, PDB, ROOT, S3, run_program, run_stack
 
 from components.problems import ConfigError
 from components.settings import CONFIG_KEYS
 
-ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 PROGRAM_KEYS = {"kubeContext", "renderYamlToDirectory"}
 # Objects and lists of objects: Pulumi's project config has no type for them.
@@ -22,15 +19,6 @@ UNDECLARABLE = {
     "resources", "objectStorage", "certManagerIssuer", "upstreamCaSecret", "nodeSelector",
     "tolerations", "affinity", "extraEnv", "podAnnotations",
 }  # fmt: skip
-
-
-def run_stack(
-    config: dict[str, Any], stack: str = "dev", preview: bool = False, errors: list | None = None
-) -> Deployment:
-    """Run __main__.py as `pulumi up` would, with `config` as the stack's msr-cache:* values."""
-    return run_program(
-        ROOT / "__main__.py", "msr-cache", config, stack=stack, preview=preview, errors=errors
-    )
 
 
 BASE = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"], "port": 30443}
@@ -183,3 +171,34 @@ def test_a_stack_name_kubernetes_cannot_take_stops_the_program():
     (err,) = errors
     assert "stack name: got 'Prod_EU'; expected lowercase" in str(err)
     assert d.resources == []
+
+
+def test_object_options_reach_the_component_from_stack_config():
+    d = run_stack({"upstreams": [MSR], **NODE_PORT, "replicas": 2, "objectStorage": S3, "metrics": True,
+                   "extraEnv": {"REGISTRY_LOG_FORMATTER": "json"}, "tolerations": [{"operator": "Exists"}]})  # fmt: skip
+    config = yaml.safe_load(d.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"])
+    assert config["storage"]["s3"]["bucket"] == "msr-cache" and "debug" in config["http"]
+    assert d.all(PDB) and d.all(NETWORK_POLICY)
+
+
+def test_the_readmes_production_stack_is_valid():
+
+    from components.settings import parse
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Production") :]
+    block = section[
+        section.index("```yaml\n") + len("```yaml\n") : section.index(
+            "```\n", section.index("```yaml")
+        )
+    ]
+    stack = yaml.safe_load(block)["config"]
+    raw = {k.removeprefix("msr-cache:"): v for k, v in stack.items()}
+    raw["objectStorage"] = {
+        **raw["objectStorage"],
+        "secretkey": "decrypted",
+    }  # as Pulumi decrypts it
+    program_keys = {"kubeContext"}
+    settings = parse({k: v for k, v in raw.items() if k not in program_keys})
+    assert settings.replicas == 3 and settings.object_storage and settings.metrics
+    assert settings.cert_manager_issuer and settings.upstream_ca_secret and settings.network_policy

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 import yaml
+from harness import ROOT
 
 from components.settings import CONFIG_KEYS
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"

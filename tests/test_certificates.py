@@ -1,0 +1,307 @@
+"""The names and addresses the serving certificate carries, as clients check them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from harness import (
+    NODE_PORT,
+    SECRET,
+    cache,
+    config_yaml,
+    pod_spec,
+    rejected,
+    sans,
+    served_cert,
+    upstream_ca,
+)
+from mocks import LOAD_BALANCER_IP
+
+from components import certificates
+from render.stack_config import self_signed_pair
+
+SERVICE_NAMES = ("dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local")
+
+
+def test_sans_split_names_from_addresses() -> None:
+    sans = certificates.subject_alt_names(
+        ["node1.example.com", "10.0.0.5", "fd00::1", "node2.example.com"], "dtr-cache", "dtr"
+    )
+    assert sans.dns_names == ("node1.example.com", "node2.example.com", *SERVICE_NAMES)
+    assert sans.ip_addresses == ("10.0.0.5", "fd00::1")
+    assert sans.common_name == "node1.example.com"
+
+
+@pytest.mark.parametrize("hosts", [[], ["10.0.0.5"], ["cache.example.com"]])
+def test_sans_always_hold_the_service_names(hosts: list[str]) -> None:
+    sans = certificates.subject_alt_names(hosts, "cache", "region-asia")
+    assert sans.dns_names[-2:] == ("cache.region-asia.svc", "cache.region-asia.svc.cluster.local")
+
+
+@pytest.mark.parametrize(
+    ("address", "dns_names", "ip_addresses"),
+    [
+        ("203.0.113.7", ("cache.example.com", *SERVICE_NAMES), ("203.0.113.7",)),
+        ("2001:db8::7", ("cache.example.com", *SERVICE_NAMES), ("2001:db8::7",)),
+        ("lb-1.elb.example.com", ("cache.example.com", "lb-1.elb.example.com", *SERVICE_NAMES), ()),
+        (None, ("cache.example.com", *SERVICE_NAMES), ()),
+    ],
+    ids=["ipv4", "ipv6", "hostname", "none"],
+)
+def test_sans_hold_the_load_balancer_address(
+    address: str | None, dns_names: tuple[str, ...], ip_addresses: tuple[str, ...]
+) -> None:
+    sans = certificates.subject_alt_names(["cache.example.com"], "dtr-cache", "dtr", address)
+    assert sans.dns_names == dns_names
+    assert sans.ip_addresses == ip_addresses
+
+
+def test_sans_without_hosts_name_the_load_balancer() -> None:
+    sans = certificates.subject_alt_names([], "dtr-cache", "dtr", "lb-1.elb.example.com")
+    assert sans.common_name == "lb-1.elb.example.com"
+
+
+def test_sans_are_unique_in_order() -> None:
+    sans = certificates.subject_alt_names(
+        [
+            "b.example.com",
+            "10.0.0.2",
+            "a.example.com",
+            "b.example.com",
+            "10.0.0.2",
+            "dtr-cache.dtr.svc",
+        ],
+        "dtr-cache",
+        "dtr",
+        "a.example.com",
+    )
+    assert sans.dns_names == ("b.example.com", "a.example.com", *SERVICE_NAMES)
+    assert sans.ip_addresses == ("10.0.0.2",)
+
+
+def test_common_name_is_the_first_host_even_an_ip() -> None:
+    sans = certificates.subject_alt_names(["10.0.0.5", "node1.example.com"], "dtr-cache", "dtr")
+    assert sans.common_name == "10.0.0.5"
+
+
+def test_cert_manager_issues_the_certificate_with_the_same_sans():
+    d = cache({"hosts": ["node1.example.com", "192.0.2.10"], "port": 30443, "tls_key_algorithm": "ECDSA",
+               "cert_manager_issuer": {"kind": "ClusterIssuer", "name": "internal-ca"}})  # fmt: skip
+    assert not [r for r in d.resources if r.typ.startswith("tls:")]
+    certificate = d.one("kubernetes:cert-manager.io/v1:Certificate").inputs
+    spec = certificate["spec"]
+    assert certificate["apiVersion"] == "cert-manager.io/v1"
+    assert spec["issuerRef"] == {
+        "group": "cert-manager.io",
+        "kind": "ClusterIssuer",
+        "name": "internal-ca",
+    }
+    assert spec["dnsNames"] == [
+        "node1.example.com",
+        "dtr-cache.dtr.svc",
+        "dtr-cache.dtr.svc.cluster.local",
+    ]
+    assert spec["ipAddresses"] == ["192.0.2.10"]
+    assert spec["privateKey"]["algorithm"] == "ECDSA"
+    volume = next(v for v in pod_spec(d)["volumes"] if v["name"] == "dtr-certs")
+    (source,) = volume["projected"]["sources"]
+    assert source["secret"] == {
+        "name": spec["secretName"],
+        "items": [
+            {"key": "tls.crt", "path": "cache.cert.pem"},
+            {"key": "tls.key", "path": "cache.key.pem"},
+        ],
+    }
+    assert set(d.one(SECRET).inputs["stringData"]) == {"http-secret"}
+    assert d.outputs["ca_cert_pem"].value == ""
+
+
+def test_cert_manager_with_the_upstream_ca_and_the_issuers_ca():
+    ca = upstream_ca()
+    d = cache({**NODE_PORT, "cert_manager_issuer": {"kind": "Issuer", "name": "ca"},
+               "upstream_ca_cert": ca, "tls_ca_cert": ca})  # fmt: skip
+    volume = next(v for v in pod_spec(d)["volumes"] if v["name"] == "dtr-certs")
+    assert volume["projected"]["sources"][1]["secret"]["items"] == [
+        {"key": "msr.cert.pem", "path": "msr.cert.pem"}
+    ]
+    assert d.outputs["ca_cert_pem"].value == ca
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        ({"cert_manager_issuer": {"kind": "Vault", "name": "v"}}, "certManagerIssuer"),
+        ({"cert_manager_issuer": {"name": "v"}}, "certManagerIssuer"),
+    ],
+    ids=["unknown-kind", "no-kind"],
+)
+def test_cert_manager_mistakes_are_named(args, key):
+    assert rejected({**NODE_PORT, **args}).keys == (key,)
+
+
+def test_cert_manager_or_your_own_certificate_not_both():
+    from render.stack_config import self_signed_pair
+
+    cert, key = self_signed_pair("n1.example.com")
+    err = rejected({**NODE_PORT, "tls_cert": cert, "tls_key": key,
+                    "cert_manager_issuer": {"kind": "Issuer", "name": "ca"}})  # fmt: skip
+    assert err.keys == ("certManagerIssuer",)
+
+
+IN_CLUSTER = ["dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local"]
+
+
+@pytest.mark.parametrize(
+    ("args", "url", "dns", "ips"),
+    [
+        (
+            {"hosts": ["node1.example.com", "node2.example.com"], "port": 30443},
+            "https://node1.example.com:30443",
+            ["node1.example.com", "node2.example.com", *IN_CLUSTER],
+            [],
+        ),
+        (
+            {"hosts": ["192.0.2.10"], "port": 30443},
+            "https://192.0.2.10:30443",
+            IN_CLUSTER,
+            ["192.0.2.10"],
+        ),
+        (
+            {"hosts": ["2001:db8::10"], "port": 32000},
+            "https://[2001:db8::10]:32000",
+            IN_CLUSTER,
+            ["2001:db8::10"],
+        ),
+        (
+            {"exposure": "hostPort", "hosts": ["node1.example.com", "192.0.2.10"]},
+            "https://node1.example.com",
+            ["node1.example.com", *IN_CLUSTER],
+            ["192.0.2.10"],
+        ),
+        (
+            {"exposure": "hostPort", "hosts": ["node1.example.com"], "port": 8443},
+            "https://node1.example.com:8443",
+            ["node1.example.com", *IN_CLUSTER],
+            [],
+        ),
+        (
+            {"exposure": "loadBalancer"},
+            f"https://{LOAD_BALANCER_IP}",
+            IN_CLUSTER,
+            [LOAD_BALANCER_IP],
+        ),
+        (
+            {"exposure": "loadBalancer", "hosts": ["cache.example.com"], "port": 5443},
+            "https://cache.example.com:5443",
+            ["cache.example.com", *IN_CLUSTER],
+            [LOAD_BALANCER_IP],
+        ),
+        (
+            {"exposure": "ingress", "hosts": ["cache.example.com", "cache.eu.example.com"]},
+            "https://cache.example.com",
+            ["cache.example.com", "cache.eu.example.com", *IN_CLUSTER],
+            [],
+        ),
+    ],
+    ids=[
+        "nodePort-dns",
+        "nodePort-ipv4",
+        "nodePort-ipv6",
+        "hostPort-443",
+        "hostPort-8443",
+        "loadBalancer-address",
+        "loadBalancer-hosts",
+        "ingress",
+    ],
+)
+def test_certificate_and_url_follow_the_exposure(args, url, dns, ips):
+    d = cache(args)
+    cert = served_cert(d)
+    assert sans(cert) == (dns, ips)
+    assert d.outputs["url"].value == url
+    assert config_yaml(d)["http"]["host"] == url
+    assert json.loads(d.outputs["registration"].value) == {"name": "edge", "host": url}
+
+
+LONG_HOST = "a" * 50 + ".example.com"  # 62 characters, valid in DNS; the next one is longer
+
+
+ELB = "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4-1234567890.eu-west-1.elb.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("args", "load_balancer", "host"),
+    [
+        ({"hosts": ["cache." + LONG_HOST], "port": 30443}, LOAD_BALANCER_IP, "cache." + LONG_HOST),
+        ({"exposure": "loadBalancer"}, ELB, ELB),
+    ],
+    ids=["host-of-68-characters", "elb-hostname"],
+)
+def test_a_host_longer_than_a_common_name_is_a_san_only(args, load_balancer, host):
+    assert len(host) > 64
+    d = cache(args, load_balancer=load_balancer)
+    cert = served_cert(d)
+    assert host in sans(cert)[0]
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME) == []
+    assert d.outputs["url"].value == f"https://{host}" + (":30443" if "port" in args else "")
+
+
+def test_a_long_name_and_namespace_keep_the_ca_common_name_within_64():
+    d = cache({"hosts": ["n1.example.com"], "port": 30443, "name": "c" * 40, "namespace": "n" * 40})
+    ca = x509.load_pem_x509_certificate(d.outputs["ca_cert_pem"].value.encode())
+    (cn,) = ca.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    assert cn.value == "c" * 40 + " cache CA"
+
+
+def test_serving_certificate_is_signed_by_the_published_ca():
+    d = cache({"hosts": ["node1.example.com"], "port": 30443})
+    ca = x509.load_pem_x509_certificate(d.outputs["ca_cert_pem"].value.encode())
+    cert = served_cert(d)
+    assert cert.issuer == ca.subject
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    ca.public_key().verify(
+        cert.signature,
+        cert.tbs_certificate_bytes,
+        padding.PKCS1v15(),
+        cert.signature_hash_algorithm,
+    )
+    assert isinstance(ca.public_key(), rsa.RSAPublicKey) and ca.public_key().key_size == 4096
+    csr = d.one("tls:index/certRequest:CertRequest").inputs
+    assert csr["subject"]["commonName"] == "node1.example.com"
+    signed = d.one("tls:index/locallySignedCert:LocallySignedCert").inputs
+    assert "server_auth" in signed["allowedUses"]
+    assert 0 < signed["earlyRenewalHours"] < signed["validityPeriodHours"]
+
+
+def test_ecdsa_keys_on_request():
+    d = cache({"hosts": ["node1.example.com"], "port": 30443, "tls_key_algorithm": "ECDSA"})
+    key = serialization.load_pem_private_key(
+        d.one(SECRET).inputs["stringData"]["cache.key.pem"].encode(), password=None
+    )
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+
+
+def test_your_own_certificate_replaces_the_generated_one():
+    cert, key = self_signed_pair("cache.example.com")
+    d = cache(
+        {"exposure": "ingress", "hosts": ["cache.example.com"], "tls_cert": cert, "tls_key": key}
+    )
+    assert not [r for r in d.resources if r.typ.startswith("tls:")]
+    data = d.one(SECRET).inputs["stringData"]
+    assert (data["cache.cert.pem"], data["cache.key.pem"]) == (cert, key)
+    assert d.outputs["ca_cert_pem"].value == cert
+    ca, _ = self_signed_pair("ca.example.com")
+    d = cache(
+        {
+            "exposure": "ingress",
+            "hosts": ["cache.example.com"],
+            "tls_cert": cert,
+            "tls_key": key,
+            "tls_ca_cert": ca,
+        }
+    )
+    assert d.outputs["ca_cert_pem"].value == ca

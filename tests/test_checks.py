@@ -1,0 +1,256 @@
+"""Each input checked on its own, as the tool that reads it would (open-ended inputs with hypothesis)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from harness import (
+    ABSENT,
+    BASE,
+    CERT,
+    KEY,
+    refused,
+    with_changes,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.model import (
+    AccessMode,
+    Exposure,
+    KeyAlgorithm,
+    LogLevel,
+)
+from components.settings import parse
+from render.stack_config import self_signed_pair
+
+_LABEL = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True)
+
+# These cases are written as stack config, so errors spell keys as msr-cache:<key>.
+pytestmark = pytest.mark.usefixtures("stack_spelling")
+
+
+DNS_NAMES = (
+    st.lists(_LABEL, min_size=1, max_size=6)
+    .filter(lambda labels: not labels[-1].isdigit())
+    .map(".".join)
+    .filter(lambda name: len(name) <= 253)
+)
+
+
+GO_UNITS = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+
+
+QUANTITY_SUFFIXES = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E"]
+
+
+@given(DNS_NAMES)
+def test_any_dns_name_is_a_host(name: str) -> None:
+    assert parse(with_changes({"hosts": [name]})).hosts == (name,)
+
+
+@given(DNS_NAMES)
+def test_any_dns_name_is_an_ingress_host(name: str) -> None:
+    s = parse(with_changes({"exposure": "ingress", "port": ABSENT, "hosts": [name]}))
+    assert s.hosts == (name,)
+
+
+@given(st.ip_addresses())
+def test_any_ip_is_a_host_in_compressed_form(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    s = parse(with_changes({"hosts": [address.exploded.upper()]}))
+    assert s.hosts == (address.compressed,)
+
+
+@given(st.lists(st.tuples(st.integers(1, 10_000), st.sampled_from(GO_UNITS)), min_size=1))
+def test_any_go_duration_with_units_is_a_blob_ttl(parts: list[tuple[int, str]]) -> None:
+    ttl = "".join(f"{number}{unit}" for number, unit in parts)
+    assert parse(with_changes({"blobTtl": ttl})).blob_ttl == ttl
+
+
+@given(st.integers())
+def test_a_bare_number_is_never_a_blob_ttl(number: int) -> None:
+    assert refused(with_changes({"blobTtl": str(number)})).keys == ("blobTtl",)
+
+
+@given(st.integers(1, 10**6), st.sampled_from(QUANTITY_SUFFIXES))
+def test_any_positive_quantity_is_a_storage_size(number: int, suffix: str) -> None:
+    storage = parse(with_changes({"storageSize": f"{number}{suffix}"})).storage
+    assert storage is not None
+    assert storage.size == f"{number}{suffix}"
+
+
+@given(st.integers(1, 10**6), st.sampled_from(QUANTITY_SUFFIXES))
+def test_any_positive_quantity_is_a_resource_amount(number: int, suffix: str) -> None:
+    amount = {"memory": f"{number}{suffix}"}
+    s = parse(with_changes({"resources": {"requests": amount, "limits": amount}}))
+    assert s.resources == {"requests": amount, "limits": amount}
+
+
+def test_ip_hosts_are_normalised() -> None:
+    s = parse(with_changes({"hosts": ["FD00:0:0::1", "10.0.0.1", "node1.example.com"]}))
+    assert s.hosts == ("fd00::1", "10.0.0.1", "node1.example.com")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://msr.example.com/", "https://msr.example.com"),
+        ("https://msr.example.com:8443/", "https://msr.example.com:8443"),
+        ("https://cache.example.com:30443", "https://cache.example.com:30443"),
+        ("https://10.0.0.1", "https://10.0.0.1"),
+        ("https://[fd00::1]:443", "https://[fd00::1]:443"),
+    ],
+)
+def test_upstream_urls_are_accepted_without_trailing_slash(given: str, kept: str) -> None:
+    assert parse(with_changes({"upstreams": [given]})).upstreams == (kept,)
+
+
+def test_upstreams_keep_their_order() -> None:
+    upstreams = ["https://b.example.com", "https://a.example.com"]
+    assert parse(with_changes({"upstreams": upstreams})).upstreams == tuple(upstreams)
+
+
+@pytest.mark.parametrize("ttl", ["1h30m", "90m", "1.5h", "300ms", "24h", "10µs", "1h0m0s"])
+def test_go_durations_are_accepted(ttl: str) -> None:
+    assert parse(with_changes({"blobTtl": ttl})).blob_ttl == ttl
+
+
+@pytest.mark.parametrize("size", ["10Gi", "500m", "1.5", "2e3", "1Ti", "512Mi", ".5"])
+def test_quantities_are_accepted(size: str) -> None:
+    storage = parse(with_changes({"storageSize": size})).storage
+    assert storage is not None
+    assert storage.size == size
+    assert storage.access_mode is AccessMode.READ_WRITE_ONCE
+    assert storage.storage_class is None
+
+
+def test_enums_accept_their_values() -> None:
+    s = parse(
+        with_changes(
+            {
+                "logLevel": LogLevel.DEBUG,
+                "tlsKeyAlgorithm": "ECDSA",
+                "exposure": "hostPort",
+                "port": 8443,
+            }
+        )
+    )
+    assert (s.log_level, s.tls_key_algorithm, s.exposure, s.port) == (
+        LogLevel.DEBUG,
+        KeyAlgorithm.ECDSA,
+        Exposure.HOST_PORT,
+        8443,
+    )
+
+
+def test_extra_env_takes_other_registry_overrides() -> None:
+    env = {"REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR": "inmemory", "HTTP_PROXY": "http://p:3128"}
+    assert parse({**BASE, "extraEnv": env}).extra_env == env
+
+
+# apimachinery util/net port_range_test.go TestPortRange: (input, accepted, included, excluded),
+# less the empty range (a NodePort range has ports) and 0 (no port 0 is a node port).
+@pytest.mark.parametrize(
+    ("text", "included", "excluded"),
+    [
+        ("100-200", 200, 201),
+        (" 100-200 ", 200, 201),
+        ("100", 100, 101),
+        ("30000-32767", 30000, 32768),
+        ("32768-35535", 35535, 32767),
+    ],
+)
+def test_node_port_range_is_read_as_kube_apiserver_reads_it(
+    text: str, included: int, excluded: int
+) -> None:
+    ports = parse({**BASE, "port": included, "nodePortRange": text}).node_port_range
+    assert ports is not None and included in ports and excluded not in ports
+
+
+@pytest.mark.parametrize(
+    "text", ["100 - 200", "-100", "100-", "200-100", "60000-70000", "70000-80000", "", "0-0", "x"]
+)
+def test_a_malformed_node_port_range_is_refused(text: str) -> None:
+    assert refused({**BASE, "nodePortRange": text}).keys == ("nodePortRange",)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        pytest.param({"name": "1cache"}, "name", id="service-name-starts-with-a-digit"),
+        pytest.param({"name": "a" * 64}, "name", id="service-name-too-long"),
+        pytest.param({"name": "a" * 56, "metrics": True}, "name", id="metrics-service-too-long"),
+        pytest.param({"ingressClassName": "Nginx!", "exposure": "ingress"}, "ingressClassName"),
+        pytest.param({"storageClass": "Fast_SSD", "storageSize": "1Gi"}, "storageClass"),
+        pytest.param({"image": "mirantis/dtr-content-cache"}, "image", id="image-without-tag"),
+        pytest.param({"image": "mirantis/dtr-content-cache:latest"}, "image", id="image-latest"),
+        pytest.param({"image": "mirantis/Cache:1"}, "image", id="image-uppercase"),
+        pytest.param(
+            {"resources": {"requests": {"memory": "2Gi"}}}, "resources", id="request-over-default"
+        ),
+        pytest.param(
+            {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}},
+            "resources",
+            id="request-over-limit",
+        ),
+        pytest.param({"resources": {"limits": {"memory": "0"}}}, "resources", id="zero-limit"),
+    ],
+)
+def test_what_the_api_server_refuses_is_refused_first(changes: Mapping[str, Any], key: str):
+    raw = {**BASE, **changes}
+    if changes.get("exposure") == "ingress":
+        raw = {k: v for k, v in raw.items() if k != "port"}
+    assert refused(raw).keys == (key,)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "mirantis/dtr-content-cache:2.9.16",
+        "registry.example.com:5000/msr/cache:2.9.16",
+        "mirantis/dtr-content-cache@sha256:" + "a" * 64,
+        "mirantis/dtr-content-cache:2.9.16@sha256:" + "b" * 64,
+    ],
+)
+def test_pinned_images_are_accepted(image: str) -> None:
+    assert parse({**BASE, "image": image}).image == image
+
+
+@pytest.mark.parametrize(
+    ("valid_from_days", "valid_days", "wording"),
+    [(-60, 30, "expired on"), (10, 30, "is not valid before")],
+    ids=["expired", "not-yet-valid"],
+)
+def test_own_certificate_must_be_valid_now(valid_from_days: int, valid_days: int, wording: str):
+    cert, key = self_signed_pair(
+        "node1.example.com", valid_from_days=valid_from_days, valid_days=valid_days
+    )
+    err = refused({**BASE, "tlsCert": cert, "tlsKey": key})
+    assert err.keys == ("tlsCert",)
+    assert wording in str(err)
+
+
+@pytest.mark.parametrize("key", ["tlsCaCert", "upstreamCaCert"])
+def test_a_ca_certificate_must_be_a_ca(key: str, pki: Mapping[str, str]) -> None:
+    not_a_ca, _ = self_signed_pair("ca.example.com", ca=False)
+    raw = {**BASE, key: not_a_ca}
+    if key == "tlsCaCert":
+        raw.update({"tlsCert": pki[CERT], "tlsKey": pki[KEY]})
+    err = refused(raw)
+    assert err.keys == (key,)
+    assert "CA:FALSE" in str(err)
+
+
+def test_own_tls_is_accepted(pki: Mapping[str, str]) -> None:
+    s = parse(with_changes({"tlsCert": CERT, "tlsKey": KEY, "tlsCaCert": CERT}, pki))
+    assert not s.generates_tls
+    assert (s.tls_cert, s.tls_key, s.tls_ca_cert) == (pki[CERT], pki[KEY], pki[CERT])
+
+
+def test_upstream_ca_is_accepted(pki: Mapping[str, str]) -> None:
+    assert parse(with_changes({"upstreamCaCert": CERT}, pki)).upstream_ca_cert == pki[CERT]

@@ -1,0 +1,25 @@
+"""The program runner and the render's providers: stable auto-names, no cluster reads."""
+
+from __future__ import annotations
+
+from harness import ROOT
+
+from render.__main__ import main, render
+
+
+def test_two_renders_are_byte_identical(rendered, tmp_path):
+    render("dev", tmp_path, stack_dir=ROOT)
+    first = {p.name: p.read_bytes() for p in (rendered["dev"] / "1-manifest").iterdir()}
+    second = {p.name: p.read_bytes() for p in (tmp_path / "1-manifest").iterdir()}
+    assert first == second
+
+
+def test_a_render_says_it_cannot_read_the_cluster(tmp_path, capsys):
+    (tmp_path / "Pulumi.reads.yaml").write_text(
+        "config:\n  msr-cache:upstreams: [https://msr.example.com]\n  msr-cache:hosts: [a.example.com]\n"
+        "  msr-cache:port: 30443\n  msr-cache:upstreamCaSecret: {namespace: msr, name: msr-nginx-ca-cert}\n"
+    )
+    assert main(["reads", str(tmp_path / "out"), "--stack-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "reads Secret msr/msr-nginx-ca-cert from the cluster" in err and "upstreamCaCert" in err
+    assert "Traceback" not in err

@@ -1,0 +1,89 @@
+"""The NetworkPolicy: who reaches the cache's pods, and what they reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from harness import (
+    MSR,
+    NETWORK_POLICY,
+    NODE_PORT,
+    S3,
+    cache,
+    deploy,
+    named,
+    pod_spec_selector,
+    rejected,
+)
+
+from components import MsrCache
+
+
+def test_network_policy_lets_in_the_cache_port_and_out_dns_and_upstreams():
+    d = cache({**NODE_PORT, "upstreams": [MSR, "https://msr2.example.com:8443"]})
+    spec = d.one(NETWORK_POLICY).inputs["spec"]
+    assert spec["podSelector"] == {"matchLabels": pod_spec_selector(d)}
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}]  # node ports: anyone
+    assert spec["egress"] == [
+        {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+        {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 8443, "protocol": "TCP"}]},
+    ]
+
+
+def test_behind_an_ingress_only_the_controller_gets_in():
+    d = cache(
+        {
+            "exposure": "ingress",
+            "hosts": ["cache.example.com"],
+            "ingress_namespace": "ingress-system",
+        }
+    )
+    (rule,) = d.one(NETWORK_POLICY).inputs["spec"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-system"}}}
+    ]
+    default = cache({"exposure": "ingress", "hosts": ["cache.example.com"]})
+    (rule,) = default.one(NETWORK_POLICY).inputs["spec"]["ingress"]
+    assert (
+        rule["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        == "ingress-nginx"
+    )
+
+
+def test_network_policy_follows_a_chained_upstreams_port_and_object_storage():
+    def program() -> dict[str, Any]:
+        central = MsrCache(
+            "central", {"upstreams": [MSR], "hosts": ["c.example.com"], "port": 31443}
+        )
+        MsrCache("edge", {"upstreams": [central.url], "hosts": ["e.example.com"], "port": 30443,
+                          "object_storage": {**S3, "regionendpoint": "https://minio.example.com:9000"}})  # fmt: skip
+        return {}
+
+    d = deploy(program)
+    edge = named(d, "edge-network-policy").inputs["spec"]
+    assert edge["egress"][1]["ports"] == [
+        {"port": p, "protocol": "TCP"} for p in (443, 9000, 31443)
+    ]
+
+
+def test_network_policy_can_be_turned_off():
+    assert not cache({**NODE_PORT, "network_policy": False}).all(NETWORK_POLICY)
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        ({**NODE_PORT, "ingress_namespace": "ingress-nginx"}, "ingressNamespace"),
+        ({"exposure": "ingress", "hosts": ["c.example.com"], "network_policy": False,
+          "ingress_namespace": "x"}, "ingressNamespace"),
+        ({**NODE_PORT, "metrics_namespace": "monitoring"}, "metricsNamespace"),
+        ({**NODE_PORT, "service_monitor": True}, "serviceMonitor"),
+        ({**NODE_PORT, "network_policy": "yes"}, "networkPolicy"),
+    ],
+    ids=["ingress-namespace-without-ingress", "ingress-namespace-without-policy",
+         "metrics-namespace-without-metrics", "service-monitor-without-metrics", "policy-not-a-bool"],
+)  # fmt: skip
+def test_network_and_metrics_mistakes_are_named(args, key):
+    assert rejected(args).keys == (key,)

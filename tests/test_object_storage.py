@@ -1,0 +1,109 @@
+"""Object storage for the blobs: the driver's config.yaml section, credentials kept in a Secret."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+from harness import (
+    NODE_PORT,
+    S3,
+    SECRET,
+    cache,
+    config_yaml,
+    container,
+    named,
+    pod_spec,
+    rejected,
+)
+
+
+def test_s3_holds_the_blobs_and_its_keys_stay_secret():
+    d = cache({**NODE_PORT, "object_storage": S3, "replicas": 3})
+    storage = config_yaml(d)["storage"]
+    assert storage == {
+        "delete": {"enabled": True},
+        "s3": {"region": "eu-west-1", "bucket": "msr-cache"},
+        "redirect": {"disable": True},
+    }
+    credentials = named(d, "edge-storage")
+    assert credentials.inputs["stringData"] == {
+        "s3-accesskey": "AKIAEXAMPLE",
+        "s3-secretkey": "s3-secret-value",
+    }
+    assert "stringData" in credentials.secret_paths
+    env = {e["name"]: e for e in container(d)["env"]}
+    for key in ("ACCESSKEY", "SECRETKEY"):
+        ref = env[f"REGISTRY_STORAGE_S3_{key}"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": credentials.outputs["metadata"]["name"], "key": f"s3-{key.lower()}"}
+    assert "s3-secret-value" not in json.dumps([r.inputs for r in d.resources if r.typ != SECRET])
+    assert not d.all("kubernetes:core/v1:PersistentVolumeClaim")
+    assert "/var/lib/registry" not in {m["mountPath"] for m in container(d)["volumeMounts"]}
+    assert d.one("kubernetes:apps/v1:Deployment").inputs["spec"]["replicas"] == 3
+
+
+def test_gcs_key_file_is_mounted_where_config_yaml_points():
+    d = cache(
+        {
+            **NODE_PORT,
+            "object_storage": {"driver": "gcs", "bucket": "b", "keyfile": '{"type": "x"}'},
+        }
+    )
+    assert config_yaml(d)["storage"]["gcs"] == {
+        "bucket": "b",
+        "keyfile": "/storage-credentials/gcs-keyfile.json",
+    }
+    mounts = {m["mountPath"]: m for m in container(d)["volumeMounts"]}
+    assert mounts["/storage-credentials"]["readOnly"] is True
+    volume = next(
+        v for v in pod_spec(d)["volumes"] if v["name"] == mounts["/storage-credentials"]["name"]
+    )
+    assert volume["secret"]["items"] == [{"key": "gcs-keyfile.json", "path": "gcs-keyfile.json"}]
+    assert named(d, "edge-storage").inputs["stringData"] == {"gcs-keyfile.json": '{"type": "x"}'}
+    assert not [e for e in container(d)["env"] if e["name"].startswith("REGISTRY_STORAGE")]
+
+
+def test_azure_account_key_reaches_the_container_from_the_secret():
+    azure = {
+        "driver": "azure",
+        "accountname": "acct",
+        "accountkey": "azure-key",
+        "container": "blobs",
+    }
+    d = cache({**NODE_PORT, "object_storage": azure})
+    assert config_yaml(d)["storage"]["azure"] == {"accountname": "acct", "container": "blobs"}
+    names = [e["name"] for e in container(d)["env"]]
+    assert "REGISTRY_STORAGE_AZURE_ACCOUNTKEY" in names
+
+
+def test_storage_credentials_may_be_outputs_of_other_resources():
+    d = cache(
+        {**NODE_PORT, "object_storage": {**S3, "secretkey": pulumi.Output.secret("from-iam")}}
+    )
+    assert named(d, "edge-storage").inputs["stringData"]["s3-secretkey"] == "from-iam"
+
+
+@pytest.mark.parametrize(
+    ("storage", "expected"),
+    [
+        ({"driver": "oss", "bucket": "b"}, "driver one of s3, azure, gcs, swift"),
+        ({"driver": "s3", "bucket": "b"}, "missing region"),
+        ({**S3, "regoin": "x"}, "unknown regoin"),
+        ({"driver": "swift", "username": "u", "authurl": "https://k.example.com", "container": "c"}, "missing password"),
+        ({**S3, "secretkey": ""}, "credential secretkey"),
+        ({**S3, "bucket": ["b"]}, "parameter bucket"),
+        ("s3://bucket", "an object {driver"),
+    ],
+    ids=["unknown-driver", "missing-region", "unknown-parameter", "swift-password", "empty-credential",
+         "list-parameter", "not-an-object"],
+)  # fmt: skip
+def test_object_storage_mistakes_are_named(storage, expected):
+    err = rejected({**NODE_PORT, "object_storage": storage})
+    assert err.keys == ("objectStorage",) and expected in str(err)
+    assert "s3-secret-value" not in str(err) and "AKIAEXAMPLE" not in str(err)
+
+
+def test_object_storage_takes_no_claim():
+    err = rejected({**NODE_PORT, "object_storage": S3, "storage_size": "10Gi"})
+    assert err.keys == ("storageSize",)

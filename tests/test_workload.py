@@ -1,0 +1,366 @@
+"""The Deployment's pod spec, the claim and the disruption budget."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from harness import (
+    CONFIG_MAP,
+    DEPLOYMENT,
+    NODE_PORT,
+    PDB,
+    PVC,
+    S3,
+    SECRET,
+    cache,
+    container,
+    pod_labels,
+    pod_spec,
+    pod_spec_selector,
+    rejected,
+    settings,
+)
+
+from components import workload
+from components.settings import Settings
+
+
+def spec_of(s: Settings, claim: str | None = None) -> dict[str, Any]:
+    return workload.deployment_spec(
+        s, config_map="cache-config-x", secret="cache-certs-x", claim=claim
+    )
+
+
+def container_of(spec: Mapping[str, Any]) -> dict[str, Any]:
+    (container,) = spec["template"]["spec"]["containers"]
+    return container
+
+
+def test_pod_runs_with_runtime_default_seccomp() -> None:
+    spec = spec_of(settings())
+    pod = spec["template"]["spec"]
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    security = container_of(spec)["securityContext"]
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+
+
+@pytest.mark.parametrize("probe", ["readinessProbe", "livenessProbe"])
+def test_probes_get_v2_over_https(probe: str) -> None:
+    container = container_of(spec_of(settings()))
+    assert container[probe]["httpGet"] == {"path": "/v2/", "port": "https", "scheme": "HTTPS"}
+    assert container["ports"][0]["name"] == "https"
+
+
+def test_default_resources() -> None:
+    assert container_of(spec_of(settings()))["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
+
+
+def test_resources_override() -> None:
+    resources = {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}}
+    assert container_of(spec_of(settings(resources=resources)))["resources"] == resources
+
+
+def test_volume_mounts() -> None:
+    mounts = {m["mountPath"]: m for m in container_of(spec_of(settings()))["volumeMounts"]}
+    assert set(mounts) == {"/certs", "/config", "/var/lib/registry"}
+    assert mounts["/certs"]["readOnly"] is True
+    assert mounts["/config"]["readOnly"] is True
+    assert not mounts["/var/lib/registry"].get("readOnly", False)
+
+
+def mounted_at(spec: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The volume the container mounts at `path`, without its name."""
+    (name,) = [m["name"] for m in container_of(spec)["volumeMounts"] if m["mountPath"] == path]
+    (volume,) = [v for v in spec["template"]["spec"]["volumes"] if v["name"] == name]
+    return {k: v for k, v in volume.items() if k != "name"}
+
+
+def test_volumes_are_the_secret_config_map_and_cache() -> None:
+    spec = spec_of(settings())
+    volumes = {v["name"] for v in spec["template"]["spec"]["volumes"]}
+    assert volumes == {m["name"] for m in container_of(spec)["volumeMounts"]}
+    assert mounted_at(spec, "/certs")["secret"]["secretName"] == "cache-certs-x"
+    assert mounted_at(spec, "/config")["configMap"]["name"] == "cache-config-x"
+    assert container_of(spec)["args"] == ["start.sh", "/config/config.yaml"]
+
+
+def test_cache_is_an_empty_dir_without_a_claim() -> None:
+    assert mounted_at(spec_of(settings()), "/var/lib/registry") == {"emptyDir": {}}
+
+
+def test_cache_is_the_claim_when_there_is_one() -> None:
+    spec = spec_of(settings(storageSize="10Gi"), claim="cache-data-x")
+    assert mounted_at(spec, "/var/lib/registry") == {
+        "persistentVolumeClaim": {"claimName": "cache-data-x"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "strategy", "replicas"),
+    [
+        ({}, "RollingUpdate", 1),
+        ({"replicas": 3}, "RollingUpdate", 3),
+        ({"storageSize": "10Gi"}, "Recreate", 1),
+        ({"storageSize": "10Gi", "storageAccessMode": "ReadWriteOnce"}, "Recreate", 1),
+        ({"storageSize": "10Gi", "storageAccessMode": "ReadWriteOncePod"}, "Recreate", 1),
+        (
+            {"storageSize": "10Gi", "storageAccessMode": "ReadWriteMany", "replicas": 2},
+            "RollingUpdate",
+            2,
+        ),
+    ],
+    ids=["empty-dir", "empty-dir-replicas", "rwo-default", "rwo", "rwop", "rwx"],
+)
+def test_single_node_claim_recreates_the_pod(
+    changes: dict[str, Any], strategy: str, replicas: int
+) -> None:
+    s = settings(**changes)
+    spec = spec_of(s, claim="data" if s.storage else None)
+    assert spec["strategy"]["type"] == strategy
+    assert spec["replicas"] == replicas
+
+
+def test_http_secret_comes_from_the_secret() -> None:
+    env = {e["name"]: e for e in container_of(spec_of(settings()))["env"]}
+    assert env["REGISTRY_HTTP_SECRET"]["valueFrom"] == {
+        "secretKeyRef": {"name": "cache-certs-x", "key": "http-secret"}
+    }
+    assert "value" not in env["REGISTRY_HTTP_SECRET"]
+
+
+def test_selector_picks_the_pods() -> None:
+    spec = spec_of(settings(name="region-asia"))
+    selector = spec["selector"]["matchLabels"]
+    pod_labels = spec["template"]["metadata"]["labels"]
+    assert selector.items() <= pod_labels.items()
+    assert selector["app.kubernetes.io/instance"] == "region-asia"
+
+
+def test_version_label_is_the_image_tag() -> None:
+    labels = spec_of(settings())["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/version"] == "2.9.16"
+    assert container_of(spec_of(settings()))["image"] == "mirantis/dtr-content-cache:2.9.16"
+
+
+@pytest.mark.parametrize(
+    ("image", "version"),
+    [
+        ("mirantis/dtr-content-cache:2.9.16", "2.9.16"),
+        ("registry.example.com:5000/msr/cache:3.1.0", "3.1.0"),
+        ("mirantis/dtr-content-cache:2.9.16@sha256:" + "a" * 64, "2.9.16"),
+        ("registry.example.com:5000/msr/cache", None),
+        ("mirantis/dtr-content-cache@sha256:" + "a" * 64, None),
+    ],
+    ids=["tag", "registry-port", "tag-and-digest", "no-tag", "digest-only"],
+)
+def test_version_label_of_an_image(image: str, version: str | None) -> None:
+    labels = workload.labels("dtr-cache", image)
+    assert labels.get("app.kubernetes.io/version") == version
+    assert workload.selector_labels("dtr-cache").items() <= labels.items()
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"storageSize": "50Gi"},
+            {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}},
+        ),
+        (
+            {"storageSize": "1Ti", "storageAccessMode": "ReadWriteMany", "storageClass": "nfs"},
+            {
+                "accessModes": ["ReadWriteMany"],
+                "resources": {"requests": {"storage": "1Ti"}},
+                "storageClassName": "nfs",
+            },
+        ),
+    ],
+    ids=["default-class", "with-class"],
+)
+def test_claim_spec(changes: dict[str, Any], expected: dict[str, Any]) -> None:
+    storage = settings(**changes).storage
+    assert storage is not None
+    assert workload.claim_spec(storage) == expected
+
+
+def test_replicas_spread_over_nodes_share_one_secret_and_keep_a_budget():
+    d = cache({**NODE_PORT, "object_storage": S3, "replicas": 3})
+    spread = pod_spec(d)["topologySpreadConstraints"]
+    assert spread == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": pod_spec_selector(d)},
+        }
+    ]
+    assert d.one(PDB).inputs["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": pod_spec_selector(d)},
+    }
+    # Every replica reads the one http secret (distribution requires it behind a load balancer).
+    assert len(d.all("random:index/randomPassword:RandomPassword")) == 1
+    assert len(d.all("kubernetes:apps/v1:Deployment")) == 1
+
+
+def test_a_single_replica_has_no_budget_and_no_spread():
+    d = cache(NODE_PORT)
+    assert not d.all(PDB) and "topologySpreadConstraints" not in pod_spec(d)
+
+
+def test_scheduling_options_pass_through():
+    tolerations = [
+        {"key": "dedicated", "operator": "Equal", "value": "registry", "effect": "NoSchedule"}
+    ]
+    affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}}  # fmt: skip
+    d = cache({**NODE_PORT, "node_selector": {"node-role.example.com/registry": "true"},
+               "tolerations": tolerations, "affinity": affinity, "priority_class_name": "registry-critical"})  # fmt: skip
+    spec = pod_spec(d)
+    assert spec["nodeSelector"] == {"node-role.example.com/registry": "true"}
+    assert spec["tolerations"] == tolerations
+    assert spec["affinity"] == affinity
+    assert spec["priorityClassName"] == "registry-critical"
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        ({"tolerations": [{"key": "a", "operator": "Maybe"}]}, "tolerations"),
+        ({"tolerations": {"key": "a"}}, "tolerations"),
+        ({"affinity": {"nodeAfinity": {}}}, "affinity"),
+        ({"node_selector": {"zone": 1}}, "nodeSelector"),
+        ({"priority_class_name": "Critical"}, "priorityClassName"),
+        ({"pod_annotations": {"bad key!": "x"}}, "podAnnotations"),
+        ({"extra_env": {"1BAD": "x"}}, "extraEnv"),
+        ({"extra_env": {"REGISTRY_HTTP_SECRET": "x"}}, "extraEnv"),
+        ({"affinity": {"nodeAffinity": "yes please"}}, "affinity"),
+        ({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {"app": "x"}}}]}}}, "affinity"),
+        ({"tolerations": [{"key": "a", "operator": "Exists", "value": "b"}]}, "tolerations"),
+        ({"tolerations": [{"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5}]},
+         "tolerations"),
+        ({"node_selector": {"zone": "not a label value!"}}, "nodeSelector"),
+    ],
+    ids=["toleration-operator", "tolerations-not-a-list", "affinity-typo", "selector-number",
+         "priority-uppercase", "annotation-name", "env-name", "env-http-secret",
+         "affinity-not-an-object", "pod-anti-affinity-without-topology-key",
+         "toleration-exists-with-value", "toleration-seconds-without-no-execute",
+         "selector-bad-value"],
+)  # fmt: skip
+def test_pod_option_mistakes_are_named(args, key):
+    assert rejected({**NODE_PORT, **args}).keys == (key,)
+
+
+def test_extra_env_and_pod_annotations_reach_the_pod():
+    d = cache({**NODE_PORT, "extra_env": {"REGISTRY_LOG_FORMATTER": "json"},
+               "pod_annotations": {"example.com/owner": "platform"}})  # fmt: skip
+    assert {"name": "REGISTRY_LOG_FORMATTER", "value": "json"} in container(d)["env"]
+    template = d.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
+    assert template["metadata"]["annotations"] == {"example.com/owner": "platform"}
+
+
+def test_deployment_is_the_seed_made_safe():
+    d = cache(
+        {
+            "hosts": ["n1.example.com"],
+            "port": 30443,
+            "image": "registry.example.com/dtr-content-cache:2.9.17",
+        }
+    )
+    deployment = d.one(DEPLOYMENT).inputs
+    assert deployment["metadata"]["name"] == "dtr-cache"
+    assert deployment["metadata"]["namespace"] == "dtr"
+    spec = pod_spec(d)
+    (container,) = spec["containers"]
+    assert container["image"] == "registry.example.com/dtr-content-cache:2.9.17"
+    assert container["command"] == ["bin/sh"]
+    assert container["args"] == ["start.sh", "/config/config.yaml"]
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["automountServiceAccountToken"] is False
+    security = container["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/v2/", "port": "https", "scheme": "HTTPS"}
+    assert container["resources"]["limits"]["memory"] == "1Gi"
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert (
+        volumes[mounts["/certs"]["name"]]["secret"]["secretName"]
+        == d.one(SECRET).outputs["metadata"]["name"]
+    )
+    assert (
+        volumes[mounts["/config"]["name"]]["configMap"]["name"]
+        == d.one(CONFIG_MAP).outputs["metadata"]["name"]
+    )
+    assert mounts["/config"]["readOnly"] is True
+    assert volumes[mounts["/var/lib/registry"]["name"]] == {"name": "cache-data", "emptyDir": {}}
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    labels = pod_labels(d)
+    assert labels["app.kubernetes.io/version"] == "2.9.17"
+    assert labels["app.kubernetes.io/instance"] == "dtr-cache"
+
+
+def test_resources_can_be_overridden():
+    resources = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+    d = cache({"hosts": ["n1.example.com"], "port": 30443, "resources": resources})
+    assert pod_spec(d)["containers"][0]["resources"] == resources
+
+
+def test_claim_holds_the_cache_and_recreates_the_pod():
+    d = cache(
+        {
+            "hosts": ["n1.example.com"],
+            "port": 30443,
+            "storage_size": "50Gi",
+            "storage_class": "fast",
+        }
+    )
+    claim = d.one(PVC)
+    assert claim.inputs["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "50Gi"}},
+        "storageClassName": "fast",
+    }
+    volumes = {v["name"]: v for v in pod_spec(d)["volumes"]}
+    assert volumes["cache-data"] == {
+        "name": "cache-data",
+        "persistentVolumeClaim": {"claimName": claim.outputs["metadata"]["name"]},
+    }
+    assert d.one(DEPLOYMENT).inputs["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_shared_claim_allows_replicas():
+    d = cache(
+        {
+            "hosts": ["n1.example.com"],
+            "port": 30443,
+            "storage_size": "50Gi",
+            "storage_access_mode": "ReadWriteMany",
+            "replicas": 3,
+        }
+    )
+    spec = d.one(DEPLOYMENT).inputs["spec"]
+    assert spec["replicas"] == 3 and spec["strategy"]["type"] == "RollingUpdate"
+    assert d.one(PVC).inputs["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_no_claim_by_default():
+    assert not cache({"hosts": ["n1.example.com"], "port": 30443}).all(PVC)
+
+
+def test_resource_amounts_in_the_schemas_spelling_reach_kubernetes_spelled_its_way():
+    resources = {"requests": {"ephemeral_storage": "1Gi"}, "limits": {"ephemeral-storage": "2Gi"}}
+    d = cache({"hosts": ["n1.example.com"], "port": 30443, "resources": resources})
+    assert pod_spec(d)["containers"][0]["resources"] == {
+        "requests": {"ephemeral-storage": "1Gi"},
+        "limits": {"ephemeral-storage": "2Gi"},
+    }
