@@ -3,8 +3,10 @@ would receive; deploy one cache or the stack program; read what Kubernetes would
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+import os
 import runpy
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +16,9 @@ import pulumi
 import pytest
 import yaml
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from mocks import LOAD_BALANCER_IP, ProviderMocks
 
 from components import MsrCache
@@ -277,3 +282,20 @@ def objects(folder: Path) -> dict[str, dict]:
         p.name: yaml.safe_load(p.read_text())
         for p in sorted((folder / "1-manifest").glob("*.yaml"))
     }
+
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def encrypter(passphrase: str = PASSPHRASE) -> tuple[str, Callable[[str], str]]:
+    """A passphrase provider's encryptionsalt and encrypt function, as the Pulumi CLI makes them."""
+    salt = os.urandom(8)
+    kdf = PBKDF2HMAC(hashes.SHA256(), length=32, salt=salt, iterations=1_000_000)
+    aes = AESGCM(kdf.derive(passphrase.encode()))
+
+    def encrypt(text: str) -> str:
+        nonce = os.urandom(12)
+        sealed = aes.encrypt(nonce, text.encode(), None)
+        return f"v1:{base64.b64encode(nonce).decode()}:{base64.b64encode(sealed).decode()}"
+
+    return f"v1:{base64.b64encode(salt).decode()}:{encrypt('pulumi')}", encrypt

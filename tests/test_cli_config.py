@@ -10,16 +10,13 @@ stack: one message, exit 1, no traceback, no manifests left behind.
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from harness import PASSPHRASE, encrypter
 
 from components.problems import ConfigError
 from render import cli_config, diff
@@ -940,22 +937,10 @@ def test_a_malformed_stack_file_is_one_message(tmp_path, capsys, stack_text, say
         assert path in err  # names the file
 
 
-PASSPHRASE = "correct horse battery staple"
-
-
 @pytest.fixture(scope="module")
 def encrypted() -> tuple[str, Callable[[str], str]]:
     """(encryptionsalt, encrypt) of a passphrase provider, as the Pulumi CLI makes them."""
-    salt = os.urandom(8)
-    kdf = PBKDF2HMAC(hashes.SHA256(), length=32, salt=salt, iterations=1_000_000)
-    aes = AESGCM(kdf.derive(PASSPHRASE.encode()))
-
-    def encrypt(text: str) -> str:
-        nonce = os.urandom(12)
-        sealed = aes.encrypt(nonce, text.encode(), None)
-        return f"v1:{base64.b64encode(nonce).decode()}:{base64.b64encode(sealed).decode()}"
-
-    return f"v1:{base64.b64encode(salt).decode()}:{encrypt('pulumi')}", encrypt
+    return encrypter()
 
 
 @pytest.mark.parametrize(

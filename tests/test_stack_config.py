@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from harness import ROOT
+from harness import PASSPHRASE, ROOT, encrypter
 
 from components.problems import ConfigError
 from render import stack_config
 from render.__main__ import render
 from render.stack_config import self_signed_pair
-
-PASSPHRASE = "correct horse battery staple"
-
-
-def encrypter(passphrase: str) -> tuple[str, callable]:
-    """A passphrase provider's encryptionsalt and encrypt function, as the Pulumi CLI makes them."""
-    salt = os.urandom(8)
-    kdf = PBKDF2HMAC(hashes.SHA256(), length=32, salt=salt, iterations=1_000_000)
-    aes = AESGCM(kdf.derive(passphrase.encode()))
-
-    def encrypt(text: str) -> str:
-        nonce = os.urandom(12)
-        sealed = aes.encrypt(nonce, text.encode(), None)
-        return f"v1:{base64.b64encode(nonce).decode()}:{base64.b64encode(sealed).decode()}"
-
-    return f"v1:{base64.b64encode(salt).decode()}:{encrypt('pulumi')}", encrypt
 
 
 @pytest.fixture(scope="module")
