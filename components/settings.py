@@ -431,13 +431,12 @@ def _defaulted(
         applies = o.applies is None or o.applies(values, names)
         if not applies and o.name in given and values[o.name] is not False:
             problems.append(Problem(o.key, o.show(given[o.name]), f"{o.key} only {o.only}"))
-        if not applies or (values[o.name] is None and o.name not in given):
-            default = o.default(values) if callable(o.default) else o.default
-            values[o.name] = (
-                None
-                if default is None or not (applies or callable(o.default))
-                else o.check(default)
-            )
+        if applies and (o.name in given or values[o.name] is not None):
+            continue  # given (and checked), or an unconditional default
+        # A default that is a function of the other inputs decides either way (the port an
+        # exposure uses); a constant one only where the input applies.
+        default = o.default(values) if callable(o.default) else (o.default if applies else None)
+        values[o.name] = None if default is None else o.check(default)
     return values
 
 
