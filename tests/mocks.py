@@ -3,7 +3,10 @@
 - Kubernetes objects without `metadata.name` are auto-named `<resource>-<8 hex>`, as
   pulumi-kubernetes does; a LoadBalancer Service gets an address in its status.
 - pulumi-tls makes real keys and certificates (the CSR's SANs end up in the signed certificate),
-  so tests read SANs the way a client would.
+  so tests read SANs the way a client would. They carry the extensions the provider writes (key
+  usages from `allowed_uses`, basic constraints, key identifiers), so strict verifiers
+  (`openssl verify -x509_strict`, Python 3.13's default context) accept them as they would the
+  provider's.
 - pulumi-random returns a password of the requested length and alphabet.
 - In preview, what a provider only knows after creating (keys, certificates, passwords, a load
   balancer's address) is left unknown.
@@ -25,7 +28,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from components.checks import ip_or_none
 from render.engine import RenderProviders
@@ -84,15 +87,109 @@ def _name(subject: dict[str, Any] | None) -> x509.Name:
     return x509.Name(attributes)
 
 
-def _sign(builder: x509.CertificateBuilder, inputs: dict[str, Any], signer: Any) -> str:
-    now = datetime.datetime.now(datetime.UTC)
+def _sans(inputs: dict[str, Any]) -> list[x509.GeneralName]:
+    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in inputs.get("dnsNames") or []]
+    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in inputs.get("ipAddresses") or []]
+    return sans
+
+
+# How pulumi-tls signs, as hashicorp/terraform-provider-tls does (pulumi-tls wraps it), at commit
+# 1f1283d7c899f84f31ccf87ee0bc2bc47161917c, internal/provider/common_cert.go `createCertificate`:
+# - NotBefore is now, NotAfter NotBefore + validity_period_hours; the serial is random below 2^128;
+# - each of `allowed_uses` found in `keyUsages` sets a KeyUsage bit, each found in
+#   `extendedKeyUsages` appends an ExtKeyUsage (in the order given); other names are ignored;
+# - is_ca_certificate sets IsCA and a SubjectKeyId (SHA-1 of the public key, RFC 5280 method 1);
+#   set_subject_key_id sets one on any certificate; set_authority_key_id (locally signed only)
+#   copies the parent's SubjectKeyId into AuthorityKeyId.
+# Both templates set `BasicConstraintsValid: true` (resource_self_signed_cert.go and
+# resource_locally_signed_cert.go `Create`), so every certificate has basicConstraints, CA:FALSE on
+# a leaf. The locally signed template copies the CSR's Subject, DNSNames, IPAddresses and URIs;
+# no other extension of the CSR.
+# Go's crypto/x509 `CreateCertificate` then marks basicConstraints and keyUsage critical, adds
+# AuthorityKeyId = the parent's SubjectKeyId whenever issuer and subject differ (so a certificate
+# from a provider-made CA always has one), and signs with SHA-256 (RSA, P-224, P-256), SHA-384
+# (P-384) or SHA-512 (P-521).
+_KEY_USAGES = {
+    "digital_signature": "digital_signature",
+    "content_commitment": "content_commitment",
+    "key_encipherment": "key_encipherment",
+    "data_encipherment": "data_encipherment",
+    "key_agreement": "key_agreement",
+    "cert_signing": "key_cert_sign",
+    "crl_signing": "crl_sign",
+    "encipher_only": "encipher_only",
+    "decipher_only": "decipher_only",
+}
+_MICROSOFT_SGC = x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3")
+_NETSCAPE_SGC = x509.ObjectIdentifier("2.16.840.1.113730.4.1")
+_MICROSOFT_COMMERCIAL_CODE = x509.ObjectIdentifier("1.3.6.1.4.1.311.2.1.22")
+_MICROSOFT_KERNEL_CODE = x509.ObjectIdentifier("1.3.6.1.4.1.311.61.1.1")
+_EXTENDED_KEY_USAGES = {
+    "any_extended": ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+    "server_auth": ExtendedKeyUsageOID.SERVER_AUTH,
+    "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH,
+    "code_signing": ExtendedKeyUsageOID.CODE_SIGNING,
+    "email_protection": ExtendedKeyUsageOID.EMAIL_PROTECTION,
+    "ipsec_end_system": x509.ObjectIdentifier("1.3.6.1.5.5.7.3.5"),
+    "ipsec_tunnel": x509.ObjectIdentifier("1.3.6.1.5.5.7.3.6"),
+    "ipsec_user": x509.ObjectIdentifier("1.3.6.1.5.5.7.3.7"),
+    "timestamping": ExtendedKeyUsageOID.TIME_STAMPING,
+    "ocsp_signing": ExtendedKeyUsageOID.OCSP_SIGNING,
+    "microsoft_server_gated_crypto": _MICROSOFT_SGC,
+    "netscape_server_gated_crypto": _NETSCAPE_SGC,
+    "microsoft_commercial_code_signing": _MICROSOFT_COMMERCIAL_CODE,
+    "microsoft_kernel_code_signing": _MICROSOFT_KERNEL_CODE,
+}
+
+
+def _hash(signer: Any) -> hashes.HashAlgorithm:
+    """The digest Go's x509 picks for the signing key."""
+    if isinstance(signer, ec.EllipticCurvePrivateKey):
+        if isinstance(signer.curve, ec.SECP384R1):
+            return hashes.SHA384()
+        if isinstance(signer.curve, ec.SECP521R1):
+            return hashes.SHA512()
+    return hashes.SHA256()
+
+
+def _sign(
+    builder: x509.CertificateBuilder,
+    inputs: dict[str, Any],
+    public_key: Any,
+    signer: Any,
+    issuer_key_id: bytes | None,
+) -> str:
+    """Sign as `createCertificate` does; `issuer_key_id` is the parent's SubjectKeyId."""
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     hours = int(inputs["validityPeriodHours"])
-    cert = (
-        builder.serial_number(x509.random_serial_number())
+    builder = (
+        builder.public_key(public_key)
+        .serial_number(secrets.randbelow(1 << 128) or 1)  # X.509 wants it positive
         .not_valid_before(now)
         .not_valid_after(now + datetime.timedelta(hours=hours))
-        .sign(signer, hashes.SHA256())
     )
+    uses = list(inputs.get("allowedUses") or [])
+    bits = {_KEY_USAGES[u] for u in uses if u in _KEY_USAGES}
+    if bits:
+        flags = {name: name in bits for name in _KEY_USAGES.values()}
+        builder = builder.add_extension(x509.KeyUsage(**flags), critical=True)
+    extended = [_EXTENDED_KEY_USAGES[u] for u in uses if u in _EXTENDED_KEY_USAGES]
+    if extended:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(extended), critical=False)
+    is_ca = bool(inputs.get("isCaCertificate"))
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=is_ca, path_length=None), critical=True
+    )
+    subject_key_id = None
+    if is_ca or inputs.get("setSubjectKeyId"):
+        subject_key_id = x509.SubjectKeyIdentifier.from_public_key(public_key)
+        builder = builder.add_extension(subject_key_id, critical=False)
+    if issuer_key_id is None and inputs.get("setAuthorityKeyId") and subject_key_id is not None:
+        issuer_key_id = subject_key_id.digest  # self-signed: its own, as the provider documents
+    if issuer_key_id is not None:
+        aki = x509.AuthorityKeyIdentifier(issuer_key_id, None, None)
+        builder = builder.add_extension(aki, critical=False)
+    cert = builder.sign(signer, _hash(signer))
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -151,22 +248,17 @@ class ProviderMocks(RenderProviders):
     def _self_signed_cert(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         key = _load_key(inputs["privateKeyPem"])
         subject = _name(inputs.get("subject"))
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .add_extension(
-                x509.BasicConstraints(ca=bool(inputs.get("isCaCertificate")), path_length=None),
-                critical=True,
-            )
-        )
-        return {"certPem": _sign(builder, inputs, key)}
+        if inputs.get("isCaCertificate"):
+            assert subject, f"{name}: a CA needs a subject, as the provider requires"
+        builder = x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        sans = _sans(inputs)
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=not subject)
+        return {"certPem": _sign(builder, inputs, key.public_key(), key, None)}
 
     def _cert_request(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         key = _load_key(inputs["privateKeyPem"])
-        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in inputs.get("dnsNames") or []]
-        sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in inputs.get("ipAddresses") or []]
+        sans = _sans(inputs)
         builder = x509.CertificateSigningRequestBuilder().subject_name(_name(inputs.get("subject")))
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
@@ -178,15 +270,25 @@ class ProviderMocks(RenderProviders):
         assert csr.is_signature_valid, f"{name}: the CSR's signature does not verify"
         ca_cert = x509.load_pem_x509_certificate(inputs["caCertPem"].encode())
         ca_key = _load_key(inputs["caPrivateKeyPem"])
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(csr.subject)
-            .issuer_name(ca_cert.subject)
-            .public_key(csr.public_key())
-        )
-        for extension in csr.extensions:
-            builder = builder.add_extension(extension.value, critical=extension.critical)
-        return {"certPem": _sign(builder, inputs, ca_key)}
+        try:
+            ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            issuer_key_id: bytes | None = ski.value.digest
+        except x509.ExtensionNotFound:
+            issuer_key_id = None
+        if inputs.get("setAuthorityKeyId"):
+            assert issuer_key_id, f"{name}: Could not determine Authority Key Identifier"
+        builder = x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca_cert.subject)
+        # Only the requested names are copied from the CSR (resource_locally_signed_cert.go).
+        try:
+            requested = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            requested = None
+        if requested is not None and len(requested.value):
+            names = x509.SubjectAlternativeName(list(requested.value))
+            builder = builder.add_extension(names, critical=not csr.subject)
+        if csr.subject == ca_cert.subject and not inputs.get("setAuthorityKeyId"):
+            issuer_key_id = None  # Go takes the parent's only when issuer and subject differ
+        return {"certPem": _sign(builder, inputs, csr.public_key(), ca_key, issuer_key_id)}
 
     def _random_password(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         alphabet = string.ascii_letters + string.digits
