@@ -31,14 +31,27 @@ class Key:
     """Bits (RSA) or the curve's size (ECDSA), as cert-manager's privateKey.size takes it."""
     tls_args: Mapping[str, Any]
     """pulumi-tls PrivateKey's arguments."""
+    serving_uses: tuple[str, ...]
+    """The serving certificate's allowed uses (pulumi-tls' names): an RSA key may encipher the
+    TLS 1.2 key exchange, an ECDSA key only signs (RFC 8813: no keyEncipherment for EC keys)."""
+
+    @property
+    def usages(self) -> list[str]:
+        """The same uses, as cert-manager spells them."""
+        return [use.replace("_", " ") for use in self.serving_uses]
 
 
 KEYS: Mapping[KeyAlgorithm, Key] = {
-    KeyAlgorithm.RSA: Key(4096, {"algorithm": "RSA", "rsa_bits": 4096}),
-    KeyAlgorithm.ECDSA: Key(256, {"algorithm": "ECDSA", "ecdsa_curve": "P256"}),
+    KeyAlgorithm.RSA: Key(
+        4096,
+        {"algorithm": "RSA", "rsa_bits": 4096},
+        ("server_auth", "digital_signature", "key_encipherment"),
+    ),
+    KeyAlgorithm.ECDSA: Key(
+        256, {"algorithm": "ECDSA", "ecdsa_curve": "P256"}, ("server_auth", "digital_signature")
+    ),
 }
 CA_USES = ("cert_signing", "crl_signing", "digital_signature")
-SERVING_USES = ("digital_signature", "key_encipherment", "server_auth")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +107,7 @@ def certificate_spec(
         "duration": f"{CERT_VALIDITY_HOURS}h",
         "renewBefore": f"{CERT_EARLY_RENEWAL_HOURS}h",
         "privateKey": {**key, "rotationPolicy": "Always"},
-        "usages": ["server auth", "digital signature", "key encipherment"],
+        "usages": KEYS[algorithm].usages,
     }
     if sans.ip_addresses:
         spec["ipAddresses"] = list(sans.ip_addresses)

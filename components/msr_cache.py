@@ -377,7 +377,8 @@ class MsrCache(pulumi.ComponentResource):
             ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else cert
             return ca, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
 
-        key_args = certificates.KEYS[s.tls_key_algorithm or KeyAlgorithm.RSA].tls_args
+        kind = certificates.KEYS[s.tls_key_algorithm or KeyAlgorithm.RSA]
+        key_args = kind.tls_args
         ca_key = tls.PrivateKey(f"{name}-ca-key", **key_args, opts=child)
         ca = tls.SelfSignedCert(
             f"{name}-ca",
@@ -411,7 +412,7 @@ class MsrCache(pulumi.ComponentResource):
             ca_cert_pem=ca.cert_pem,
             validity_period_hours=certificates.CERT_VALIDITY_HOURS,
             early_renewal_hours=certificates.CERT_EARLY_RENEWAL_HOURS,
-            allowed_uses=list(certificates.SERVING_USES),
+            allowed_uses=list(kind.serving_uses),
             opts=child,
         )
         return ca.cert_pem, cert.cert_pem, pulumi.Output.secret(key.private_key_pem)
