@@ -24,6 +24,7 @@ from mocks import LOAD_BALANCER_IP, ProviderMocks
 from components import MsrCache
 from components.problems import Caller, ConfigError, set_caller
 from components.settings import Settings, parse
+from render.__main__ import main
 from render.engine import Registered, Value, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,3 +300,16 @@ def encrypter(passphrase: str = PASSPHRASE) -> tuple[str, Callable[[str], str]]:
         return f"v1:{base64.b64encode(nonce).decode()}:{base64.b64encode(sealed).decode()}"
 
     return f"v1:{base64.b64encode(salt).decode()}:{encrypt('pulumi')}", encrypt
+
+
+def run_render(tmp_path: Path, capsys, stack_text: str | bytes, *extra: str) -> tuple[int, str]:
+    """`python -m render bad OUT --stack-dir tmp_path` over a stack file: (exit code, stderr)."""
+    path = tmp_path / "Pulumi.bad.yaml"
+    if isinstance(stack_text, bytes):
+        path.write_bytes(stack_text)
+    else:
+        path.write_text(stack_text)
+    code = main(["bad", str(tmp_path / "out"), "--stack-dir", str(tmp_path), *extra])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err

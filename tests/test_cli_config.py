@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness import PASSPHRASE, encrypter
+from harness import PASSPHRASE, encrypter, run_render
 
 from components.problems import ConfigError
 from render import cli_config, diff
@@ -856,19 +856,6 @@ def test_a_new_stack_needs_only_its_upstreams(tmp_path):
 
 
 UPSTREAMS = "  msr-cache:upstreams: [https://msr.example.com]\n"
-
-
-def run_render(tmp_path: Path, capsys, stack_text: str | bytes, *extra: str) -> tuple[int, str]:
-    """`python -m render bad OUT --stack-dir tmp_path` over a stack file: (exit code, stderr)."""
-    path = tmp_path / "Pulumi.bad.yaml"
-    if isinstance(stack_text, bytes):
-        path.write_bytes(stack_text)
-    else:
-        path.write_text(stack_text)
-    code = main(["bad", str(tmp_path / "out"), "--stack-dir", str(tmp_path), *extra])
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, err
 
 
 def test_a_stack_missing_a_required_key_exits_with_the_clis_message(tmp_path, capsys):
