@@ -133,3 +133,15 @@ def pki() -> dict[str, str]:
         KEY: key,
         OTHER_KEY: _pem_key(ec.generate_private_key(ec.SECP256R1())),
     }
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report ends with the log tail of each server still running for it."""
+    from servers import RUNNING
+
+    report = yield
+    if report.failed:
+        for server in RUNNING:
+            report.sections.append((f"{server.name} log ({server.log})", server.tail()))
+    return report
