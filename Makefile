@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
+MOTO_VENV := .venv-moto
 STACK ?= dev
 
-.PHONY: up preview test lint render render-diff bench docs clean
+.PHONY: up preview test registry-tools lint render render-diff bench docs clean
 
 # The virtualenv is the one Pulumi.yaml names, so `pulumi up` and the tests share it.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -19,6 +20,26 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
+
+$(MOTO_VENV)/.installed: requirements-moto.txt
+	$(PYTHON) -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install --quiet -r requirements-moto.txt
+	touch $@
+
+# The real registry server and client that tests/test_registry_server.py runs: Debian's
+# docker-registry (distribution 2.8.2) and skopeo, installed when missing and `make test` runs as
+# root with apt-get (as CI does). Elsewhere those tests skip, saying what to install.
+registry-tools:
+	@if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing docker-registry and skopeo (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends docker-registry skopeo >/dev/null; \
+	  else \
+	    echo "docker-registry or skopeo is missing: the registry server tests will skip."; \
+	    echo "Install them: sudo apt-get install docker-registry skopeo"; \
+	  fi; \
+	fi
 
 NEED_PULUMI = command -v pulumi >/dev/null || { \
 	  echo "make $@ needs the Pulumi CLI, which is not installed."; \
@@ -37,7 +58,7 @@ preview: $(VENV)/.installed
 	pulumi stack select --create $(STACK)
 	pulumi preview --stack $(STACK) --policy-pack policy
 
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed lint
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(MOTO_VENV)/.installed registry-tools lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
@@ -64,4 +85,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) components/venv examples/fleet/venv .pytest_cache .ruff_cache .hypothesis manifests rendered
+	rm -rf $(VENV) $(CHECKOV_VENV) $(MOTO_VENV) components/venv examples/fleet/venv .pytest_cache .ruff_cache .hypothesis manifests rendered
