@@ -104,14 +104,14 @@ def push_blob(port: int, name: str, ca_pem: str, repository: str, data: bytes) -
     assert started.status == 202, started
     location = started.headers["Location"]
     finished = request(
-        port, name, ca_pem, "PUT", _path(location) + f"&digest={digest(data)}", body=data,
+        port, name, ca_pem, "PUT", location_path(location) + f"&digest={digest(data)}", body=data,
         headers={"Content-Type": "application/octet-stream"},
     )  # fmt: skip
     assert finished.status == 201, finished
     return digest(data)
 
 
-def _path(location: str) -> str:
+def location_path(location: str) -> str:
     """The path and query of an absolute Location."""
     return "/" + location.split("://", 1)[1].split("/", 1)[1]
 

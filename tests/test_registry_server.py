@@ -31,6 +31,7 @@ from registry_client import (
     Response,
     cert_dir,
     digest,
+    location_path,
     oci_image,
     plain,
     probe_status,
@@ -290,11 +291,11 @@ def _replica(d: Deployment, root: Path, name: str, secret: bool = True) -> Regis
     return Registry(pod, name, without_downstream)
 
 
-def _continue_upload(first: Registry, second: Registry, ca: str) -> Any:
+def _continue_upload(first: Registry, second: Registry, ca: str) -> Response:
     """Start an upload on `first`; send its data and finish it on `second`."""
     started = request(first.pod.port, HOST, ca, "POST", "/v2/library/ha/blobs/uploads/")
     data = b"begun on one replica, finished on the other"
-    path = "/" + started.headers["Location"].split("/", 3)[3]
+    path = location_path(started.headers["Location"])
     return request(second.pod.port, HOST, ca, "PUT", f"{path}&digest={digest(data)}", body=data,
                    headers={"Content-Type": "application/octet-stream"})  # fmt: skip
 
