@@ -11,6 +11,8 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
+from crd_schemas import crd_for
+from crd_schemas import validate as validate_custom_resource
 from harness import objects, run_render
 
 from render.__main__ import ROOT
@@ -23,7 +25,6 @@ SCENARIOS = [
     *sorted(stacks(STACKS)),
 ]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-CUSTOM_RESOURCE_GROUPS = {"cert-manager.io", "monitoring.coreos.com"}
 K8S_VERSIONS = ["1.29", kubernetes_validate.latest_version()]
 
 
@@ -60,20 +61,58 @@ def test_scenarios_cover_every_exposure_with_and_without_claim_and_ca(rendered):
     )
 
 
+def refusals(obj: dict, version: str) -> list[str]:
+    """Why a Kubernetes `version` API server would refuse `obj` (strict field validation): a
+    custom resource against its CRD's schema vendored in tests/crds/ (tests/crd_schemas.py), any
+    other kind by kubernetes-validate --strict, which knows built-in kinds only: a custom resource
+    whose CRD is not vendored is refused. Built-in groups have no dot or end in .k8s.io (which
+    kubernetes-validate drops: it would take apps.example.com/v1 Deployment for apps/v1's)."""
+    group = obj["apiVersion"].rpartition("/")[0]
+    if crd_for(obj) is not None or ("." in group and not group.endswith(".k8s.io")):
+        return validate_custom_resource(obj)
+    try:
+        kubernetes_validate.validate(obj, version, strict=True)
+    except kubernetes_validate.SchemaNotFoundError as err:
+        return [f"{err.message}; a custom resource's CRD must be vendored in tests/crds/"]
+    except kubernetes_validate.ValidationError as err:
+        return [f"{err.message} at {list(err.path)}"]
+    return []
+
+
 @pytest.mark.parametrize("version", K8S_VERSIONS)
 @pytest.mark.parametrize("stack", SCENARIOS)
 def test_every_object_is_valid_kubernetes(rendered, stack, version):
     for name, obj in objects(rendered[stack]).items():
-        if obj["apiVersion"].split("/")[0] in CUSTOM_RESOURCE_GROUPS:
-            # kubernetes-validate knows built-in kinds only; these are checked by their tests.
-            assert set(obj) == {"apiVersion", "kind", "metadata", "spec"}, name
-            continue
-        try:
-            kubernetes_validate.validate(obj, version, strict=True)
-        except kubernetes_validate.ValidationError as err:
-            pytest.fail(
-                f"{stack}/{name} is not valid Kubernetes {version}: {err.message} at {list(err.path)}"
-            )
+        if problems := refusals(obj, version):
+            pytest.fail(f"{stack}/{name} is not valid Kubernetes {version}: {'; '.join(problems)}")
+
+
+def test_custom_resources_are_validated_against_their_crd(rendered):
+    custom = [
+        o
+        for stack in SCENARIOS
+        for o in objects(rendered[stack]).values()
+        if crd_for(o) is not None
+    ]
+    assert {"Certificate", "ServiceMonitor"} <= {o["kind"] for o in custom}
+    (certificate, *_) = [o for o in custom if o["kind"] == "Certificate"]
+    assert refusals(certificate, K8S_VERSIONS[-1]) == []
+    certificate = {**certificate, "spec": {**certificate["spec"], "unknownField": "x"}}
+    assert refusals(certificate, K8S_VERSIONS[-1]) == ['unknown field "spec.unknownField"']
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind"),
+    [
+        ("example.com/v1", "Widget"),
+        ("apps.example.com/v1", "Deployment"),  # not apps/v1's Deployment
+        ("snapshot.storage.k8s.io/v1", "VolumeSnapshot"),  # a CRD in a k8s.io group
+    ],
+)
+def test_a_custom_resource_whose_crd_is_not_vendored_is_refused(api_version, kind):
+    obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "w"}, "spec": {}}
+    (problem,) = refusals(obj, K8S_VERSIONS[-1])
+    assert "tests/crds/" in problem and kind in problem
 
 
 def test_checkov_finds_nothing(rendered):
