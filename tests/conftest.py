@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import hypothesis
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -43,6 +44,11 @@ def _parse_between_collections(*args: Any, **kwargs: Any) -> ast.AST:
 
 
 ast.parse = _parse_between_collections
+
+# No deadline per example: speed is measured by `make bench`, never by a test, and an example
+# slowed by a busy machine (every core running tests) is not a failure.
+hypothesis.settings.register_profile("suite", deadline=None)
+hypothesis.settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
