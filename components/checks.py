@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from . import api_rules, given_certificates, pod_scheduling, registry_config
-from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, Issuer, IssuerKind, SecretRef
+from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, GatewayRef, Issuer, IssuerKind, SecretRef
 from .object_storage import DRIVERS, check_object_storage
 from .plain import is_array, is_mapping, is_sequence
 from .problems import Invalid
@@ -364,6 +364,38 @@ def check_secret_ref(value: Any) -> SecretRef:
     if not isinstance(key, str) or not _SECRET_KEY.match(key):
         raise Invalid(accepted)
     return ref
+
+
+_GATEWAY_FIELDS = {"name", "namespace", "sectionName", "section_name"}
+
+
+def check_gateway(value: Any) -> GatewayRef:
+    """An existing Gateway API Gateway, and optionally the listener the TLSRoute attaches to:
+    its name (a DNS-1123 subdomain, as every object's), its namespace (a DNS-1123 label) and the
+    listener's name (Gateway API's SectionName, the same pattern as a DNS-1123 subdomain)."""
+    accepted = (
+        "an object {name, namespace, sectionName (optional)} naming an existing Gateway "
+        "and, optionally, its TLS Passthrough listener"
+    )
+    given = {k: v for k, v in value.items() if v is not None} if is_mapping(value) else None
+    if (
+        given is None
+        or not {"name", "namespace"} <= set(given) <= _GATEWAY_FIELDS
+        or {"sectionName", "section_name"} <= set(given)
+    ):
+        raise Invalid(accepted)
+    section = given.get("sectionName", given.get("section_name"))
+    fields = [
+        ("name", api_rules.dns1123_subdomain, given["name"]),
+        ("namespace", api_rules.dns1123_label, given["namespace"]),
+        *([("sectionName", api_rules.dns1123_subdomain, section)] if section is not None else []),
+    ]
+    for field, rule, field_value in fields:
+        try:
+            rule(field_value)
+        except ValueError as err:
+            raise Invalid(f"{accepted}; its {field} must be {err}") from None
+    return GatewayRef(given["name"], given["namespace"], section)
 
 
 def _overridden_paths(tree: Mapping[str, Any], prefix: str = "REGISTRY") -> set[str]:

@@ -7,6 +7,9 @@
 | loadBalancer | LoadBalancer Service on port         | https://hosts[0], else the LB's address |
 | ingress      | ClusterIP Service + Ingress (TLS     | https://hosts[0]                        |
 |              | passthrough: the cache terminates)   |                                         |
+| gateway      | ClusterIP Service + TLSRoute on a    | https://hosts[0] (:port unless 443)     |
+|              | Gateway's TLS Passthrough listener   |                                         |
+|              | (given, or made from its class)      |                                         |
 
 Adding a mode is a class here (and its member of `model.Exposure`) plus its tests.
 """
@@ -18,7 +21,7 @@ from typing import Any, ClassVar
 
 from .certificates import service_dns_names
 from .checks import ip_or_none
-from .model import Exposure
+from .model import Exposure, GatewayRef
 from .registry_config import CONTAINER_PORT, METRICS_PATH, METRICS_PORT
 
 PORT_NAME = "https"
@@ -31,6 +34,9 @@ INGRESS_ANNOTATIONS: Mapping[str, str] = {
     "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
 }
 NODE_HOSTS = "the FQDNs or IPs of the nodes clients connect to"
+# Gateway API, Standard channel: TLSRoute is GA (v1) since Gateway API v1.5.
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
 
 
 class Mode:
@@ -44,8 +50,8 @@ class Mode:
     port_settable: ClassVar[bool] = True
     hosts_needed: ClassVar[str | None] = NODE_HOSTS
     """What `hosts` must name, or None when the mode works without hosts."""
-    names_only: ClassVar[bool] = False
-    """Whether hosts must be DNS names (a rule matches a name, never an IP)."""
+    names_only: ClassVar[str | None] = None
+    """Why hosts must be DNS names (a rule matches a name, never an IP), or None: IPs too."""
     clients_inside: ClassVar[bool] = False
     """Whether clients come through an in-cluster proxy (whose namespace the policy lets in)
     rather than from anywhere outside the cluster."""
@@ -70,6 +76,18 @@ class Mode:
         self, hosts: Sequence[str], class_name: str, service: str
     ) -> dict[str, Any] | None:
         """The Ingress in front of the Service, if the mode has one."""
+        return None
+
+    def tls_route_spec(
+        self, hosts: Sequence[str], service: str, parent: GatewayRef | None
+    ) -> dict[str, Any] | None:
+        """The Gateway API TLSRoute in front of the Service, if the mode has one."""
+        return None
+
+    def gateway_spec(
+        self, hosts: Sequence[str], class_name: str | None, port: int
+    ) -> dict[str, Any] | None:
+        """The Gateway API Gateway the component makes, if the mode has one."""
         return None
 
 
@@ -114,7 +132,7 @@ class Ingress(Mode):
     exposure = Exposure.INGRESS
     port_settable = False
     hosts_needed = "the external FQDN that resolves to the ingress controller"
-    names_only = True
+    names_only = "a rule matches a name, never an IP"
     clients_inside = True
 
     def ingress_spec(
@@ -128,8 +146,57 @@ class Ingress(Mode):
         }
 
 
+class Gateway(Mode):
+    """A ClusterIP Service behind a Gateway API TLSRoute: a Gateway's TLS listener in Passthrough
+    mode picks the route by SNI and hands the stream to the cache untouched.
+
+    The route attaches to a Gateway the user names, or to one the component makes from a
+    GatewayClass: one listener per host, since a listener has at most one hostname (a listener
+    without one would take every name the Gateway's address is reached by)."""
+
+    exposure = Exposure.GATEWAY
+    hosts_needed = "the external FQDNs the Gateway routes by SNI"
+    names_only = "a TLSRoute matches the SNI, which names a host, never an IP (RFC 6066)"
+    clients_inside = True
+    max_listeners: ClassVar[int] = 64
+    """Gateway API's limit on a Gateway's listeners (so on the hosts of a Gateway made here)."""
+
+    def tls_route_spec(
+        self, hosts: Sequence[str], service: str, parent: GatewayRef | None
+    ) -> dict[str, Any] | None:
+        if parent is None:
+            return None
+        ref = {"group": GATEWAY_API_GROUP, "kind": "Gateway", "name": parent.name,
+               "namespace": parent.namespace}  # fmt: skip
+        if parent.section_name is not None:
+            ref["sectionName"] = parent.section_name
+        # A TLSRoute has exactly one rule; a Service backend is referred to by port number.
+        backend = {"group": "", "kind": "Service", "name": service, "port": SERVICE_PORT}
+        return {
+            "parentRefs": [ref],
+            "hostnames": list(hosts),
+            "rules": [{"backendRefs": [backend]}],
+        }
+
+    def gateway_spec(
+        self, hosts: Sequence[str], class_name: str | None, port: int
+    ) -> dict[str, Any] | None:
+        if class_name is None:
+            return None
+        # The listener's name (a SectionName: a DNS-1123 subdomain, like every host here) is
+        # its host, so reordering hosts renames nothing.
+        routes = {"namespaces": {"from": "Same"},
+                  "kinds": [{"group": GATEWAY_API_GROUP, "kind": "TLSRoute"}]}  # fmt: skip
+        listeners = [
+            {"name": host, "hostname": host, "port": port, "protocol": "TLS",
+             "tls": {"mode": "Passthrough"}, "allowedRoutes": routes}
+            for host in hosts
+        ]  # fmt: skip
+        return {"gatewayClassName": class_name, "listeners": listeners}
+
+
 MODES: Mapping[Exposure, Mode] = {
-    mode.exposure: mode() for mode in (NodePort, HostPort, LoadBalancer, Ingress)
+    mode.exposure: mode() for mode in (NodePort, HostPort, LoadBalancer, Ingress, Gateway)
 }
 
 

@@ -15,6 +15,7 @@ class Exposure(StrEnum):
     HOST_PORT = "hostPort"
     LOAD_BALANCER = "loadBalancer"
     INGRESS = "ingress"
+    GATEWAY = "gateway"
 
 
 class LogLevel(StrEnum):
@@ -75,6 +76,16 @@ class Issuer:
 
     kind: IssuerKind
     name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayRef:
+    """A Gateway API Gateway (and optionally one of its listeners) a TLSRoute attaches to."""
+
+    name: str
+    namespace: str
+    section_name: str | None = None
+    """The listener's name; None: every listener of the Gateway that admits the route."""
 
 
 @dataclasses.dataclass(frozen=True)

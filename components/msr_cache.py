@@ -61,17 +61,28 @@ class SecretKeyRef(TypedDict):
     """The key holding the PEM (default ca.crt)."""
 
 
+class GatewayReference(TypedDict):
+    """An existing Gateway API Gateway, and optionally the listener a TLSRoute attaches to."""
+
+    name: pulumi.Input[str]
+    """The Gateway's name."""
+    namespace: pulumi.Input[str]
+    """The Gateway's namespace."""
+    section_name: NotRequired[pulumi.Input[str]]
+    """The name of the Gateway's TLS Passthrough listener to attach to (default: every listener that admits the route)."""
+
+
 class MsrCacheArgs(TypedDict):
     """The inputs of an MsrCache. Only `upstreams` is required."""
 
     upstreams: pulumi.Input[Sequence[pulumi.Input[str]]]
     """URLs of the registries the cache pulls from, https://host[:port] without path: MSR, or a central cache for a chained one; pulled round-robin. May be Outputs."""
     exposure: NotRequired[pulumi.Input[Exposure]]
-    """How clients reach the cache: nodePort (a NodePort Service on port), hostPort (port bound on the node), loadBalancer (a LoadBalancer Service on port) or ingress (an Ingress with TLS passthrough). The certificate's SANs and the URL follow it."""
+    """How clients reach the cache: nodePort (a NodePort Service on port), hostPort (port bound on the node), loadBalancer (a LoadBalancer Service on port), ingress (an Ingress with TLS passthrough) or gateway (a Gateway API TLSRoute on a Gateway's TLS Passthrough listener). The certificate's SANs and the URL follow it."""
     hosts: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
-    """The DNS names or IP addresses clients use to reach the cache; the first is in its URL and all are certificate SANs. nodePort/hostPort: node FQDNs or IPs; ingress: the external FQDN (names only); loadBalancer: optional, the address the cloud assigns is added."""
+    """The DNS names or IP addresses clients use to reach the cache; the first is in its URL and all are certificate SANs. nodePort/hostPort: node FQDNs or IPs; ingress, gateway: the external FQDNs (names only); loadBalancer: optional, the address the cloud assigns is added."""
     port: NotRequired[pulumi.Input[int]]
-    """The port clients connect to: with nodePort the node port (required, within node_port_range), with hostPort the port bound on the node, with loadBalancer the load balancer's port (both default 443). Not with ingress."""
+    """The port clients connect to: with nodePort the node port (required, within node_port_range), with hostPort the port bound on the node, with loadBalancer the load balancer's port, with gateway_class_name the port of the Gateway made (all three default 443). Not with ingress or gateway: clients dial the ingress controller's or the Gateway listener's port, which the URL takes to be 443."""
     node_port_range: NotRequired[pulumi.Input[str]]
     """With nodePort, the cluster's NodePort range as kube-apiserver's --service-node-port-range takes it (default 30000-32767; Mirantis Kubernetes Engine uses 32768-35535)."""
     namespace: NotRequired[pulumi.Input[str]]
@@ -79,7 +90,7 @@ class MsrCacheArgs(TypedDict):
     create_namespace: NotRequired[pulumi.Input[bool]]
     """Whether to create the namespace (default true); false deploys into an existing one (pulumi-kubernetes refuses to create one that exists, e.g. the dtr of a manual install)."""
     name: NotRequired[pulumi.Input[str]]
-    """Name of the Deployment, Service and Ingress (default dtr-cache)."""
+    """Name of the Deployment, Service, Ingress, TLSRoute and Gateway (default dtr-cache)."""
     image: NotRequired[pulumi.Input[str]]
     """The content cache image, pinned by a tag other than latest or by a digest (default mirantis/dtr-content-cache:2.9.16); match your MSR version."""
     blob_ttl: NotRequired[pulumi.Input[str]]
@@ -102,6 +113,10 @@ class MsrCacheArgs(TypedDict):
     """With storage_size, the claim's access mode: ReadWriteOnce (default) or ReadWriteOncePod (both make the Deployment Recreate its one pod), or ReadWriteMany."""
     ingress_class_name: NotRequired[pulumi.Input[str]]
     """With exposure ingress, the IngressClass of the Ingress (default nginx). The controller must pass TLS through; ingress-nginx needs --enable-ssl-passthrough."""
+    gateway: NotRequired[pulumi.Input[GatewayReference]]
+    """With exposure gateway, the existing Gateway API Gateway the TLSRoute attaches to: {name, namespace, section_name (optional, its listener)}. It needs a listener of protocol TLS with tls mode Passthrough on port 443, whose hostname (if any) matches the hosts and whose allowedRoutes admit TLSRoutes from the cache's namespace. Not with gateway_class_name."""
+    gateway_class_name: NotRequired[pulumi.Input[str]]
+    """With exposure gateway, instead of gateway: the GatewayClass of a Gateway made in the cache's namespace, named after it, with one TLS Passthrough listener per host (a listener has at most one hostname) on port, admitting TLSRoutes of that namespace. Point the hosts' DNS at the address its implementation gives it."""
     log_level: NotRequired[pulumi.Input[LogLevel]]
     """The cache's log level: error, warn, info (default) or debug."""
     resources: NotRequired[pulumi.Input[ContainerResources]]
@@ -119,7 +134,7 @@ class MsrCacheArgs(TypedDict):
     priority_class_name: NotRequired[pulumi.Input[str]]
     """PriorityClass of the cache's pods."""
     network_policy: NotRequired[pulumi.Input[bool]]
-    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the upstreams' and object storage's ports (default true)."""
+    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from the Gateway's namespace with exposure gateway, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the upstreams' and object storage's ports (default true)."""
     ingress_namespace: NotRequired[pulumi.Input[str]]
     """With exposure ingress and network_policy, the ingress controller's namespace, the only one let in (default ingress-nginx)."""
     metrics: NotRequired[pulumi.Input[bool]]
@@ -291,7 +306,8 @@ class MsrCache(pulumi.ComponentResource):
         return files, ca_cert_pem
 
     def _extras(self, upstreams: pulumi.Output[Sequence[str]]) -> None:
-        """The disruption budget, network policy, metrics objects and Ingress the plan has."""
+        """The disruption budget, network policy, metrics objects, and Ingress or Gateway API
+        objects the plan has."""
         s, p = self._s, self._p
         if p.disruption_budget is not None:
             self._object(
@@ -323,6 +339,10 @@ class MsrCache(pulumi.ComponentResource):
             self._object(
                 k8s.networking.v1.Ingress, "ingress", p.ingress, True, annotations=annotations
             )
+        if p.gateway is not None:
+            self._custom("gateway", exposure.GATEWAY_API_VERSION, "Gateway", p.gateway)
+        if p.tls_route is not None:
+            self._custom("tls-route", exposure.GATEWAY_API_VERSION, "TLSRoute", p.tls_route)
 
     def _custom(self, role: str, api_version: str, kind: str, spec: Any) -> None:
         """A custom resource of the cache, named after it."""

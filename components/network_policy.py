@@ -1,7 +1,9 @@
 """The cache's NetworkPolicy: who may reach its pods, and what they may reach.
 
-In: the https port from the ingress controller's namespace with exposure ingress, from anywhere
-otherwise (node ports, host ports and load balancers bring clients from outside the cluster);
+In: the https port from the ingress controller's namespace with exposure ingress, from the
+Gateway's namespace with exposure gateway (the cache's own when it makes the Gateway), from
+anywhere otherwise (node ports, host ports and load balancers bring clients from outside the
+cluster);
 the metrics port only from the metrics namespace. Out: DNS, and the upstreams' and object
 storage's ports.
 """
@@ -33,8 +35,8 @@ def network_policy_spec(
     """The NetworkPolicy's spec for the pods `selector` picks; `egress_ports` are the
     upstreams' and object storage's TCP ports."""
     https: dict[str, Any] = {"ports": [{"port": rc.CONTAINER_PORT, "protocol": "TCP"}]}
-    if settings.ingress_namespace:
-        https["from"] = _from_namespace(settings.ingress_namespace)
+    if settings.clients_namespace:
+        https["from"] = _from_namespace(settings.clients_namespace)
     ingress = [https]
     if settings.metrics:
         metrics: dict[str, Any] = {"ports": [{"port": rc.METRICS_PORT, "protocol": "TCP"}]}

@@ -47,6 +47,10 @@ class Plan:
     service_monitor: Mapping[str, Any] | None
     ingress: Mapping[str, Any] | None
     """The Ingress' spec (its annotations are exposure.INGRESS_ANNOTATIONS)."""
+    tls_route: Mapping[str, Any] | None
+    """The Gateway API TLSRoute's spec."""
+    gateway: Mapping[str, Any] | None
+    """The spec of the Gateway made with the cache (with gatewayClassName)."""
 
 
 def plan(s: Settings) -> Plan:
@@ -71,6 +75,8 @@ def plan(s: Settings) -> Plan:
         metrics_service=exposure.metrics_service_spec(selector) if s.metrics else None,
         service_monitor=exposure.service_monitor_spec(selector) if s.service_monitor else None,
         ingress=s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
+        tls_route=s.mode.tls_route_spec(s.hosts, s.name, s.gateway_parent),
+        gateway=s.mode.gateway_spec(s.hosts, s.gateway_class_name, s.port),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from . import api_rules, checks
-from .exposure import MODES
+from .exposure import MODES, Gateway
 from .model import DEFAULT_RESOURCES, AccessMode, Exposure
 from .problems import Invalid, Misnamed, Problem
 
@@ -65,10 +65,7 @@ def hosts_fit_the_exposure(found: Found) -> None:
     if mode.names_only:
         for host in hosts:
             if checks.ip_or_none(host) is not None:
-                accepted = (
-                    f"DNS names only with exposure {mode.exposure}: "
-                    "a rule matches a name, never an IP"
-                )
+                accepted = f"DNS names only with exposure {mode.exposure}: {mode.names_only}"
                 found.report("hosts", accepted, host)
 
 
@@ -90,6 +87,38 @@ def node_port_given_and_in_range(found: Found) -> None:
             "port",
             f"a node port within the cluster's NodePort range {ports.start}-{ports.stop - 1} "
             "(set nodePortRange for another, e.g. MKE's 32768-35535)",
+        )
+
+
+def one_gateway(found: Found) -> None:
+    """A TLSRoute attaches to one Gateway: an existing one (gateway), or one the component makes
+    from a GatewayClass (gatewayClassName), whose listeners are one per host."""
+    if found["exposure"] is not Exposure.GATEWAY:
+        return
+    given = found.given
+    if "gateway" in given and "gateway_class_name" in given:
+        found.report(
+            "gateway_class_name",
+            "no gatewayClassName with gateway: the TLSRoute attaches to the existing Gateway "
+            "named by gateway, or to one made from gatewayClassName, not both",
+        )
+    elif "gateway" not in given and "gateway_class_name" not in given:
+        found.problems.append(
+            Problem(
+                found.options["gateway"].key,
+                None,
+                "gateway {name, namespace, sectionName (optional)} naming an existing Gateway "
+                "with a TLS Passthrough listener, or else gatewayClassName to have one made "
+                "(exposure gateway needs one of them)",
+            )
+        )
+    hosts, most = found["hosts"], Gateway.max_listeners
+    if "gateway_class_name" in given and hosts and len(hosts) > most:
+        found.report(
+            "hosts",
+            f"at most {most} hosts with gatewayClassName: the Gateway made has a listener per "
+            f"host, and Gateway API allows {most} listeners",
+            f"{len(hosts)} hosts",
         )
 
 
@@ -195,6 +224,7 @@ def service_monitor_needs_metrics(found: Found) -> None:
 RULES: tuple[Rule, ...] = (
     upstreams_given,
     hosts_fit_the_exposure,
+    one_gateway,
     node_port_given_and_in_range,
     namespace_created_only_if_new,
     tls_cert_and_key_together,

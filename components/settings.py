@@ -29,6 +29,7 @@ from .model import (
     DEFAULT_RESOURCES,
     AccessMode,
     Exposure,
+    GatewayRef,
     Issuer,
     KeyAlgorithm,
     LogLevel,
@@ -161,8 +162,25 @@ def _names_only(value: Any) -> Any:
     return {name: HIDDEN for name in value} if is_mapping(value) else value
 
 
+def _as_caller_spells(value: Any) -> Any:
+    """An object input with its fields as its caller wrote them: the package hands MsrCache
+    the schema's camelCase fields (sectionName) under MsrCacheArgs' names (section_name)."""
+    if _caller() is not Caller.PACKAGE or not is_mapping(value):
+        return value
+    return {camel_case(str(k)): v for k, v in value.items()}
+
+
 def _is(exposure: Exposure) -> Callable[[Values, AbstractSet[str]], bool]:
     return lambda v, _: v["exposure"] is exposure
+
+
+def _port_applies(v: Values, given: AbstractSet[str]) -> bool:
+    """Whether `port` is the cache's to choose: not behind an ingress controller (its 443), nor
+    on an existing Gateway (its listener's)."""
+    mode = _exposure(v)
+    if mode is None:
+        return True
+    return mode.port_settable and not (mode.exposure is Exposure.GATEWAY and "gateway" in given)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -180,10 +198,11 @@ class Settings:
     port: int = option(
         checks.check_port,
         default=lambda v: (mode := _exposure(v)) and mode.default_port,
-        applies=lambda v, _: (mode := _exposure(v)) is None or mode.port_settable,
-        only="with an exposure that has a port of its own (not ingress: its controller's 443)",
+        applies=_port_applies,
+        only="with an exposure that has a port of its own (not ingress: its controller's 443; "
+        "not gateway with an existing Gateway: its listener's)",
         stack_type="integer",
-        default_doc="nodePort: required; hostPort, loadBalancer: 443",
+        default_doc="nodePort: required; hostPort, loadBalancer, gateway: 443",
     )
     node_port_range: range | None = option(
         checks.check_port_range,
@@ -241,6 +260,13 @@ class Settings:
         applies=_is(Exposure.INGRESS),
         only="with exposure ingress",
     )
+    gateway: GatewayRef | None = option(
+        checks.check_gateway, applies=_is(Exposure.GATEWAY), only="with exposure gateway",
+        stack_type="object", shown=_as_caller_spells,
+    )  # fmt: skip
+    gateway_class_name: str | None = option(
+        checks.check_dns_subdomain, applies=_is(Exposure.GATEWAY), only="with exposure gateway"
+    )
     log_level: LogLevel = option(checks.check_enum(LogLevel), default=LogLevel.INFO)
     resources: Mapping[str, Mapping[str, str]] = option(
         checks.check_resources, default=DEFAULT_RESOURCES, stack_type="object"
@@ -268,10 +294,7 @@ class Settings:
     ingress_namespace: str | None = option(
         checks.check_dns_label,
         default="ingress-nginx",
-        applies=lambda v, _: (
-            bool((mode := _exposure(v)) and mode.clients_inside)
-            and v["network_policy"] is not False
-        ),
+        applies=lambda v, _: v["exposure"] is Exposure.INGRESS and v["network_policy"] is not False,
         only="with exposure ingress and networkPolicy",
         production=True,
     )
@@ -325,6 +348,27 @@ class Settings:
             self.storage_size, self.storage_access_mode or AccessMode.READ_WRITE_ONCE,
             self.storage_class,
         )  # fmt: skip
+
+    @property
+    def gateway_parent(self) -> GatewayRef | None:
+        """The Gateway the TLSRoute attaches to: the one named, or the one made with the cache
+        (named after it, in its namespace)."""
+        if self.gateway is not None:
+            return self.gateway
+        if self.gateway_class_name is not None:
+            return GatewayRef(self.name, self.namespace)
+        return None
+
+    @property
+    def clients_namespace(self) -> str | None:
+        """The namespace whose pods alone may reach the cache port (the in-cluster proxy's),
+        or None: anyone may (clients come from outside the cluster)."""
+        if not self.mode.clients_inside:
+            return None
+        if self.exposure is Exposure.GATEWAY:
+            parent = self.gateway_parent
+            return parent.namespace if parent is not None else None
+        return self.ingress_namespace
 
     @property
     def generates_tls(self) -> bool:

@@ -34,6 +34,9 @@ from pulumi_policy.proxy import UnknownValueError
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+TLS_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:TLSRoute"
+# What routes clients in through an in-cluster proxy: an Ingress, or a Gateway API TLSRoute.
+ROUTES = {INGRESS, TLS_ROUTE}
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 SERVICE = "kubernetes:core/v1:Service"
 POD = "kubernetes:core/v1:Pod"
@@ -442,17 +445,18 @@ def rwo_claim_uses_recreate(args: StackValidationArgs, report_violation: ReportV
                 )
 
 
-# --- no second way in beside an Ingress ---------------------------------------------------------
+# --- no second way in beside an Ingress or a TLSRoute -------------------------------------------
 
 
 # "The stack says ingress" is read from the resources, not from policy config: a policy pack can't
 # read the stack's `msr-cache:exposure`, so a config value would have to be set again per stack
-# (`pulumi policy` config or a file) and could disagree with what is deployed. An Ingress in the
-# namespace is what exposure `ingress` creates, so its presence is the stack saying it.
+# (`pulumi policy` config or a file) and could disagree with what is deployed. An Ingress (or a
+# TLSRoute) in the namespace is what exposure `ingress` (or `gateway`) creates, so its presence
+# is the stack saying it.
 def no_exposed_service_beside_ingress(
     args: StackValidationArgs, report_violation: ReportViolation
 ) -> None:
-    ingresses = [r for r in args.resources if r.resource_type == INGRESS]
+    ingresses = [r for r in args.resources if r.resource_type in ROUTES]
     if not ingresses:
         return
     for service in (r for r in args.resources if r.resource_type == SERVICE):
@@ -461,13 +465,14 @@ def no_exposed_service_beside_ingress(
             continue
         beside = [i for i in ingresses if _same_namespace(_namespace(service), _namespace(i))]
         if beside:
+            route = _kind(beside[0].resource_type)
+            proxy = "the ingress controller" if route == "Ingress" else "the Gateway"
             report_violation(
                 f"{_object_name(service.props, 'Service')} is of type {kind} although "
-                f"{_object_name(beside[0].props, 'Ingress')} exposes the namespace: it opens a "
-                "second way in that bypasses the ingress controller, on an address the "
-                "certificate's SANs may not name. Make the Service ClusterIP (the Ingress reaches "
-                "it in the cluster), or drop the Ingress and use exposure nodePort or "
-                "loadBalancer.",
+                f"{_object_name(beside[0].props, route)} exposes the namespace: it opens a "
+                f"second way in that bypasses {proxy}, on an address the certificate's SANs may "
+                f"not name. Make the Service ClusterIP (the {route} reaches it in the cluster), "
+                f"or drop the {route} and use exposure nodePort or loadBalancer.",
                 service.urn,
             )
 
@@ -532,7 +537,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     StackValidationPolicy(
         name="no-exposed-service-beside-ingress",
-        description="Beside an Ingress, no Service of type LoadBalancer or NodePort opens a second way in.",
+        description="Beside an Ingress or a Gateway API TLSRoute, no Service of type LoadBalancer or NodePort opens a second way in.",
         validate=no_exposed_service_beside_ingress,
         enforcement_level=ADVISORY,
     ),

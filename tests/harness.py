@@ -140,6 +140,12 @@ SERVICE = "kubernetes:core/v1:Service"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 
 
+TLS_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:TLSRoute"
+
+
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+
+
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 
 

@@ -206,6 +206,20 @@ IN_CLUSTER = ["dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local"]
             ["cache.example.com", "cache.eu.example.com", *IN_CLUSTER],
             [],
         ),
+        (
+            {"exposure": "gateway", "hosts": ["cache.example.com", "cache.eu.example.com"],
+             "gateway": {"name": "shared", "namespace": "gateway-system"}},
+            "https://cache.example.com",
+            ["cache.example.com", "cache.eu.example.com", *IN_CLUSTER],
+            [],
+        ),
+        (
+            {"exposure": "gateway", "hosts": ["cache.example.com"], "gateway_class_name": "eg",
+             "port": 8443},
+            "https://cache.example.com:8443",
+            ["cache.example.com", *IN_CLUSTER],
+            [],
+        ),
     ],
     ids=[
         "nodePort-dns",
@@ -216,8 +230,10 @@ IN_CLUSTER = ["dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local"]
         "loadBalancer-address",
         "loadBalancer-hosts",
         "ingress",
+        "gateway",
+        "gateway-class-8443",
     ],
-)
+)  # fmt: skip
 def test_certificate_and_url_follow_the_exposure(args, url, dns, ips):
     d = cache(args)
     cert = served_cert(d)

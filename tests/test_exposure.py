@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from harness import (
+    GATEWAY,
     INGRESS,
     NETWORK_POLICY,
     NODE_PORT,
     SERVICE,
+    TLS_ROUTE,
     cache,
     config_yaml,
     container,
@@ -22,7 +24,7 @@ from harness import (
 
 from components import exposure
 from components.exposure import MODES
-from components.model import Exposure
+from components.model import Exposure, GatewayRef
 
 
 @pytest.mark.parametrize(
@@ -53,6 +55,9 @@ from components.model import Exposure
             None,
             "https://cache.example.com",
         ),
+        (Exposure.GATEWAY, ["cache.example.com", "c2.example.com"], 443, None,
+         "https://cache.example.com"),
+        (Exposure.GATEWAY, ["cache.example.com"], 8443, None, "https://cache.example.com:8443"),
     ],
     ids=[
         "nodeport",
@@ -68,8 +73,10 @@ from components.model import Exposure
         "lb-ipv6",
         "lb-unassigned",
         "ingress",
+        "gateway",
+        "gateway-8443",
     ],
-)
+)  # fmt: skip
 def test_url_follows_the_exposure(
     exposure_: Exposure, hosts: list[str], port: int, lb: str | None, expected: str
 ) -> None:
@@ -95,6 +102,7 @@ SELECTOR = {"app.kubernetes.io/name": "msr-cache", "app.kubernetes.io/instance":
         (Exposure.HOST_PORT, "ClusterIP", 443),
         (Exposure.LOAD_BALANCER, "LoadBalancer", 30443),
         (Exposure.INGRESS, "ClusterIP", 443),
+        (Exposure.GATEWAY, "ClusterIP", 443),
     ],
 )
 def test_service_follows_the_exposure(exposure_: Exposure, kind: str, service_port: int) -> None:
@@ -139,6 +147,55 @@ def test_ingress_routes_to_the_https_port() -> None:
 def test_ingress_has_one_rule_per_host() -> None:
     spec = MODES[Exposure.INGRESS].ingress_spec(HOSTS, "nginx", "dtr-cache")
     assert [rule["host"] for rule in spec["rules"]] == list(HOSTS)
+
+
+GATEWAY_API = "gateway.networking.k8s.io"
+# A TLS Passthrough listener of a Gateway made with the cache: it admits TLSRoutes of its own
+# namespace only.
+PASSTHROUGH = {"protocol": "TLS", "tls": {"mode": "Passthrough"},
+               "allowedRoutes": {"namespaces": {"from": "Same"},
+                                 "kinds": [{"group": GATEWAY_API, "kind": "TLSRoute"}]}}  # fmt: skip
+
+
+def test_a_tls_route_sends_its_hosts_sni_to_the_services_https_port() -> None:
+    parent = GatewayRef("shared", "gateway-system", "tls-passthrough")
+    assert MODES[Exposure.GATEWAY].tls_route_spec(HOSTS, "dtr-cache", parent) == {
+        "parentRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": "shared",
+                        "namespace": "gateway-system", "sectionName": "tls-passthrough"}],
+        "hostnames": list(HOSTS),
+        # One rule (a TLSRoute has exactly one), to the Service's port by number (443).
+        "rules": [{"backendRefs": [{"group": "", "kind": "Service", "name": "dtr-cache",
+                                    "port": 443}]}],
+    }  # fmt: skip
+
+
+def test_a_tls_route_without_a_listener_attaches_to_the_whole_gateway() -> None:
+    spec = MODES[Exposure.GATEWAY].tls_route_spec(HOSTS, "dtr-cache", GatewayRef("gw", "infra"))
+    assert spec is not None
+    assert spec["parentRefs"] == [
+        {"group": GATEWAY_API, "kind": "Gateway", "name": "gw", "namespace": "infra"}
+    ]
+
+
+def test_a_gateway_made_has_a_passthrough_listener_per_host_on_the_port() -> None:
+    # A listener has at most one hostname: one per host keeps the Gateway to the names the
+    # certificate covers. Each listener is named after its host.
+    assert MODES[Exposure.GATEWAY].gateway_spec(HOSTS, "eg", 8443) == {
+        "gatewayClassName": "eg",
+        "listeners": [
+            {"name": "cache.example.com", "hostname": "cache.example.com", "port": 8443,
+             **PASSTHROUGH},
+            {"name": "cache.example.org", "hostname": "cache.example.org", "port": 8443,
+             **PASSTHROUGH},
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("exposure_", [e for e in Exposure if e is not Exposure.GATEWAY])
+def test_only_the_gateway_exposure_has_gateway_api_objects(exposure_: Exposure) -> None:
+    mode = MODES[exposure_]
+    assert mode.tls_route_spec(HOSTS, "dtr-cache", GatewayRef("gw", "infra")) is None
+    assert mode.gateway_spec(HOSTS, "eg", 443) is None
 
 
 @pytest.mark.parametrize(
@@ -265,3 +322,42 @@ def test_host_port_binds_the_node_port():
     d = cache({"exposure": "hostPort", "hosts": ["n1.example.com"], "port": 8443})
     (port,) = pod_spec(d)["containers"][0]["ports"]
     assert port["hostPort"] == 8443
+
+
+def test_gateway_exposure_routes_tls_through_an_existing_gateway():
+    d = cache({"exposure": "gateway", "hosts": ["cache.example.com"], "namespace": "caches",
+               "gateway": {"name": "shared", "namespace": "infra", "section_name": "tls"}})  # fmt: skip
+    route = d.one(TLS_ROUTE).inputs
+    assert (route["apiVersion"], route["kind"]) == ("gateway.networking.k8s.io/v1", "TLSRoute")
+    assert route["metadata"]["namespace"] == "caches"
+    assert route["metadata"]["name"] == d.outputs["service_name"].value
+    assert route["spec"]["hostnames"] == ["cache.example.com"]
+    assert route["spec"]["parentRefs"] == [{"group": "gateway.networking.k8s.io",
+        "kind": "Gateway", "name": "shared", "namespace": "infra", "sectionName": "tls"}]  # fmt: skip
+    ((backend,),) = [rule["backendRefs"] for rule in route["spec"]["rules"]]
+    service = d.one(SERVICE).inputs["spec"]
+    assert service["type"] == "ClusterIP"
+    assert (backend["name"], backend["port"]) == (d.outputs["service_name"].value,
+                                                  service["ports"][0]["port"])  # fmt: skip
+    assert not d.all(GATEWAY) and not d.all(INGRESS)
+    assert d.outputs["url"].value == "https://cache.example.com"
+
+
+def test_gateway_exposure_makes_its_gateway_from_a_class():
+    d = cache({"exposure": "gateway", "hosts": ["cache.example.com", "c2.example.com"],
+               "gateway_class_name": "eg", "port": 8443})  # fmt: skip
+    gateway = d.one(GATEWAY).inputs
+    assert (gateway["apiVersion"], gateway["kind"]) == ("gateway.networking.k8s.io/v1", "Gateway")
+    assert gateway["spec"]["gatewayClassName"] == "eg"
+    assert [(x["hostname"], x["port"], x["protocol"], x["tls"]) for x in gateway["spec"]["listeners"]] == [
+        ("cache.example.com", 8443, "TLS", {"mode": "Passthrough"}),
+        ("c2.example.com", 8443, "TLS", {"mode": "Passthrough"}),
+    ]  # fmt: skip
+    route = d.one(TLS_ROUTE).inputs
+    (parent,) = route["spec"]["parentRefs"]
+    # The route attaches to that Gateway, beside it in the cache's namespace.
+    assert (parent["name"], parent["namespace"]) == (
+        gateway["metadata"]["name"], gateway["metadata"]["namespace"]
+    ) == ("dtr-cache", "dtr")  # fmt: skip
+    assert route["metadata"]["namespace"] == "dtr"
+    assert d.outputs["url"].value == "https://cache.example.com:8443"

@@ -188,6 +188,10 @@ def test_preview_of_a_load_balancer_leaves_its_url_unknown():
             "replicas",
         ),
         ({"hosts": ["n1.example.com"], "port": 30443, "blob_ttll": "1h"}, "blob_ttll", "blob_ttll"),
+        ({"exposure": "gateway", "hosts": ["c.example.com"]}, "gateway", "gateway"),
+        ({"exposure": "gateway", "hosts": ["c.example.com"], "gateway_class_name": "eg",
+          "gateway": {"name": "gw", "namespace": "infra"}}, "gatewayClassName",
+         "gateway_class_name"),
     ],
     ids=[
         "http-upstream",
@@ -196,8 +200,10 @@ def test_preview_of_a_load_balancer_leaves_its_url_unknown():
         "nodePort-without-port",
         "rwo-replicas",
         "typo",
+        "gateway-neither",
+        "gateway-both",
     ],
-)
+)  # fmt: skip
 def test_bad_input_creates_nothing(args, key, python_name):
     registered: list[Any] = []
 

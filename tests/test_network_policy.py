@@ -52,6 +52,25 @@ def test_behind_an_ingress_only_the_controller_gets_in():
     )
 
 
+def _let_in(d) -> list[dict[str, Any]]:
+    (rule,) = d.one(NETWORK_POLICY).inputs["spec"]["ingress"]
+    assert rule["ports"] == [{"port": 8443, "protocol": "TCP"}]
+    return rule["from"]
+
+
+def test_behind_a_gateway_only_the_gateways_namespace_gets_in():
+    hosts = {"exposure": "gateway", "hosts": ["cache.example.com"]}
+    given = cache({**hosts, "gateway": {"name": "shared", "namespace": "gateway-system"}})
+    assert _let_in(given) == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway-system"}}}
+    ]
+    # The Gateway made with the cache is in the cache's namespace.
+    made = cache({**hosts, "gateway_class_name": "eg", "namespace": "caches"})
+    assert _let_in(made) == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "caches"}}}
+    ]
+
+
 def test_network_policy_follows_a_chained_upstreams_port_and_object_storage():
     def program() -> dict[str, Any]:
         central = MsrCache(
@@ -76,13 +95,16 @@ def test_network_policy_can_be_turned_off():
     ("args", "key"),
     [
         ({**NODE_PORT, "ingress_namespace": "ingress-nginx"}, "ingressNamespace"),
+        ({"exposure": "gateway", "hosts": ["c.example.com"], "gateway_class_name": "eg",
+          "ingress_namespace": "x"}, "ingressNamespace"),
         ({"exposure": "ingress", "hosts": ["c.example.com"], "network_policy": False,
           "ingress_namespace": "x"}, "ingressNamespace"),
         ({**NODE_PORT, "metrics_namespace": "monitoring"}, "metricsNamespace"),
         ({**NODE_PORT, "service_monitor": True}, "serviceMonitor"),
         ({**NODE_PORT, "network_policy": "yes"}, "networkPolicy"),
     ],
-    ids=["ingress-namespace-without-ingress", "ingress-namespace-without-policy",
+    ids=["ingress-namespace-without-ingress", "ingress-namespace-with-gateway",
+         "ingress-namespace-without-policy",
          "metrics-namespace-without-metrics", "service-monitor-without-metrics", "policy-not-a-bool"],
 )  # fmt: skip
 def test_network_and_metrics_mistakes_are_named(args, key):

@@ -102,6 +102,27 @@ def test_valid_inputs_get_past_validation(package_provider):
     assert "127.0.0.1:1" in error.details(), error.details()
 
 
+def test_gateway_mistakes_are_named_as_the_schema_names_them(package_provider):
+    gateway = {**VALID, "exposure": "gateway", "gatewayClassName": "eg",
+               "gateway": {"name": "shared", "namespace": "infra", "sectionName": "TLS"}}  # fmt: skip
+    message = construct(package_provider, gateway).details()
+    assert "  - port: got 30443; expected port only with an exposure" in message
+    assert "; its sectionName must be a DNS-1123 subdomain" in message
+    assert "  - gatewayClassName: got 'eg'; expected no gatewayClassName with gateway" in message
+    assert "gateway_class_name" not in message and "section_name" not in message
+    assert_clean(message)
+
+
+def test_a_gateway_reaches_the_component_through_the_schema(package_provider):
+    # sectionName arrives as MsrCacheArgs' section_name, and passes the same checks.
+    inputs = {k: v for k, v in VALID.items() if k != "port"}
+    for gateway in ({"gateway": {"name": "shared", "namespace": "infra", "sectionName": "tls"}},
+                    {"gatewayClassName": "eg", "port": 8443.0}):  # fmt: skip
+        error = construct(package_provider, {**inputs, "exposure": "gateway", **gateway})
+        assert "invalid configuration" not in error.details(), error.details()
+        assert "127.0.0.1:1" in error.details(), error.details()
+
+
 def test_package_is_named_and_versioned(schema):
     assert schema["name"] == "msr-cache"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -124,6 +145,10 @@ def test_every_input_is_typed_described_and_only_upstreams_required(schema):
     assert inputs["port"]["type"] == inputs["replicas"]["type"] == "integer"
     assert inputs["createNamespace"]["type"] == "boolean"
     assert inputs["resources"]["$ref"] == "#/types/msr-cache:index:ContainerResources"
+    gateway = schema["types"][inputs["gateway"]["$ref"].removeprefix("#/types/")]
+    assert set(gateway["properties"]) == {"name", "namespace", "sectionName"}
+    assert gateway["required"] == ["name", "namespace"]
+    assert inputs["gatewayClassName"]["type"] == "string"
 
 
 def test_enumerations_are_enums(schema):

@@ -18,6 +18,7 @@ NODE_PORT: Mapping[str, Any] = {
 }
 S3 = {"driver": "s3", "region": "eu-west-1", "bucket": "b", "accesskey": "a", "secretkey": "s"}
 CERT, KEY = self_signed_pair("node1.example.com")
+GATEWAY: Mapping[str, Any] = {"exposure": "gateway", "port": None, "hosts": ["c.example.com"]}
 
 
 def planned(**changes: Any) -> Any:
@@ -61,6 +62,11 @@ def planned(**changes: Any) -> Any:
         ({}, "metrics_service", None),
         ({}, "service_monitor", None),
         ({}, "ingress", None),
+        ({}, "tls_route", None),
+        ({}, "gateway", None),
+        ({**GATEWAY, "gateway": {"name": "gw", "namespace": "infra"}}, "gateway", None),
+        ({**GATEWAY, "gateway": {"name": "gw", "namespace": "infra"}}, "ingress", None),
+        ({**GATEWAY, "gatewayClassName": "eg"}, "ingress", None),
     ],
 )  # fmt: skip
 def test_each_condition_decides_its_object(
@@ -91,6 +97,28 @@ def test_metrics_get_a_service_and_a_monitor_on_request() -> None:
     assert monitored is not None and monitored["endpoints"][0]["path"] == "/metrics"
 
 
+@pytest.mark.parametrize(
+    ("gateway", "parent"),
+    [({"gateway": {"name": "gw", "namespace": "infra", "sectionName": "tls"}},
+      {"name": "gw", "namespace": "infra", "sectionName": "tls"}),
+     ({"gatewayClassName": "eg", "namespace": "caches"}, {"name": "dtr-cache", "namespace": "caches"})],
+    ids=["existing", "made"],
+)  # fmt: skip
+def test_gateway_exposure_gets_a_tls_route_to_its_gateway(
+    gateway: Mapping[str, Any], parent: Mapping[str, str]
+) -> None:
+    route = planned(**GATEWAY, **gateway).tls_route
+    assert route is not None and route["hostnames"] == ["c.example.com"]
+    (ref,) = route["parentRefs"]
+    assert {k: ref[k] for k in ("name", "namespace", "sectionName") if k in ref} == parent
+
+
+def test_a_gateway_class_makes_a_gateway() -> None:
+    made = planned(**GATEWAY, gatewayClassName="eg").gateway
+    assert made is not None and made["gatewayClassName"] == "eg"
+    assert [(x["hostname"], x["port"]) for x in made["listeners"]] == [("c.example.com", 443)]
+
+
 def test_ingress_exposure_gets_an_ingress_for_its_hosts() -> None:
     ingress = planned(exposure="ingress", port=None, hosts=["cache.example.com"]).ingress
     assert ingress is not None
@@ -106,6 +134,8 @@ def test_ingress_exposure_gets_an_ingress_for_its_hosts() -> None:
         ({"exposure": "loadBalancer", "port": 5443}, "LoadBalancer",
          {"name": "https", "port": 5443}),
         ({"exposure": "ingress", "port": None, "hosts": ["c.example.com"]}, "ClusterIP",
+         {"name": "https", "port": 443}),
+        ({**GATEWAY, "gatewayClassName": "eg", "port": 8443}, "ClusterIP",
          {"name": "https", "port": 443}),
     ],
 )  # fmt: skip

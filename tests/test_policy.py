@@ -212,6 +212,8 @@ def test_every_scenario_is_rendered(rendered):
         kinds = {o["kind"] for o in rendered[stack]}
         assert {"ConfigMap", "Secret", "Deployment", "Service"} <= kinds, stack
     assert any(o["kind"] == "Ingress" for o in rendered["ingress-ca"])
+    assert any(o["kind"] == "TLSRoute" for o in rendered["gateway"])
+    assert {"Gateway", "TLSRoute"} <= {o["kind"] for o in rendered["gateway-class"]}
     assert any(o["kind"] == "PersistentVolumeClaim" for o in rendered["nodeport-pvc-ca"])
 
 
@@ -397,7 +399,10 @@ BROKEN = [
         _load_balancer_beside_ingress,
         "LoadBalancer",
     ),
-]
+    ("no-exposed-service-beside-ingress", "gateway", _node_port_beside_ingress, "TLSRoute"),
+    ("no-exposed-service-beside-ingress", "gateway-class", _load_balancer_beside_ingress,
+     "bypasses the Gateway"),
+]  # fmt: skip
 # How each message tells the reader to fix it.
 FIX = {
     "cache-serves-tls": "Set http.",
@@ -466,6 +471,17 @@ def test_an_ingress_in_another_namespace_leaves_a_node_port_alone(rendered):
     assert violations("no-exposed-service-beside-ingress", [*objects, ingress]) == []
     ingress["metadata"]["namespace"] = "dtr"
     assert len(violations("no-exposed-service-beside-ingress", [*objects, ingress])) == 1
+
+
+def test_a_tls_route_in_another_namespace_leaves_a_node_port_alone(rendered):
+    objects = copy.deepcopy(rendered["nodeport-pvc-ca"])
+    route = copy.deepcopy(only(rendered["gateway"], "TLSRoute"))
+    route["metadata"]["namespace"] = "elsewhere"
+    assert violations("no-exposed-service-beside-ingress", [*objects, route]) == []
+    route["metadata"]["namespace"] = "dtr"
+    ((message, at),) = violations("no-exposed-service-beside-ingress", [*objects, route])
+    assert "TLSRoute dtr/dtr-cache exposes the namespace" in message
+    assert at == urn(only(objects, "Service"))
 
 
 def test_in_a_preview_an_unknown_claim_name_is_matched_through_dependencies(rendered):

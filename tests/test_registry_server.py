@@ -66,6 +66,11 @@ MODES: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {
         [LOAD_BALANCER_IP],
     ),
     "ingress": ({"hosts": [HOST]}, [HOST, *SERVICE_NAMES], []),
+    "gateway": (
+        {"hosts": [HOST], "gateway": {"name": "shared", "namespace": "gateway-system"}},
+        [HOST, *SERVICE_NAMES],
+        [],
+    ),
 }
 CASES = [(mode, algorithm) for mode in MODES for algorithm in ("RSA", "ECDSA")]
 

@@ -23,11 +23,17 @@ from components.model import (
     DEFAULT_IMAGE,
     DEFAULT_RESOURCES,
     Exposure,
+    GatewayRef,
     KeyAlgorithm,
     LogLevel,
 )
 from components.problems import ConfigError
 from components.settings import parse, resolved
+
+SHARED = {"name": "shared", "namespace": "gateway-system"}
+# A cache behind the existing Gateway SHARED: each gateway case below changes one thing.
+GATEWAY = {"exposure": "gateway", "port": ABSENT, "hosts": ["cache.example.com"], "gateway": SHARED}
+MADE = {**GATEWAY, "gateway": ABSENT, "gatewayClassName": "eg"}
 
 # (changes to BASE, the config key the error must name)
 BAD_INPUT = [
@@ -168,7 +174,41 @@ BAD_INPUT = [
     pytest.param({"resources": {"requests": {}}}, "resources", id="resources-empty-section"),
     pytest.param({"resources": "1 cpu"}, "resources", id="resources-string"),
     pytest.param({"blobTTL": "24h"}, "blobTTL", id="unknown-key"),
-]
+    pytest.param({**GATEWAY, "hosts": ["10.0.0.1"]}, "hosts", id="gateway-ipv4"),
+    pytest.param({**MADE, "hosts": ["fd00::1"]}, "hosts", id="gateway-class-ipv6"),
+    pytest.param({**GATEWAY, "hosts": []}, "hosts", id="gateway-no-hosts"),
+    pytest.param({**GATEWAY, "hosts": ABSENT}, "hosts", id="gateway-hosts-absent"),
+    pytest.param({**MADE, "hosts": [f"h{i}.example.com" for i in range(65)]}, "hosts",
+                 id="gateway-class-65-hosts"),
+    pytest.param({**GATEWAY, "gateway": ABSENT}, "gateway", id="gateway-neither"),
+    pytest.param({**GATEWAY, "gatewayClassName": "eg"}, "gatewayClassName", id="gateway-both"),
+    pytest.param({**GATEWAY, "port": 443}, "port", id="gateway-port-of-an-existing-gateway"),
+    pytest.param({"gateway": SHARED}, "gateway", id="gateway-without-exposure"),
+    pytest.param({"exposure": "ingress", "port": ABSENT, "hosts": ["cache.example.com"],
+                  "gatewayClassName": "eg"}, "gatewayClassName", id="gateway-class-with-ingress"),
+    pytest.param({**GATEWAY, "gateway": "gateway-system/shared"}, "gateway",
+                 id="gateway-a-string"),
+    pytest.param({**GATEWAY, "gateway": {"name": "shared"}}, "gateway",
+                 id="gateway-without-namespace"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "port": 443}}, "gateway",
+                 id="gateway-unknown-field"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "name": "Shared"}}, "gateway",
+                 id="gateway-name-uppercase"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "name": 7}}, "gateway",
+                 id="gateway-name-a-number"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "namespace": "gateway.system"}}, "gateway",
+                 id="gateway-namespace-with-a-dot"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "namespace": "g" * 64}}, "gateway",
+                 id="gateway-namespace-64"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "sectionName": "TLS"}}, "gateway",
+                 id="gateway-section-uppercase"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "sectionName": ""}}, "gateway",
+                 id="gateway-section-empty"),
+    pytest.param({**GATEWAY, "gateway": {**SHARED, "sectionName": "tls", "section_name": "tls"}},
+                 "gateway", id="gateway-section-twice"),
+    pytest.param({**MADE, "gatewayClassName": "Envoy Gateway"}, "gatewayClassName",
+                 id="gateway-class-name"),
+]  # fmt: skip
 
 # These cases are written as stack config, so errors spell keys as msr-cache:<key>.
 pytestmark = pytest.mark.usefixtures("stack_spelling")
@@ -182,6 +222,46 @@ def test_bad_input_is_named_by_its_config_key(
     assert key in err.keys, err
     assert set(err.keys) == {key}, f"only {key} is wrong, got {err.keys}"
     assert f"msr-cache:{key}" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ({"gateway": ABSENT}, "msr-cache:gateway: got None; expected gateway {name, namespace, "
+         "sectionName (optional)} naming an existing Gateway with a TLS Passthrough listener, or "
+         "else gatewayClassName to have one made (exposure gateway needs one of them)"),
+        ({"gatewayClassName": "eg"}, "msr-cache:gatewayClassName: got 'eg'; expected no "
+         "gatewayClassName with gateway: the TLSRoute attaches to the existing Gateway named by "
+         "gateway, or to one made from gatewayClassName, not both"),
+        ({"port": 8443}, "msr-cache:port: got 8443; expected port only with an exposure that has "
+         "a port of its own (not ingress: its controller's 443; not gateway with an existing "
+         "Gateway: its listener's)"),
+        ({"hosts": ["192.0.2.1"]}, "msr-cache:hosts: got '192.0.2.1'; expected DNS names only "
+         "with exposure gateway: a TLSRoute matches the SNI, which names a host, never an IP "
+         "(RFC 6066)"),
+        ({"hosts": []}, "msr-cache:hosts: got []; expected at least one host with exposure "
+         "gateway: the external FQDNs the Gateway routes by SNI"),
+        ({"gateway": {**SHARED, "namespace": "gateway.system"}}, "msr-cache:gateway: got {'name': "
+         "'shared', 'namespace': 'gateway.system'}; expected an object {name, namespace, "
+         "sectionName (optional)} naming an existing Gateway and, optionally, its TLS Passthrough "
+         "listener; its namespace must be a DNS-1123 label: at most 63 of a-z, 0-9 and '-', "
+         "starting and ending alphanumeric"),
+        ({"gateway": {**SHARED, "sectionName": "TLS"}}, "; its sectionName must be a DNS-1123 "
+         "subdomain: at most 253 of a-z, 0-9, '-' and '.', each dot-separated part starting and "
+         "ending alphanumeric"),
+        ({"exposure": "hostPort", "port": 443}, "msr-cache:gateway: got {'name': 'shared', "
+         "'namespace': 'gateway-system'}; expected gateway only with exposure gateway"),
+        ({"gateway": ABSENT, "gatewayClassName": "eg",
+          "hosts": [f"h{i}.example.com" for i in range(65)]}, "msr-cache:hosts: got '65 hosts'; "
+         "expected at most 64 hosts with gatewayClassName: the Gateway made has a listener per "
+         "host, and Gateway API allows 64 listeners"),
+    ],
+    ids=["neither", "both", "port", "ip", "no-hosts", "namespace", "section-name",
+         "without-exposure", "65-listeners"],
+)  # fmt: skip
+def test_a_gateway_mistake_says_what_is_accepted(changes: Mapping[str, Any], line: str) -> None:
+    err = refused(with_changes({**GATEWAY, **changes}))
+    assert len(err.problems) == 1 and line in str(err), str(err)
 
 
 def test_plain_value_required_for_keys_that_decide_objects() -> None:
@@ -244,6 +324,26 @@ def test_port_defaults_to_443(exposure: str) -> None:
 def test_ingress_listens_on_443_with_nginx_class() -> None:
     s = parse(with_changes({"exposure": "ingress", "port": ABSENT, "hosts": ["cache.example.com"]}))
     assert (s.port, s.ingress_class_name) == (443, "nginx")
+
+
+def test_an_existing_gateway_is_reached_on_443() -> None:
+    s = parse(with_changes(GATEWAY))
+    assert (s.exposure, s.port, s.gateway) == (
+        Exposure.GATEWAY, 443, GatewayRef("shared", "gateway-system", None)
+    )  # fmt: skip
+    assert (s.gateway_class_name, s.ingress_class_name, s.ingress_namespace) == (None, None, None)
+
+
+@pytest.mark.parametrize("key", ["sectionName", "section_name"])  # the stack's, Python's
+def test_a_gateway_listener_is_named_as_its_caller_spells_it(key: str) -> None:
+    s = parse(with_changes({**GATEWAY, "gateway": {**SHARED, key: "tls-passthrough"}}))
+    assert s.gateway == GatewayRef("shared", "gateway-system", "tls-passthrough")
+
+
+@pytest.mark.parametrize(("port", "expected"), [(ABSENT, 443), (8443, 8443)])
+def test_a_gateway_made_from_a_class_listens_on_the_port(port: Any, expected: int) -> None:
+    s = parse(with_changes({**MADE, "port": port}))
+    assert (s.gateway, s.gateway_class_name, s.port) == (None, "eg", expected)
 
 
 def test_resources_replace_the_defaults() -> None:

@@ -17,7 +17,7 @@ PROGRAM_KEYS = {"kubeContext", "renderYamlToDirectory"}
 # Objects and lists of objects: Pulumi's project config has no type for them.
 UNDECLARABLE = {
     "resources", "objectStorage", "certManagerIssuer", "upstreamCaSecret", "nodeSelector",
-    "tolerations", "affinity", "extraEnv", "podAnnotations",
+    "tolerations", "affinity", "extraEnv", "podAnnotations", "gateway",
 }  # fmt: skip
 
 
@@ -95,6 +95,8 @@ def test_every_setting_reaches_the_component():
         ({**BASE, "blobTtl": "86400"}, "blobTtl"),
         ({**BASE, "replicas": 0}, "replicas"),
         ({**BASE, "renderYamlToDirectory": "out", "kubeContext": "prod"}, "kubeContext"),
+        ({"upstreams": [MSR], "hosts": ["cache.example.com"], "exposure": "gateway",
+          "gateway": {"name": "shared"}}, "gateway"),
     ],
     ids=[
         "no-upstreams",
@@ -103,8 +105,9 @@ def test_every_setting_reaches_the_component():
         "bare-ttl",
         "no-replicas",
         "render-and-context",
+        "gateway-without-namespace",
     ],
-)
+)  # fmt: skip
 def test_config_mistakes_stop_the_program_before_anything_exists(config, key):
     errors: list[ConfigError] = []
     d = run_stack(config, errors=errors)
@@ -171,6 +174,16 @@ def test_a_stack_name_kubernetes_cannot_take_stops_the_program():
     (err,) = errors
     assert "stack name: got 'Prod_EU'; expected lowercase" in str(err)
     assert d.resources == []
+
+
+def test_a_gateway_reaches_the_component_from_stack_config():
+    gateway = {"name": "shared", "namespace": "gateway-system", "sectionName": "tls"}
+    d = run_stack({"upstreams": [MSR], "hosts": ["cache.example.com"], "exposure": "gateway",
+                   "gateway": gateway})  # fmt: skip
+    route = d.one("kubernetes:gateway.networking.k8s.io/v1:TLSRoute").inputs
+    (parent,) = route["spec"]["parentRefs"]
+    assert {k: parent[k] for k in gateway} == gateway
+    assert d.outputs["url"].value == "https://cache.example.com"
 
 
 def test_object_options_reach_the_component_from_stack_config():
