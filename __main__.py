@@ -13,12 +13,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from components import MsrCache, MsrCacheArgs, problems, rules
+from components import MsrCache, MsrCacheArgs, problems, registration, rules
+from components.plain import is_mapping
 from components.problems import PROJECT, Caller, ConfigError, Problem
+from components.registration import MsrRegistration
 from components.settings import CONFIG_KEYS, STRUCTURED, parse
 
 # Keys of the stack program itself, beside the cache's inputs.
-PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory")
+PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory", "msrApi")
+# msrApi's fields, as MsrRegistration's props.
+MSR_API = {"url": "apiUrl", "username": "username", "token": "token"}
 
 
 def configured_keys() -> set[str]:
@@ -77,9 +81,62 @@ def checked(config: pulumi.Config) -> dict[str, Any]:
                 "no kubeContext with renderYamlToDirectory: a render reaches no cluster",
             )
         )
+    found += msr_api_problems(config)
     if found:
         raise ConfigError(found)
     return raw
+
+
+def msr_api_problems(config: pulumi.Config) -> list[Problem]:
+    """What is wrong with msrApi, {url, username, token}, the token stored encrypted."""
+    text = config.get("msrApi")
+    if text is None:
+        return []
+    try:
+        api = json.loads(text)
+    except json.JSONDecodeError:
+        api = None
+    if not is_mapping(api):
+        return [Problem("msrApi", problems.HIDDEN, "an object {url, username, token}")]
+    props = {prop: api.get(field) for field, prop in MSR_API.items()}
+    wrong = dict(registration.problems({**props, "name": "-", "host": "https://-"}))
+    found = [
+        Problem(
+            f"msrApi.{field}", problems.HIDDEN if field == "token" else api.get(field), wrong[prop]
+        )
+        for field, prop in MSR_API.items()
+        if prop in wrong
+    ]
+    found += [
+        Problem(f"msrApi.{k}", problems.HIDDEN, "no other field") for k in set(api) - set(MSR_API)
+    ]
+    if "token" not in wrong and not is_secret("msrApi"):
+        found.append(
+            Problem("msrApi.token", problems.HIDDEN,
+                    "a secret: pulumi config set --secret --path msrApi.token <token>")
+        )  # fmt: skip
+    return found
+
+
+def register(config: pulumi.Config, cache: MsrCache, raw: dict[str, Any]) -> None:
+    """With msrApi, the cache registered with MSR (and deregistered by `pulumi destroy`)."""
+    if config.get("msrApi") is None:
+        return
+    api = config.require_object("msrApi")
+    named = cache.registration.apply(json.loads)  # {"name", "host"}
+    made = MsrRegistration(
+        "registration",
+        {
+            "api_url": api["url"],
+            "username": api["username"],
+            "token": pulumi.Output.secret(api["token"]),
+            "name": named.apply(lambda r: str(r["name"])),
+            "host": named.apply(lambda r: str(r["host"])),
+            "ca_cert_pem": raw.get("upstreamCaCert"),
+        },
+        opts=pulumi.ResourceOptions(depends_on=[cache]),
+    )
+    pulumi.export("msrRegistrationId", made.id)
 
 
 def provider(config: pulumi.Config) -> k8s.Provider:
@@ -105,6 +162,7 @@ def main() -> None:
     pulumi.export("namespace", cache.namespace)
     pulumi.export("serviceName", cache.service_name)
     pulumi.export("registration", cache.registration)
+    register(config, cache, raw)
 
 
 main()

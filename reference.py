@@ -28,13 +28,25 @@ ROOT = Path(__file__).resolve().parent
 ARGS_SOURCE = ROOT / "components" / "msr_cache.py"
 CONFIG_START = "# Every setting of a cache."
 TABLES = re.compile(r"(<!-- options: (\w+) -->\n)(.*?)(<!-- /options -->)", re.DOTALL)
-# Keys of the stack program itself, beside the cache's inputs.
-PROGRAM_KEYS: Mapping[str, str] = {
-    "kubeContext": "The kubeconfig context to deploy to (default the current context; "
-    "KUBECONFIG picks the file). Not with renderYamlToDirectory.",
-    "renderYamlToDirectory": "Render the manifests into this folder instead of deploying "
-    "(pulumi-kubernetes' render mode: no cluster is contacted; secrets are written in "
-    "plaintext, keep the folder private).",
+# Keys of the stack program itself, beside the cache's inputs: (stack type, description).
+PROGRAM_KEYS: Mapping[str, tuple[str, str]] = {
+    "kubeContext": (
+        "string",
+        "The kubeconfig context to deploy to (default the current context; KUBECONFIG picks "
+        "the file). Not with renderYamlToDirectory.",
+    ),
+    "renderYamlToDirectory": (
+        "string",
+        "Render the manifests into this folder instead of deploying (pulumi-kubernetes' render "
+        "mode: no cluster is contacted; secrets are written in plaintext, keep the folder "
+        "private).",
+    ),
+    "msrApi": (
+        "object",
+        "{url, username, token}: register the cache with MSR (an admin's user and access token; "
+        "set the token with --secret). `pulumi destroy` deregisters it. MSR's API is trusted "
+        "through upstreamCaCert when given.",
+    ),
 }
 
 
@@ -107,9 +119,10 @@ def pulumi_yaml(current: str) -> str:
         "# Optional keys, not declared (see above), set the same way:",
     ]
     undeclared = [(o.key, o.stack_type, docs[o.name]) for o in OPTIONS if not o.declared]
-    undeclared += [(key, "string", text) for key, text in PROGRAM_KEYS.items()]
+    undeclared += [(key, stack_type, text) for key, (stack_type, text) in PROGRAM_KEYS.items()]
     for key, stack_type, doc in undeclared:
-        text = f"{key} ({stack_type}{', secret' if key == 'tlsKey' else ''}) - {for_stack(doc)}"
+        secret = ", secret" if key == "tlsKey" else ", token secret" if key == "msrApi" else ""
+        text = f"{key} ({stack_type}{secret}) - {for_stack(doc)}"
         lines += textwrap.wrap(
             text, width=96, initial_indent="# ", subsequent_indent="#   ", break_on_hyphens=False
         )
@@ -127,7 +140,7 @@ def table(production: bool) -> str:
             )
             rows.append(f"| `{o.key}` | {default} | {doc} |")
     if not production:
-        for key, text in PROGRAM_KEYS.items():
+        for key, (_, text) in PROGRAM_KEYS.items():
             rows.append(f"| `{key}` | — | {text} |")
     return "\n".join(rows) + "\n"
 

@@ -13,7 +13,7 @@ from components.problems import ConfigError
 from components.settings import CONFIG_KEYS
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-PROGRAM_KEYS = {"kubeContext", "renderYamlToDirectory"}
+PROGRAM_KEYS = {"kubeContext", "renderYamlToDirectory", "msrApi"}
 # Objects and lists of objects: Pulumi's project config has no type for them.
 UNDECLARABLE = {
     "resources", "objectStorage", "certManagerIssuer", "upstreamCaSecret", "nodeSelector",
@@ -215,3 +215,60 @@ def test_the_readmes_production_stack_is_valid():
     settings = parse({k: v for k, v in raw.items() if k not in program_keys})
     assert settings.replicas == 3 and settings.object_storage and settings.metrics
     assert settings.cert_manager_issuer and settings.upstream_ca_secret and settings.network_policy
+
+
+# msrApi: the cache registered with MSR by the MsrRegistration dynamic resource.
+REGISTRATION = "pulumi-python:dynamic/msr-cache:MsrRegistration"
+MSR_API = {"url": "https://msr.example.com", "username": "admin", "token": "tok-3c9e1f"}
+
+
+def run_with_api(api: object, secret: bool = True, errors: list | None = None, **config: object):
+    return run_program(
+        ROOT / "__main__.py", "msr-cache",
+        {**BASE, "renderYamlToDirectory": "out", "msrApi": api, **config},
+        stack="asia", errors=errors, secret_keys=["msrApi"] if secret else [],
+    )  # fmt: skip
+
+
+def test_msr_api_registers_the_cache_under_its_stack_name_and_url():
+    d = run_with_api(MSR_API)
+    reg = d.one(REGISTRATION)
+    assert {k: reg.inputs[k] for k in ("apiUrl", "username", "name", "host")} == {
+        "apiUrl": "https://msr.example.com", "username": "admin", "name": "asia",
+        "host": "https://cache.example.com:30443",
+    }  # fmt: skip
+    assert "token" in reg.secret_paths and reg.inputs["token"] == MSR_API["token"]
+    assert "caCertPem" not in reg.inputs or reg.inputs["caCertPem"] is None
+    assert d.outputs["msrRegistrationId"].value == "registration-id"
+
+
+def test_msr_api_trusts_msr_through_upstream_ca_cert(pki):
+    from harness import CERT
+
+    d = run_with_api(MSR_API, upstreamCaCert=pki[CERT])
+    assert d.one(REGISTRATION).inputs["caCertPem"] == pki[CERT]
+
+
+def test_without_msr_api_nothing_is_registered():
+    d = run_stack({**BASE, "renderYamlToDirectory": "out"})
+    assert d.all(REGISTRATION) == []
+    assert "msrRegistrationId" not in d.outputs
+
+
+@pytest.mark.parametrize(("api", "secret", "message"), [
+    ({**MSR_API, "url": "http://msr.example.com"}, True,
+     "msr-cache:msrApi.url: got 'http://msr.example.com'; expected an https:// URL"),
+    ({**MSR_API, "url": "https://admin:pa55@msr.example.com"}, True,
+     "msr-cache:msrApi.url: got 'https://<secret>@msr.example.com'; expected an https:// URL, without credentials"),
+    ({"url": "https://msr.example.com", "token": "tok-3c9e1f"}, True,
+     "msr-cache:msrApi.username: got None; expected a non-empty string"),
+    ({**MSR_API, "user": "x"}, True, "msr-cache:msrApi.user: got '<secret>'; expected no other field"),
+    (MSR_API, False, "msr-cache:msrApi.token: got '<secret>'; expected a secret: pulumi config set --secret"),
+    ("https://msr.example.com", True, "msr-cache:msrApi: got '<secret>'; expected an object {url, username, token}"),
+])  # fmt: skip
+def test_a_wrong_msr_api_stops_the_program_before_anything_is_made(api, secret, message):
+    errors: list[ConfigError] = []
+    d = run_with_api(api, secret=secret, errors=errors)
+    assert d.resources == []
+    assert message in str(errors[0])
+    assert "tok-3c9e1f" not in str(errors[0]) and "pa55" not in str(errors[0])
