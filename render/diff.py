@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .replacement import replaced_by
 from .stack_config import stacks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,36 @@ def diff(stack: str, before: dict[str, str], after: dict[str, str]) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
+def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """What `pulumi up` would do to each object, as pulumi-kubernetes decides
+    (render/replacement.py): create, update in place, replace (and why), or delete."""
+    old = {_identity(n, t): t for n, t in before.items()}
+    new = {_identity(n, t): t for n, t in after.items()}
+    lines: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key), new.get(key)
+        if was == now:
+            continue
+        obj: Mapping[str, Any] = yaml.safe_load(now or was or "") or {}
+        metadata: Mapping[str, Any] = obj.get("metadata") or {}
+        annotations: Mapping[str, Any] = metadata.get("annotations") or {}
+        auto = annotations.get("pulumi.com/autonamed") == "true"
+        name = str(metadata.get("name"))
+        name = name.rsplit("-", 1)[0] if auto else name  # its suffix changes with a replacement
+        what = f"{obj.get('kind')} `{metadata.get('namespace', '')}/{name}`"
+        if was is None or now is None:
+            lines.append(f"- {'create' if was is None else 'delete'} {what}")
+            continue
+        # An auto-named object's new name follows from what replaced it: not a reason of its own.
+        why = [
+            path
+            for path in replaced_by(yaml.safe_load(was), obj)
+            if not (auto and path == ".metadata.name")
+        ]
+        lines.append(f"- replace {what} ({', '.join(why)})" if why else f"- update {what} in place")
+    return lines
+
+
 def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
     """(Markdown, whether the working tree rendered): the manifest diff against `base`."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +137,8 @@ def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
                         f"the change renders {len(after)} objects.\n"
                     )
                 elif text := diff(stack, before, after):
-                    sections.append(f"### `{stack}`\n\n```diff\n{text}```\n")
+                    summary = "\n".join(changes(before, after))
+                    sections.append(f"### `{stack}`\n\n{summary}\n\n```diff\n{text}```\n")
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(worktree)],

@@ -20,6 +20,8 @@ from pulumi.runtime import rpc
 
 from components.plain import is_dict, is_list
 
+from .replacement import force_new_values
+
 # What pulumi-tls and pulumi-random would make, as placeholders: never a real key.
 GENERATED: Mapping[str, Mapping[str, str]] = {
     "tls:index/privateKey:PrivateKey": {
@@ -108,11 +110,13 @@ def auto_name(name: str, inputs: dict[str, Any]) -> str:
     """pulumi-kubernetes' auto-name, `<resource name>-<8 characters>`, made stable for a render.
 
     The provider picks a new random suffix whenever it replaces the object (a ConfigMap or
-    Secret whose data changed); here the suffix follows the inputs, secrets left out, so a
-    change shows as a new name, and a render never reveals anything of a secret.
+    Secret whose data changed: render/replacement.py); here the suffix follows the inputs that
+    replace it, secrets left out, so a replacement shows as a new name, an update in place (new
+    labels, say) keeps the name, and a render never reveals anything of a secret.
     """
     # In a preview, inputs not known yet count by their kind (Unknown), as nothing else is known.
-    text = json.dumps([name, inputs], sort_keys=True, default=lambda value: type(value).__name__)
+    kept = force_new_values(inputs)
+    text = json.dumps([name, kept], sort_keys=True, default=lambda value: type(value).__name__)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return f"{name}-{digest[:8]}"
 

@@ -5,7 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from harness import ROOT
+
+from render.diff import changes
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,44 @@ def test_a_config_change_shows_as_the_objects_it_changes(clone):
     assert "PRIVATE KEY" not in text
 
 
+def summary(text: str) -> list[str]:
+    """The reviewer's list of what `pulumi up` would do, object by object."""
+    return [line for line in text.splitlines() if line.startswith("- ")]
+
+
+def test_a_new_image_updates_every_object_in_place_and_replaces_none(clone):
+    # The upgrade runbook's claim: a new tag changes the version label of every object, in place
+    # (the Deployment's change rolls its pods); nothing is replaced, no auto-name changes.
+    dev = clone / "Pulumi.dev.yaml"
+    original = dev.read_text()
+    dev.write_text(original + "  msr-cache:image: mirantis/dtr-content-cache:2.9.17\n")
+    try:
+        result = render_diff(clone)
+    finally:
+        dev.write_text(original)
+    assert result.returncode == 0, result.stderr
+    lines = summary(result.stdout)
+    assert lines and all(
+        line.startswith("- update ") and line.endswith(" in place") for line in lines
+    )
+    assert "- update Deployment `dtr/dtr-cache` in place" in lines
+    assert "+        app.kubernetes.io/version: 2.9.17" in result.stdout
+    assert "+        image: mirantis/dtr-content-cache:2.9.17" in result.stdout
+
+
+def test_a_config_change_replaces_the_configmap_naming_why(clone):
+    dev = clone / "Pulumi.dev.yaml"
+    original = dev.read_text()
+    dev.write_text(original + "  msr-cache:blobTtl: 12h\n")
+    try:
+        result = render_diff(clone)
+    finally:
+        dev.write_text(original)
+    lines = summary(result.stdout)
+    assert "- replace ConfigMap `dtr/dev-config` (.data)" in lines
+    assert "- update Deployment `dtr/dtr-cache` in place" in lines
+
+
 def test_a_change_that_does_not_render_fails_with_the_programs_message(clone):
     dev = clone / "Pulumi.dev.yaml"
     original = dev.read_text()
@@ -65,3 +106,31 @@ def test_a_change_that_does_not_render_fails_with_the_programs_message(clone):
 def test_an_unknown_base_is_a_clear_error(clone):
     result = render_diff(clone, "no-such-ref")
     assert result.returncode == 2 and "no-such-ref" in result.stderr
+
+
+def _file(kind: str, name: str, auto: bool = False, **fields: object) -> tuple[str, str]:
+    metadata: dict[str, object] = {"name": name, "namespace": "dtr"}
+    if auto:
+        metadata["annotations"] = {"pulumi.com/autonamed": "true"}
+    api = "apps/v1" if kind == "Deployment" else "v1"
+    text = yaml.safe_dump({"apiVersion": api, "kind": kind, "metadata": metadata, **fields})
+    return f"{api.replace('/', '_')}-{kind.lower()}-dtr-{name}.yaml", text
+
+
+def test_changes_say_what_pulumi_up_does_to_each_object():
+    before = dict([
+        _file("ConfigMap", "c-aaaa1111", auto=True, data={"k": "1"}),
+        _file("Deployment", "d", spec={"selector": {"matchLabels": {"a": "1"}}, "replicas": 1}),
+        _file("Service", "gone"),
+    ])  # fmt: skip
+    after = dict([
+        _file("ConfigMap", "c-bbbb2222", auto=True, data={"k": "2"}),
+        _file("Deployment", "d", spec={"selector": {"matchLabels": {"a": "1"}}, "replicas": 2}),
+        _file("Service", "new"),
+    ])  # fmt: skip
+    assert changes(before, after) == [
+        "- update Deployment `dtr/d` in place",
+        "- replace ConfigMap `dtr/c` (.data)",
+        "- delete Service `dtr/gone`",
+        "- create Service `dtr/new`",
+    ]
