@@ -86,7 +86,8 @@ def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
         auto = annotations.get("pulumi.com/autonamed") == "true"
         name = str(metadata.get("name"))
         name = name.rsplit("-", 1)[0] if auto else name  # its suffix changes with a replacement
-        what = f"{obj.get('kind')} `{metadata.get('namespace', '')}/{name}`"
+        namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
+        what = f"{obj.get('kind')} `{namespace}{name}`"
         if was is None or now is None:
             lines.append(f"- {'create' if was is None else 'delete'} {what}")
             continue

@@ -55,7 +55,8 @@ def test_a_config_change_shows_as_the_objects_it_changes(clone):
 
 def summary(text: str) -> list[str]:
     """The reviewer's list of what `pulumi up` would do, object by object."""
-    return [line for line in text.splitlines() if line.startswith("- ")]
+    head = text.split("```diff", 1)[0]
+    return [line for line in head.splitlines() if line.startswith("- ")]
 
 
 def test_a_new_image_updates_every_object_in_place_and_replaces_none(clone):
@@ -74,6 +75,7 @@ def test_a_new_image_updates_every_object_in_place_and_replaces_none(clone):
         line.startswith("- update ") and line.endswith(" in place") for line in lines
     )
     assert "- update Deployment `dtr/dtr-cache` in place" in lines
+    assert "- update Namespace `dtr` in place" in lines
     assert "+        app.kubernetes.io/version: 2.9.17" in result.stdout
     assert "+        image: mirantis/dtr-content-cache:2.9.17" in result.stdout
 
