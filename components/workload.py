@@ -9,7 +9,7 @@ from pulumi import Input
 
 from . import registry_config as rc
 from .exposure import METRICS_PORT_NAME, PORT_NAME
-from .model import Storage
+from .model import Exposure, Storage
 from .object_storage import CREDENTIALS_DIR, GCS_KEY_FILE
 from .settings import Settings
 
@@ -114,7 +114,7 @@ def deployment_spec(
     return {
         "replicas": settings.replicas,
         "selector": {"matchLabels": selector_labels(settings.name)},
-        "strategy": _strategy(settings.storage),
+        "strategy": _strategy(settings),
         "template": {"metadata": metadata, "spec": _pod(settings, container, volumes)},
     }
 
@@ -240,11 +240,16 @@ def disruption_budget_spec(settings: Settings) -> dict[str, Any]:
     return {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(settings.name)}}
 
 
-def _strategy(storage: Storage | None) -> dict[str, Any]:
+def _strategy(settings: Settings) -> dict[str, Any]:
+    storage = settings.storage
     # A single-node claim can't be mounted by the new pod while the old one holds it elsewhere:
     # stop the old pod first.
     if storage is not None and storage.single_node:
         return {"type": "Recreate"}
+    # A surge pod could not bind the host port where a replica runs, and with maxUnavailable 0
+    # the rollout would wait for it forever: replace one replica at a time instead.
+    if settings.exposure is Exposure.HOST_PORT:
+        return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}
     return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
 
 

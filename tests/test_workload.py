@@ -127,6 +127,32 @@ def test_single_node_claim_recreates_the_pod(
     assert spec["replicas"] == replicas
 
 
+@pytest.mark.parametrize(
+    ("changes", "strategy"),
+    [
+        ({}, {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
+        (
+            {"replicas": 3},
+            {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
+        ),
+        ({"storageSize": "10Gi"}, {"type": "Recreate"}),
+    ],
+    ids=["one", "replicas", "rwo"],
+)
+def test_host_port_rollouts_never_wait_for_a_surge_pod(
+    changes: dict[str, Any], strategy: dict[str, Any]
+) -> None:
+    # A surge pod cannot bind the host port on a node where a replica runs: with maxSurge 1 and
+    # maxUnavailable 0 the rollout would wait for it forever.
+    s = settings(exposure="hostPort", port=443, **changes)
+    assert spec_of(s, claim="data" if s.storage else None)["strategy"] == strategy
+
+
+def test_other_rollouts_keep_every_replica_serving() -> None:
+    strategy = spec_of(settings())["strategy"]
+    assert strategy["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+
+
 def test_http_secret_comes_from_the_secret() -> None:
     env = {e["name"]: e for e in container_of(spec_of(settings()))["env"]}
     assert env["REGISTRY_HTTP_SECRET"]["valueFrom"] == {
