@@ -86,7 +86,7 @@ def default_text(o: Option) -> str:
     if o.required:
         return "required"
     if o.default is None:
-        return "—"
+        return o.default_doc or "—"
     default = o.default_doc or yaml.safe_dump(plain(o.default), default_flow_style=True).strip()
     default = default.removesuffix("\n...").strip()
     return f"{default} ({o.only})" if o.only and not o.default_doc else default

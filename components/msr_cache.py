@@ -134,9 +134,11 @@ class MsrCacheArgs(TypedDict):
     priority_class_name: NotRequired[pulumi.Input[str]]
     """PriorityClass of the cache's pods."""
     network_policy: NotRequired[pulumi.Input[bool]]
-    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from the Gateway's namespace with exposure gateway, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the upstreams' and object storage's ports (default true)."""
+    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from gateway_proxy_namespace with exposure gateway, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the upstreams' and object storage's ports (default true)."""
     ingress_namespace: NotRequired[pulumi.Input[str]]
     """With exposure ingress and network_policy, the ingress controller's namespace, the only one let in (default ingress-nginx)."""
+    gateway_proxy_namespace: NotRequired[pulumi.Input[str]]
+    """With exposure gateway and network_policy, the namespace the Gateway's proxy pods run in, the only one let in (default the Gateway's namespace, as with Istio; Envoy Gateway runs them in its own namespace, envoy-gateway-system by default)."""
     metrics: NotRequired[pulumi.Input[bool]]
     """Serve Prometheus metrics (/metrics) and health (/debug/health, then used by the probes) on distribution's debug port 5001, through a ClusterIP Service <name>-metrics (default false). That port also serves /debug/pprof and /debug/vars over plain HTTP."""
     metrics_namespace: NotRequired[pulumi.Input[str]]

@@ -298,6 +298,13 @@ class Settings:
         only="with exposure ingress and networkPolicy",
         production=True,
     )
+    gateway_proxy_namespace: str | None = option(
+        checks.check_dns_label,
+        applies=lambda v, _: v["exposure"] is Exposure.GATEWAY and v["network_policy"] is not False,
+        only="with exposure gateway and networkPolicy",
+        production=True,
+        default_doc="the Gateway's namespace",
+    )
     metrics: bool = option(checks.check_bool, default=False, stack_type="boolean", production=True)
     metrics_namespace: str | None = option(
         checks.check_dns_label,
@@ -367,6 +374,8 @@ class Settings:
             return None
         if self.exposure is Exposure.GATEWAY:
             parent = self.gateway_parent
+            if self.gateway_proxy_namespace is not None:
+                return self.gateway_proxy_namespace
             return parent.namespace if parent is not None else None
         return self.ingress_namespace
 

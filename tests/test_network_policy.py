@@ -71,6 +71,20 @@ def test_behind_a_gateway_only_the_gateways_namespace_gets_in():
     ]
 
 
+def test_a_gateways_proxies_elsewhere_are_let_in_from_their_namespace():
+    # Envoy Gateway runs a Gateway's proxies in its own namespace, not the Gateway's.
+    d = cache({"exposure": "gateway", "hosts": ["cache.example.com"],
+               "gateway": {"name": "shared", "namespace": "gateway-system"},
+               "gateway_proxy_namespace": "envoy-gateway-system"})  # fmt: skip
+    assert _let_in(d) == [
+        {
+            "namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}
+            }
+        }
+    ]
+
+
 def test_network_policy_follows_a_chained_upstreams_port_and_object_storage():
     def program() -> dict[str, Any]:
         central = MsrCache(
