@@ -19,6 +19,8 @@ from harness import (
     named,
     pod_labels,
     pod_spec,
+    sans,
+    served_cert,
     settings,
 )
 
@@ -361,3 +363,16 @@ def test_gateway_exposure_makes_its_gateway_from_a_class():
     ) == ("dtr-cache", "dtr")  # fmt: skip
     assert route["metadata"]["namespace"] == "dtr"
     assert d.outputs["url"].value == "https://cache.example.com:8443"
+
+
+def test_moving_from_ingress_to_gateway_keeps_the_service_and_swaps_the_route():
+    # The README's migration: one `pulumi up` deletes the Ingress and creates the TLSRoute; the
+    # Service (its name, type and ports) is untouched, and the certificate keeps its SANs.
+    hosts = {"hosts": ["cache.example.com"]}
+    before = cache({**hosts, "exposure": "ingress"})
+    after = cache({**hosts, "exposure": "gateway", "gateway": {"name": "gw", "namespace": "gw"}})
+    assert after.one(SERVICE).inputs == before.one(SERVICE).inputs
+    assert (before.all(TLS_ROUTE), after.all(INGRESS)) == ([], [])
+    assert len(before.all(INGRESS)) == len(after.all(TLS_ROUTE)) == 1
+    assert sans(served_cert(after)) == sans(served_cert(before))
+    assert after.outputs["url"].value == before.outputs["url"].value
