@@ -275,7 +275,9 @@ def test_preview_matrix_is_every_stack_but_the_e2e_one(tmp_path: Path) -> None:
     [step] = [s for s in steps(jobs(workflow)[lister]) if s.get("shell") == "python"]
     assert f"steps.{step['id']}.outputs" in jobs(workflow)[lister]["outputs"]["stacks"]
     # Run the lister as the runner would, in a checkout with three stacks.
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.kind.yaml", "Pulumi.prod.yaml"):
+    names = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.kind.yaml", "Pulumi.kind-gateway.yaml",
+             "Pulumi.prod.yaml")  # fmt: skip
+    for name in names:
         (tmp_path / name).write_text("config: {}\n")
     output = tmp_path / "github_output"
     script = tmp_path / "list.py"
@@ -481,28 +483,31 @@ def test_e2e_is_manual_and_nightly_with_no_secret() -> None:
     assert secrets_used(workflow) == []
 
 
-def test_e2e_deploys_checks_and_destroys_the_kind_stack() -> None:
-    workflow = load("e2e.yml")
-    [job] = jobs(workflow).values()
+@pytest.mark.parametrize("name", ["e2e", "gateway"])
+def test_e2e_deploys_checks_and_destroys_its_kind_stack(name: str) -> None:
+    job = jobs(load("e2e.yml"))[name]
     order = job["steps"]
-    [kind] = uses(workflow, "helm/kind-action")
+    [kind] = uses(job, "helm/kind-action")
     context = f"kind-{kind['with']['cluster_name']}"  # the context kind writes
-    [up] = running(workflow, "pulumi", "up")
-    [rollout] = running(workflow, "kubectl", "rollout", "status")
-    [check] = running(workflow, "curl")
-    [destroy] = running(workflow, "pulumi", "destroy")
+    [up] = running(job, "pulumi", "up")
+    [rollout] = [s for s in running(job, "kubectl") if "rollout" in s["run"]]
+    [check] = running(job, "curl")
+    [destroy] = running(job, "pulumi", "destroy")
     assert order.index(kind) < order.index(up) < order.index(rollout) < order.index(check)
 
     # Deployed and destroyed: the same stack, without a prompt.
     for step, command in ((up, ("pulumi", "up")), (destroy, ("pulumi", "destroy"))):
         words = command_of(step, *command)
         assert option(words, "--stack") == "$STACK" and {"--yes", "-y"} & set(words)
-    # Every kubectl talks to the kind cluster, and waits for the cache's Deployment.
-    for step in running(workflow, "kubectl"):
+    # Every kubectl and helm talks to the kind cluster; the cache's Deployment is waited for.
+    for step in steps(job):
         for words in commands(step):
             if words[0] == "kubectl":
-                assert option(words, "--context") == context
-    assert "deployment/dtr-cache" in command_of(rollout, "kubectl")
+                assert option(words, "--context") in (context, "$CONTEXT")
+            if words[0] == "helm":
+                assert option(words, "--kube-context") == "$CONTEXT"
+    assert job["env"].get("CONTEXT", context) == context
+    assert "deployment/dtr-cache" in rollout["run"]
 
     # GET /v2/ verifies the served certificate against the stack's exported CA, by name.
     curl = command_of(check, "curl")
@@ -517,15 +522,38 @@ def test_e2e_deploys_checks_and_destroys_the_kind_stack() -> None:
     assert order[-1] is destroy
 
 
-def test_the_kind_stack_deploys_what_e2e_checks() -> None:
+def _stack_config(stack: str) -> dict[str, Any]:
     known = set(CONFIG_KEYS.values()) | {"kubeContext", "renderYamlToDirectory"}
-    config = yaml.safe_load((ROOT / "Pulumi.kind.yaml").read_text())["config"]
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     keys = {key.removeprefix("msr-cache:") for key in config}
     assert all(key.startswith("msr-cache:") for key in config)
     assert keys <= known, f"unknown keys: {keys - known}"
-    assert "renderYamlToDirectory" not in keys, "the kind stack must deploy, not render"
+    assert "renderYamlToDirectory" not in keys, "an e2e stack must deploy, not render"
+    return {key.removeprefix("msr-cache:"): value for key, value in config.items()}
 
-    env = load("e2e.yml")["env"]
-    assert config["msr-cache:hosts"] == [env["NODE"]]
-    assert str(config["msr-cache:port"]) == env["PORT"]
-    assert config["msr-cache:kubeContext"] == "kind-msr-cache"
+
+def test_the_gateway_job_reaches_the_cache_through_the_gateway_it_makes() -> None:
+    job = jobs(load("e2e.yml"))["gateway"]
+    env = job["env"]
+    config = _stack_config(env["STACK"])
+    assert config["exposure"] == "gateway" and config["hosts"] == [env["HOST"]]
+    assert config["kubeContext"] == env["CONTEXT"]
+    # The GatewayClass the job installs is the one the stack makes its Gateway from, and the
+    # Gateway's Envoy pods run in the namespace the network policy lets in.
+    [install] = [s for s in steps(job) if "helm install" in s.get("run", "")]
+    assert f"name: {config['gatewayClassName']}" in install["run"]
+    assert "--namespace envoy-gateway-system" in install["run"]
+    assert config["gatewayProxyNamespace"] == "envoy-gateway-system"
+    assert "gateway-api/releases/download/v1.6.1/standard-install.yaml" in install["run"]
+    [wait] = [s for s in running(job, "kubectl") if "condition=Programmed" in s["run"]]
+    assert '"gateway/$GATEWAY"' in wait["run"]
+    [check] = running(job, "curl")
+    assert option(command_of(check, "curl"), "--resolve") == "$HOST:8443:127.0.0.1"
+
+
+def test_the_kind_stack_deploys_what_e2e_checks() -> None:
+    env = jobs(load("e2e.yml"))["e2e"]["env"]
+    config = _stack_config(env["STACK"])
+    assert config["hosts"] == [env["NODE"]]
+    assert str(config["port"]) == env["PORT"]
+    assert config["kubeContext"] == "kind-msr-cache"
