@@ -139,13 +139,18 @@ def register(config: pulumi.Config, cache: MsrCache, raw: dict[str, Any]) -> Non
     pulumi.export("msrRegistrationId", made.id)
 
 
-def provider(config: pulumi.Config) -> k8s.Provider:
-    """Render manifests into a folder, or deploy through a kubeconfig context."""
+def provider(config: pulumi.Config, raw: dict[str, Any]) -> k8s.Provider:
+    """Render manifests into a folder, or deploy through a kubeconfig context; to adopt a
+    manual deployment, the provider updates the objects that exist instead of refusing them
+    (pulumi-kubernetes >= 4.29 refuses with AlreadyExists unless upsertExistingObjects)."""
     render_dir = config.get("renderYamlToDirectory")
     context = config.get("kubeContext")
+    upsert = True if parse(raw).adopt_existing else None
     if render_dir:
-        return k8s.Provider("kubernetes", render_yaml_to_directory=render_dir)
-    return k8s.Provider("kubernetes", context=context)
+        return k8s.Provider(
+            "kubernetes", render_yaml_to_directory=render_dir, upsert_existing_objects=upsert
+        )
+    return k8s.Provider("kubernetes", context=context, upsert_existing_objects=upsert)
 
 
 def main() -> None:
@@ -155,13 +160,15 @@ def main() -> None:
     cache = MsrCache(
         pulumi.get_stack(),
         MsrCacheArgs(**{name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw}),
-        opts=pulumi.ResourceOptions(providers=[provider(config)]),
+        opts=pulumi.ResourceOptions(providers=[provider(config, raw)]),
     )
     pulumi.export("url", cache.url)
     pulumi.export("caCertPem", cache.ca_cert_pem)
     pulumi.export("namespace", cache.namespace)
     pulumi.export("serviceName", cache.service_name)
     pulumi.export("registration", cache.registration)
+    pulumi.export("certExpiresAt", cache.cert_expires_at)
+    pulumi.export("caExpiresAt", cache.ca_expires_at)
     register(config, cache, raw)
 
 

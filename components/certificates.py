@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from cryptography import x509
+
 from .checks import ip_or_none
 from .given_certificates import common_name
 from .model import Issuer, KeyAlgorithm
@@ -65,9 +67,20 @@ class SubjectAltNames:
     None when it is longer than X.509 allows a CN (64), and stays a SAN only."""
 
 
-def ca_common_name(name: str, namespace: str) -> str:
-    """The generated CA's CN, naming the cache it serves while X.509 allows (64 characters)."""
-    return common_name([f"{name}.{namespace} cache CA", f"{name} cache CA"]) or "msr-cache CA"
+def ca_common_name(name: str, namespace: str, generation: int = 1) -> str:
+    """The generated CA's CN, naming the cache it serves while X.509 allows (64 characters),
+    and its generation after the first (a rotation's CAs are told apart by name too)."""
+    suffix = f" {generation}" if generation > 1 else ""
+    names = [f"{name}.{namespace} cache CA{suffix}", f"{name} cache CA{suffix}"]
+    return common_name(names) or f"msr-cache CA{suffix}"
+
+
+def expires_at(pem: str) -> str:
+    """When the first certificate of `pem` expires, in RFC 3339 (UTC); "" for no PEM."""
+    if not pem.strip():
+        return ""
+    first = x509.load_pem_x509_certificates(pem.encode())[0]
+    return first.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def service_dns_names(service: str, namespace: str) -> tuple[str, str]:

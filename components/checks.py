@@ -296,6 +296,11 @@ def check_replicas(value: Any) -> int:
     return value
 
 
+def check_generation(value: Any) -> int:
+    """A generation of the generated CA: 1, 2, ..."""
+    return check_replicas(value)
+
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 

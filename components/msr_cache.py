@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import Any, NamedTuple, NotRequired, TypedDict, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -145,6 +145,14 @@ class MsrCacheArgs(TypedDict):
     """With metrics and network_policy, the namespace of the scraper, the only one let in to the metrics port (default monitoring)."""
     service_monitor: NotRequired[pulumi.Input[bool]]
     """With metrics, a Prometheus Operator ServiceMonitor scraping the metrics Service (default false)."""
+    ca_generation: NotRequired[pulumi.Input[int]]
+    """Which generated CA signs the serving certificate (default 1). Step two of a CA rotation: raise it to the generation next_ca made, and drop next_ca; the old CA is then deleted. Not with tls_cert or cert_manager_issuer."""
+    next_ca: NotRequired[pulumi.Input[bool]]
+    """Step one of a CA rotation (default false): also make the CA of generation ca_generation + 1 and publish both in ca_cert_pem (the signing one first), while the current one still signs the serving certificate, so clients can trust the new CA before it is used. Not with tls_cert or cert_manager_issuer."""
+    reload_on_certificate_change: NotRequired[pulumi.Input[bool]]
+    """With cert_manager_issuer, annotate the Deployment for stakater Reloader (secret.reloader.stakater.com/reload), which restarts the pods when cert-manager renews the certificate: the cache reads it only at start. Reloader must run in the cluster (default false)."""
+    adopt_existing: NotRequired[pulumi.Input[bool]]
+    """Take over a cache deployed by MSR's manual procedure (Deployment dtr/dtr-cache) in place: keep its pod selector app: dtr-cache, which a Deployment cannot change (default false). The Kubernetes provider must upsert existing objects (the stack program's adoptExisting sets upsertExistingObjects on it)."""
     cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
     """{kind: Issuer|ClusterIssuer, name}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
@@ -153,6 +161,14 @@ class MsrCacheArgs(TypedDict):
     """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides); not for secrets, and none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...)."""
     pod_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
     """Annotations on the cache's pods."""
+
+
+class _Trust(NamedTuple):
+    """What clients trust (caCertPem) and when the certificates expire (RFC 3339, or "")."""
+
+    ca_cert_pem: pulumi.Output[str]
+    cert_expires_at: pulumi.Output[str]
+    ca_expires_at: pulumi.Output[str]
 
 
 class MsrCache(pulumi.ComponentResource):
@@ -168,6 +184,10 @@ class MsrCache(pulumi.ComponentResource):
     """The name of the cache's Service."""
     registration: pulumi.Output[str]
     """JSON body for MSR's POST /api/v0/content_caches: {"name", "host"}."""
+    cert_expires_at: pulumi.Output[str]
+    """When the serving certificate expires (RFC 3339, UTC): the generated or given one's; empty with cert_manager_issuer, which renews it itself."""
+    ca_expires_at: pulumi.Output[str]
+    """When the CA that signs the serving certificate expires (RFC 3339, UTC): the generated one's, tls_ca_cert's or a self-signed tls_cert's; empty with cert_manager_issuer without tls_ca_cert."""
 
     def __init__(
         self, name: str, args: MsrCacheArgs, opts: pulumi.ResourceOptions | None = None
@@ -178,7 +198,7 @@ class MsrCache(pulumi.ComponentResource):
         super().__init__(TYPE, name, {}, opts)
         self._name, self._s, self._p = name, s, p
         self._child = pulumi.ResourceOptions(parent=self)
-        labels = workload.labels(s.name, s.image)
+        labels = workload.labels(s.name, s.image, s.adopt_existing)
         namespace = self._namespace(labels)
         self._labels = labels
         self._meta: k8s.meta.v1.ObjectMetaArgsDict = {"namespace": namespace, "labels": labels}
@@ -194,14 +214,16 @@ class MsrCache(pulumi.ComponentResource):
         upstreams = pulumi.Output.from_input(s.upstreams).apply(
             lambda u: config.resolved("upstreams", u)
         )
-        ca_cert_pem = self._workload(url, sans, upstreams)
+        trust = self._workload(url, sans, upstreams)
         self._extras(upstreams)
 
         self.url = url
-        self.ca_cert_pem = ca_cert_pem
+        self.ca_cert_pem = trust.ca_cert_pem
         self.namespace = namespace
         self.service_name = service.metadata.name
         self.registration = url.apply(lambda u: json.dumps({"name": name, "host": u}))
+        self.cert_expires_at = trust.cert_expires_at
+        self.ca_expires_at = trust.ca_expires_at
         self.register_outputs(
             {
                 "url": self.url,
@@ -209,6 +231,8 @@ class MsrCache(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "service_name": self.service_name,
                 "registration": self.registration,
+                "cert_expires_at": self.cert_expires_at,
+                "ca_expires_at": self.ca_expires_at,
             }
         )
 
@@ -233,10 +257,11 @@ class MsrCache(pulumi.ComponentResource):
         url: pulumi.Output[str],
         sans: pulumi.Output[SubjectAltNames],
         upstreams: pulumi.Output[Sequence[str]],
-    ) -> pulumi.Output[str]:
-        """The certificates, config.yaml, Secrets, claim and Deployment; returns caCertPem."""
+    ) -> _Trust:
+        """The certificates, config.yaml, Secrets, claim and Deployment; returns what clients
+        trust."""
         s, p, child, meta = self._s, self._p, self._child, self._meta
-        files, ca_cert_pem = self._files(sans)
+        files, trust = self._files(sans)
         storage = s.object_storage
         config_yaml = pulumi.Output.all(url, upstreams).apply(
             lambda a: rc.dump(
@@ -279,13 +304,15 @@ class MsrCache(pulumi.ComponentResource):
             tls_secret=p.certificate_secret,
             storage_secret=storage_secret.metadata.name if storage_secret else None,
         )
-        self._object(k8s.apps.v1.Deployment, "deployment", spec, named=True)
-        return ca_cert_pem
+        annotations = dict(p.deployment_annotations)
+        extra = {"annotations": annotations} if annotations else {}
+        self._object(k8s.apps.v1.Deployment, "deployment", spec, named=True, **extra)
+        return trust
 
     def _files(
         self, sans: pulumi.Output[SubjectAltNames]
-    ) -> tuple[dict[str, pulumi.Input[str]], pulumi.Output[str]]:
-        """The cache Secret's files (the plan's `secret_files`) and the CA clients trust."""
+    ) -> tuple[dict[str, pulumi.Input[str]], _Trust]:
+        """The cache Secret's files (the plan's `secret_files`) and what clients trust."""
         s, p = self._s, self._p
         password = random.RandomPassword(
             f"{self._name}-http-secret", length=32, special=False, opts=self._child
@@ -293,19 +320,18 @@ class MsrCache(pulumi.ComponentResource):
         files: dict[str, pulumi.Input[str]] = {rc.HTTP_SECRET_KEY: password.result}
         if p.tls == "cert-manager":
             self._certificate(sans)
-            ca_cert_pem = (
-                _checked("tlsCaCert", s.tls_ca_cert)
-                if s.tls_ca_cert is not None
-                else pulumi.Output.from_input("")
-            )
+            # cert-manager renews the certificate: only a given CA's expiry is known here.
+            ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else None
+            none = pulumi.Output.from_input("")
+            trust = _Trust(ca or none, none, ca.apply(certificates.expires_at) if ca else none)
         else:
-            ca_cert_pem, files[rc.CERT_FILE], files[rc.KEY_FILE] = self._tls(sans)
+            trust, files[rc.CERT_FILE], files[rc.KEY_FILE] = self._tls(sans)
         if p.upstream_ca == "given" and s.upstream_ca_cert is not None:
             files[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
         elif p.upstream_ca == "secret" and s.upstream_ca_secret is not None:
             files[rc.UPSTREAM_CA_FILE] = self._read_upstream_ca(s.upstream_ca_secret)
         assert tuple(files) == p.secret_files, (tuple(files), p.secret_files)
-        return files, ca_cert_pem
+        return files, trust
 
     def _extras(self, upstreams: pulumi.Output[Sequence[str]]) -> None:
         """The disruption budget, network policy, metrics objects, and Ingress or Gateway API
@@ -316,7 +342,7 @@ class MsrCache(pulumi.ComponentResource):
                 k8s.policy.v1.PodDisruptionBudget, "disruption-budget", p.disruption_budget, True
             )
         if p.network_policy:
-            selector = workload.selector_labels(s.name)
+            selector = workload.selector_labels(s.name, s.adopt_existing)
             spec = upstreams.apply(
                 lambda u: network_policy.network_policy_spec(
                     s, selector, network_policy.upstream_ports(u) | p.egress_ports
@@ -388,8 +414,8 @@ class MsrCache(pulumi.ComponentResource):
 
     def _tls(
         self, sans: pulumi.Output[SubjectAltNames]
-    ) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
-        """(CA certificate, serving certificate, serving key) PEMs: yours, or generated."""
+    ) -> tuple[_Trust, pulumi.Output[str], pulumi.Output[str]]:
+        """(what clients trust, serving certificate, serving key): yours, or generated."""
         s, name, child = self._s, self._name, self._child
         if s.tls_cert is not None and s.tls_key is not None:
             pair = pulumi.Output.all(
@@ -397,23 +423,16 @@ class MsrCache(pulumi.ComponentResource):
             ).apply(lambda p: _checked_pair(p, s.hosts))
             cert = pair.apply(lambda p: p[0])
             ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else cert
-            return ca, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
+            expiry = (cert.apply(certificates.expires_at), ca.apply(certificates.expires_at))
+            trust = _Trust(ca, *expiry)
+            return trust, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
 
         kind = certificates.KEYS[s.tls_key_algorithm or KeyAlgorithm.RSA]
         key_args = kind.tls_args
-        ca_key = tls.PrivateKey(f"{name}-ca-key", **key_args, opts=child)
-        ca = tls.SelfSignedCert(
-            f"{name}-ca",
-            private_key_pem=ca_key.private_key_pem,
-            is_ca_certificate=True,
-            subject={
-                "common_name": certificates.ca_common_name(s.name, s.namespace),
-                "organization": "msr-cache",
-            },
-            validity_period_hours=certificates.CA_VALIDITY_HOURS,
-            early_renewal_hours=certificates.CA_EARLY_RENEWAL_HOURS,
-            allowed_uses=list(certificates.CA_USES),
-            opts=child,
+        # The CA signing the serving certificate, then a rotation's next one: both trusted.
+        (ca_key, ca), *following = [self._ca(g, key_args) for g in self._p.ca_generations]
+        bundle = pulumi.Output.all(ca.cert_pem, *(c.cert_pem for _, c in following)).apply(
+            lambda pems: "".join(pems)
         )
         key = tls.PrivateKey(f"{name}-key", **key_args, opts=child)
         request = tls.CertRequest(
@@ -437,7 +456,32 @@ class MsrCache(pulumi.ComponentResource):
             allowed_uses=list(kind.serving_uses),
             opts=child,
         )
-        return ca.cert_pem, cert.cert_pem, pulumi.Output.secret(key.private_key_pem)
+        # pulumi-tls' own record of each certificate's end (RFC 3339).
+        trust = _Trust(bundle, cert.validity_end_time, ca.validity_end_time)
+        return trust, cert.cert_pem, pulumi.Output.secret(key.private_key_pem)
+
+    def _ca(
+        self, generation: int, key_args: Mapping[str, Any]
+    ) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+        """The generated CA of a generation: `<name>-ca` for the first (as before rotations
+        existed), `<name>-ca<generation>` after it, so each keeps its own state."""
+        s, child = self._s, self._child
+        role = "ca" if generation == 1 else f"ca{generation}"
+        key = tls.PrivateKey(f"{self._name}-{role}-key", **key_args, opts=child)
+        cert = tls.SelfSignedCert(
+            f"{self._name}-{role}",
+            private_key_pem=key.private_key_pem,
+            is_ca_certificate=True,
+            subject={
+                "common_name": certificates.ca_common_name(s.name, s.namespace, generation),
+                "organization": "msr-cache",
+            },
+            validity_period_hours=certificates.CA_VALIDITY_HOURS,
+            early_renewal_hours=certificates.CA_EARLY_RENEWAL_HOURS,
+            allowed_uses=list(certificates.CA_USES),
+            opts=child,
+        )
+        return key, cert
 
 
 def _secret(

@@ -51,18 +51,23 @@ class Plan:
     """The Gateway API TLSRoute's spec."""
     gateway: Mapping[str, Any] | None
     """The spec of the Gateway made with the cache (with gatewayClassName)."""
+    deployment_annotations: Mapping[str, str]
+    """Annotations of the Deployment itself (a reloader's, restarting the pods on a renewal)."""
+    ca_generations: tuple[int, ...]
+    """The generated CAs, by generation: the one signing the serving certificate first, then
+    the next one of a rotation (both published in caCertPem, in this order)."""
 
 
 def plan(s: Settings) -> Plan:
     """The objects `s` asks for."""
-    selector = workload.selector_labels(s.name)
+    selector = workload.selector_labels(s.name, s.adopt_existing)
     storage = s.object_storage
     return Plan(
         create_namespace=s.create_namespace,
         service=exposure.service_spec(s.mode, s.port, selector),
         reads_load_balancer=s.mode.assigns_address,
         tls=_tls_source(s),
-        certificate_secret=f"{s.name}-tls" if s.cert_manager_issuer is not None else None,
+        certificate_secret=_certificate_secret(s),
         upstream_ca=_upstream_ca(s),
         secret_files=_secret_files(s),
         storage_secret_keys={k: storage.secret_key(k) for k in sorted(storage.credentials)}
@@ -77,7 +82,30 @@ def plan(s: Settings) -> Plan:
         ingress=s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
         tls_route=s.mode.tls_route_spec(s.hosts, s.name, s.gateway_parent),
         gateway=s.mode.gateway_spec(s.hosts, s.gateway_class_name, s.port),
+        deployment_annotations=_reloader(s),
+        ca_generations=_ca_generations(s),
     )
+
+
+# stakater Reloader restarts a Deployment's pods when a Secret named in this annotation changes.
+RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"
+
+
+def _reloader(s: Settings) -> dict[str, str]:
+    if not s.reload_on_certificate_change or s.cert_manager_issuer is None:
+        return {}
+    return {RELOADER_ANNOTATION: str(_certificate_secret(s))}
+
+
+def _ca_generations(s: Settings) -> tuple[int, ...]:
+    if not s.generates_tls:
+        return ()
+    current = s.ca_generation or 1
+    return (current, current + 1) if s.next_ca else (current,)
+
+
+def _certificate_secret(s: Settings) -> str | None:
+    return f"{s.name}-tls" if s.cert_manager_issuer is not None else None
 
 
 def _tls_source(s: Settings) -> TlsSource:

@@ -221,6 +221,23 @@ def service_monitor_needs_metrics(found: Found) -> None:
         )
 
 
+# The names MSR's manual procedure gives the cache's namespace and Deployment.
+PROCEDURE_NAMESPACE, PROCEDURE_NAME = "dtr", "dtr-cache"
+
+
+def adoption_keeps_the_procedures_names(found: Found) -> None:
+    """Taking over a manual deployment means taking over its objects: the same names."""
+    if found["adopt_existing"] is not True:
+        return
+    for key, name in (("namespace", PROCEDURE_NAMESPACE), ("name", PROCEDURE_NAME)):
+        if found[key] is not None and found[key] != name:
+            found.report(
+                key,
+                f"{name} with adoptExisting: MSR's procedure deployed the cache as Deployment "
+                f"{PROCEDURE_NAMESPACE}/{PROCEDURE_NAME}, which adoptExisting takes over",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     upstreams_given,
     hosts_fit_the_exposure,
@@ -232,6 +249,7 @@ RULES: tuple[Rule, ...] = (
     requests_within_limits,
     metrics_service_named,
     service_monitor_needs_metrics,
+    adoption_keeps_the_procedures_names,
 )
 """Every rule, in the order their problems are listed."""
 

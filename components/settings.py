@@ -170,6 +170,10 @@ def _as_caller_spells(value: Any) -> Any:
     return {camel_case(str(k)): v for k, v in value.items()}
 
 
+def _generates_ca(values: Values, given: AbstractSet[str]) -> bool:
+    return "tls_cert" not in given and values["cert_manager_issuer"] is None
+
+
 def _is(exposure: Exposure) -> Callable[[Values, AbstractSet[str]], bool]:
     return lambda v, _: v["exposure"] is exposure
 
@@ -322,6 +326,33 @@ class Settings:
         only="without tlsCert/tlsKey (one or the other issues the serving certificate)",
         stack_type="object",
         production=True,
+    )
+    ca_generation: int | None = option(
+        checks.check_generation,
+        default=1,
+        applies=_generates_ca,
+        only="without tlsCert/tlsKey or certManagerIssuer (the CA is generated)",
+        stack_type="integer",
+        production=True,
+    )
+    next_ca: bool | None = option(
+        checks.check_bool,
+        default=False,
+        applies=_generates_ca,
+        only="without tlsCert/tlsKey or certManagerIssuer (the CA is generated)",
+        stack_type="boolean",
+        production=True,
+    )
+    reload_on_certificate_change: bool | None = option(
+        checks.check_bool,
+        default=False,
+        applies=lambda v, _: v["cert_manager_issuer"] is not None,
+        only="with certManagerIssuer (a generated or given certificate changes with pulumi up)",
+        stack_type="boolean",
+        production=True,
+    )
+    adopt_existing: bool = option(
+        checks.check_bool, default=False, stack_type="boolean", production=True
     )
     upstream_ca_secret: SecretRef | None = option(
         checks.check_secret_ref,

@@ -22,16 +22,21 @@ DATA_VOLUME = "cache-data"
 CREDENTIALS_VOLUME = "storage-credentials"
 
 
-def selector_labels(name: str) -> dict[str, str]:
-    """The labels that pick the cache's pods; never changed after creation (selectors are immutable)."""
+def selector_labels(name: str, adopted: bool = False) -> dict[str, str]:
+    """The labels that pick the cache's pods; never changed after creation (selectors are
+    immutable): a Deployment `adopted` from MSR's manual procedure keeps its `app: <name>`."""
+    if adopted:
+        return {"app": name}
     return {"app.kubernetes.io/name": "msr-cache", "app.kubernetes.io/instance": name}
 
 
-def labels(name: str, image: str) -> dict[str, str]:
-    """The recommended `app.kubernetes.io/*` labels on every object of the cache."""
+def labels(name: str, image: str, adopted: bool = False) -> dict[str, str]:
+    """The recommended `app.kubernetes.io/*` labels on every object of the cache (and the
+    procedure's `app` label on those adopted from it)."""
     tag = image.rsplit("@", 1)[0].rsplit(":", 1)
     version = tag[1] if len(tag) == 2 and _LABEL_VALUE.match(tag[1]) else None
     return {
+        **selector_labels(name, adopted),
         **selector_labels(name),
         "app.kubernetes.io/component": "content-cache",
         "app.kubernetes.io/part-of": "mirantis-secure-registry",
@@ -108,12 +113,14 @@ def deployment_spec(
     """
     mounts, volumes = _volumes(settings, config_map, secret, claim, tls_secret, storage_secret)
     container = _container(settings, _env(settings, secret, storage_secret), mounts)
-    metadata: dict[str, Any] = {"labels": labels(settings.name, settings.image)}
+    metadata: dict[str, Any] = {
+        "labels": labels(settings.name, settings.image, settings.adopt_existing)
+    }
     if settings.pod_annotations:
         metadata["annotations"] = dict(settings.pod_annotations)
     return {
         "replicas": settings.replicas,
-        "selector": {"matchLabels": selector_labels(settings.name)},
+        "selector": {"matchLabels": selector_labels(settings.name, settings.adopt_existing)},
         "strategy": _strategy(settings),
         "template": {"metadata": metadata, "spec": _pod(settings, container, volumes)},
     }
@@ -221,7 +228,9 @@ def _pod(
                 "maxSkew": 1,
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "DoNotSchedule",
-                "labelSelector": {"matchLabels": selector_labels(settings.name)},
+                "labelSelector": {
+                    "matchLabels": selector_labels(settings.name, settings.adopt_existing)
+                },
             }
         ]
     if settings.node_selector:
@@ -237,7 +246,10 @@ def _pod(
 
 def disruption_budget_spec(settings: Settings) -> dict[str, Any]:
     """A PodDisruptionBudget keeping all but one replica up through drains and upgrades."""
-    return {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(settings.name)}}
+    return {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": selector_labels(settings.name, settings.adopt_existing)},
+    }
 
 
 def _strategy(settings: Settings) -> dict[str, Any]:

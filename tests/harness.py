@@ -149,7 +149,8 @@ GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 
 
-OUTPUTS = ("url", "ca_cert_pem", "namespace", "service_name", "registration")
+OUTPUTS = ("url", "ca_cert_pem", "namespace", "service_name", "registration", "cert_expires_at",
+           "ca_expires_at")  # fmt: skip
 
 
 def cache(args: dict[str, Any], name: str = "edge", **kw: Any) -> Deployment:

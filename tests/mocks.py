@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import functools
 import ipaddress
+import re
 import secrets
 import string
 import threading
@@ -158,8 +159,10 @@ def _sign(
     public_key: Any,
     signer: Any,
     issuer_key_id: bytes | None,
-) -> str:
-    """Sign as `createCertificate` does; `issuer_key_id` is the parent's SubjectKeyId."""
+) -> dict[str, str]:
+    """Sign as `createCertificate` does; `issuer_key_id` is the parent's SubjectKeyId. The
+    outputs the provider sets: the PEM, and the validity's bounds as Go's time.MarshalText
+    writes them (RFC 3339; whole seconds here, so without a fraction)."""
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     hours = int(inputs["validityPeriodHours"])
     builder = (
@@ -190,7 +193,15 @@ def _sign(
         aki = x509.AuthorityKeyIdentifier(issuer_key_id, None, None)
         builder = builder.add_extension(aki, critical=False)
     cert = builder.sign(signer, _hash(signer))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return {
+        "certPem": cert.public_bytes(serialization.Encoding.PEM).decode(),
+        "validityStartTime": _go_time(cert.not_valid_before_utc),
+        "validityEndTime": _go_time(cert.not_valid_after_utc),
+    }
+
+
+def _go_time(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ProviderMocks(RenderProviders):
@@ -239,7 +250,9 @@ class ProviderMocks(RenderProviders):
         algorithm = inputs["algorithm"]
         bits = inputs.get("rsaBits")
         size = str(int(bits)) if bits else str(inputs.get("ecdsaCurve") or "")
-        key = _key(algorithm, size, "ca" if name.endswith("ca-key") else "leaf")
+        # A CA's key per generation (`-ca-key`, `-ca2-key`, ...): a rotation's CAs differ.
+        role = re.search(r"-(ca\d*)-key$", name)
+        key = _key(algorithm, size, role.group(1) if role else "leaf")
         public = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -254,7 +267,7 @@ class ProviderMocks(RenderProviders):
         sans = _sans(inputs)
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=not subject)
-        return {"certPem": _sign(builder, inputs, key.public_key(), key, None)}
+        return _sign(builder, inputs, key.public_key(), key, None)
 
     def _cert_request(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         key = _load_key(inputs["privateKeyPem"])
@@ -288,7 +301,7 @@ class ProviderMocks(RenderProviders):
             builder = builder.add_extension(names, critical=not csr.subject)
         if csr.subject == ca_cert.subject and not inputs.get("setAuthorityKeyId"):
             issuer_key_id = None  # Go takes the parent's only when issuer and subject differ
-        return {"certPem": _sign(builder, inputs, csr.public_key(), ca_key, issuer_key_id)}
+        return _sign(builder, inputs, csr.public_key(), ca_key, issuer_key_id)
 
     def _random_password(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         alphabet = string.ascii_letters + string.digits

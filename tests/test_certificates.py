@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from harness import (
+    CERT,
+    KEY,
     NODE_PORT,
     SECRET,
     cache,
@@ -321,3 +325,97 @@ def test_your_own_certificate_replaces_the_generated_one():
         }
     )
     assert d.outputs["ca_cert_pem"].value == ca
+
+
+# When the certificates expire: outputs a user can alert on.
+def _rfc3339(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _certs(pem: str) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(pem.encode())
+
+
+def test_generated_certificates_expire_when_pulumi_tls_says() -> None:
+    d = cache(NODE_PORT)
+    served = served_cert(d)
+    (ca,) = _certs(d.outputs["ca_cert_pem"].value)
+    assert d.outputs["cert_expires_at"].value == _rfc3339(served.not_valid_after_utc)
+    assert d.outputs["ca_expires_at"].value == _rfc3339(ca.not_valid_after_utc)
+    # A year for the serving certificate, ten for the CA.
+    days = (served.not_valid_after_utc - served.not_valid_before_utc).days
+    assert (days, (ca.not_valid_after_utc - ca.not_valid_before_utc).days) == (365, 3650)
+
+
+def test_a_given_certificate_expires_as_it_says(pki: dict[str, str]) -> None:
+    d = cache(
+        {**NODE_PORT, "hosts": ["node1.example.com"], "tls_cert": pki[CERT], "tls_key": pki[KEY]}
+    )
+    (given,) = _certs(pki[CERT])
+    expected = _rfc3339(given.not_valid_after_utc)
+    # Self-signed: it is its own CA.
+    assert (d.outputs["cert_expires_at"].value, d.outputs["ca_expires_at"].value) == (
+        expected,
+        expected,
+    )
+
+
+def test_cert_manager_renews_so_only_a_given_ca_expiry_is_known(pki: dict[str, str]) -> None:
+    issuer = {"cert_manager_issuer": {"kind": "Issuer", "name": "ca"}}
+    d = cache({**NODE_PORT, **issuer})
+    assert (d.outputs["cert_expires_at"].value, d.outputs["ca_expires_at"].value) == ("", "")
+    with_ca = cache({**NODE_PORT, **issuer, "tls_ca_cert": pki[CERT]})
+    (ca,) = _certs(pki[CERT])
+    assert with_ca.outputs["ca_expires_at"].value == _rfc3339(ca.not_valid_after_utc)
+
+
+# A CA rotation in two steps, clients never left without a CA that verifies the cache.
+def _signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("algorithm", ["RSA", "ECDSA"])
+def test_ca_rotation_publishes_the_new_ca_before_it_signs(algorithm: str) -> None:
+    args = {**NODE_PORT, "tls_key_algorithm": algorithm}
+    before = cache(args)
+    (old,) = _certs(before.outputs["ca_cert_pem"].value)
+
+    # Step one: both CAs published, the old one first and still signing.
+    step_one = cache({**args, "next_ca": True})
+    published = _certs(step_one.outputs["ca_cert_pem"].value)
+    assert len(published) == 2
+    current, new = published
+    assert current.public_key() == old.public_key() and new.public_key() != old.public_key()
+    assert _signed_by(served_cert(step_one), current) and not _signed_by(served_cert(step_one), new)
+    common_name = new.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert common_name == "dtr-cache.dtr cache CA 2"
+    assert step_one.outputs["ca_expires_at"].value == _rfc3339(current.not_valid_after_utc)
+
+    # Step two: the new CA signs, and is the only one published; a client holding step one's
+    # bundle verifies the new certificate.
+    step_two = cache({**args, "ca_generation": 2})
+    (only,) = _certs(step_two.outputs["ca_cert_pem"].value)
+    assert only.public_key() == new.public_key() and only.subject == new.subject
+    assert _signed_by(served_cert(step_two), new)
+    tls_names = [r.name for r in step_two.resources if r.typ.startswith("tls:")]
+    assert "edge-ca2" in tls_names and "edge-ca" not in tls_names
+
+
+def test_step_one_keeps_the_first_cas_resources_so_nothing_is_replaced() -> None:
+    step_one = cache({**NODE_PORT, "next_ca": True})
+    names = [r.name for r in step_one.resources if r.typ.startswith("tls:")]
+    assert {"edge-ca-key", "edge-ca", "edge-ca2-key", "edge-ca2", "edge-cert"} <= set(names)
+
+
+@pytest.mark.parametrize("changes", [
+    {"next_ca": True, "cert_manager_issuer": {"kind": "Issuer", "name": "ca"}},
+    {"ca_generation": 2, "cert_manager_issuer": {"kind": "Issuer", "name": "ca"}},
+    {"ca_generation": 0},
+])  # fmt: skip
+def test_rotation_inputs_only_for_a_generated_ca(changes: dict[str, Any]) -> None:
+    key = next(iter(changes))
+    assert key in str(rejected({**NODE_PORT, **changes}))

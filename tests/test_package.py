@@ -175,7 +175,8 @@ def test_resources_are_a_described_object(schema):
 def test_every_output_is_typed_and_described(schema):
     resource = schema["resources"][TOKEN]
     outputs = resource["properties"]
-    assert set(outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration"}
+    assert set(outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration",
+                            "certExpiresAt", "caExpiresAt"}  # fmt: skip
     assert sorted(resource["required"]) == sorted(outputs)
     for key, prop in outputs.items():
         assert prop["type"] == "string" and prop["description"], key

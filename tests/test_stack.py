@@ -26,7 +26,8 @@ BASE = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"]
 
 def test_exports_what_users_need():
     d = run_stack({**BASE, "renderYamlToDirectory": "out"}, stack="asia")
-    assert set(d.outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration"}
+    assert set(d.outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration",
+                              "certExpiresAt", "caExpiresAt"}  # fmt: skip
     assert d.outputs["url"].value == "https://cache.example.com:30443"
     assert json.loads(d.outputs["registration"].value) == {
         "name": "asia",
@@ -272,3 +273,23 @@ def test_a_wrong_msr_api_stops_the_program_before_anything_is_made(api, secret, 
     assert d.resources == []
     assert message in str(errors[0])
     assert "tok-3c9e1f" not in str(errors[0]) and "pa55" not in str(errors[0])
+
+
+def test_adopt_existing_makes_the_provider_upsert_what_the_procedure_made():
+    # pulumi-kubernetes >= 4.29 refuses to create an object that exists, unless told to upsert.
+    d = run_stack({**BASE, "adoptExisting": True})
+    (provider,) = d.all("pulumi:providers:kubernetes")
+    assert provider.inputs["upsertExistingObjects"] == "true"
+    # The procedure's names (MSR's manual procedure: Deployment dtr-cache in namespace dtr).
+    deployment = d.one("kubernetes:apps/v1:Deployment").inputs
+    assert (deployment["metadata"]["namespace"], deployment["metadata"]["name"]) == (
+        "dtr",
+        "dtr-cache",
+    )
+    assert d.one("kubernetes:core/v1:Service").inputs["metadata"]["name"] == "dtr-cache"
+    assert d.one("kubernetes:core/v1:Namespace").inputs["metadata"]["name"] == "dtr"
+
+
+def test_without_adopt_existing_the_provider_refuses_existing_objects():
+    (provider,) = run_stack(BASE).all("pulumi:providers:kubernetes")
+    assert "upsertExistingObjects" not in provider.inputs

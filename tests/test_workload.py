@@ -14,6 +14,7 @@ from harness import (
     PVC,
     S3,
     SECRET,
+    SERVICE,
     cache,
     container,
     pod_labels,
@@ -390,3 +391,47 @@ def test_resource_amounts_in_the_schemas_spelling_reach_kubernetes_spelled_its_w
         "requests": {"ephemeral-storage": "1Gi"},
         "limits": {"ephemeral-storage": "2Gi"},
     }
+
+
+# Adopting a cache deployed by MSR's manual procedure (Deployment dtr/dtr-cache, app: dtr-cache).
+def test_an_adopted_deployment_keeps_the_procedures_selector() -> None:
+    # A Deployment's selector is immutable: the API server would refuse any other on update.
+    d = cache({**NODE_PORT, "adopt_existing": True, "replicas": 2})
+    assert pod_spec_selector(d) == {"app": "dtr-cache"}
+    assert pod_labels(d)["app"] == "dtr-cache"
+    assert pod_labels(d)["app.kubernetes.io/instance"] == "dtr-cache"  # still recommended labels
+    assert d.one(SERVICE).inputs["spec"]["selector"] == {"app": "dtr-cache"}
+    assert d.one(PDB).inputs["spec"]["selector"]["matchLabels"] == {"app": "dtr-cache"}
+    spread = pod_spec(d)["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+    assert spread == {"app": "dtr-cache"}
+
+
+@pytest.mark.parametrize("changes", [{"name": "edge-cache"}, {"namespace": "caches"}])
+def test_adoption_takes_over_only_the_procedures_names(changes: dict[str, Any]) -> None:
+    message = str(rejected({**NODE_PORT, "adopt_existing": True, **changes}))
+    assert "with adoptExisting" in message and "dtr/dtr-cache" in message
+
+
+# cert-manager renewals reach the pods through stakater Reloader.
+ISSUER = {"cert_manager_issuer": {"kind": "Issuer", "name": "ca"}}
+
+
+def test_reload_on_certificate_change_annotates_the_deployment_for_reloader() -> None:
+    d = cache({**NODE_PORT, **ISSUER, "reload_on_certificate_change": True})
+    deployment = d.one(DEPLOYMENT).inputs
+    annotations = deployment["metadata"]["annotations"]
+    assert annotations == {"secret.reloader.stakater.com/reload": "dtr-cache-tls"}
+    # ... naming the Secret cert-manager fills, which the pods mount.
+    (certs,) = [v for v in pod_spec(d)["volumes"] if "projected" in v]
+    assert certs["projected"]["sources"][0]["secret"]["name"] == "dtr-cache-tls"
+
+
+def test_without_it_the_deployment_has_no_reloader_annotation() -> None:
+    deployment = cache({**NODE_PORT, **ISSUER}).one(DEPLOYMENT).inputs
+    assert "annotations" not in deployment["metadata"]
+
+
+def test_reload_needs_cert_manager() -> None:
+    assert "reload_on_certificate_change" in str(
+        rejected({**NODE_PORT, "reload_on_certificate_change": True})
+    )
