@@ -500,3 +500,15 @@ def test_without_redirect_disable_the_server_sends_clients_to_the_bucket(
     assert answer.headers["Location"].startswith(
         s3.moto.url + f"/{BUCKET}/docker/registry/v2/blobs/"
     )
+
+
+# A CA rotation, as a client sees it: the bundle of step one verifies the server of step two.
+def test_clients_holding_step_ones_bundle_verify_the_cache_after_step_two(tmp_path: Path) -> None:
+    step_one = cache({**NODE_PORT, "next_ca": True})
+    bundle = step_one.outputs["ca_cert_pem"].value
+    step_two = serve(tmp_path, {**NODE_PORT, "ca_generation": 2})
+    assert request(step_two.pod.port, HOST, bundle).status == 200
+    # Without step one, a client that only ever had the first CA would be cut off.
+    first_only = cache(NODE_PORT).outputs["ca_cert_pem"].value
+    with pytest.raises(ssl.SSLCertVerificationError):
+        request(step_two.pod.port, HOST, first_only)
