@@ -170,6 +170,9 @@ def _as_caller_spells(value: Any) -> Any:
     return {camel_case(str(k)): v for k, v in value.items()}
 
 
+_GENERATED_CA_ONLY = "without tlsCert/tlsKey or certManagerIssuer (the CA is generated)"
+
+
 def _generates_ca(values: Values, given: AbstractSet[str]) -> bool:
     return "tls_cert" not in given and values["cert_manager_issuer"] is None
 
@@ -331,7 +334,7 @@ class Settings:
         checks.check_generation,
         default=1,
         applies=_generates_ca,
-        only="without tlsCert/tlsKey or certManagerIssuer (the CA is generated)",
+        only=_GENERATED_CA_ONLY,
         stack_type="integer",
         production=True,
     )
@@ -339,7 +342,7 @@ class Settings:
         checks.check_bool,
         default=False,
         applies=_generates_ca,
-        only="without tlsCert/tlsKey or certManagerIssuer (the CA is generated)",
+        only=_GENERATED_CA_ONLY,
         stack_type="boolean",
         production=True,
     )

@@ -29,6 +29,17 @@ def render_diff(tree: Path, base: str = "HEAD") -> subprocess.CompletedProcess[s
     )
 
 
+def render_diff_with(clone: Path, line: str) -> subprocess.CompletedProcess[str]:
+    """`make render-diff` against HEAD with `line` added to the dev stack's config."""
+    dev = clone / "Pulumi.dev.yaml"
+    original = dev.read_text()
+    dev.write_text(original + line)
+    try:
+        return render_diff(clone)
+    finally:
+        dev.write_text(original)
+
+
 def summary(text: str) -> list[str]:
     """The reviewer's list of what `pulumi up` would do, object by object."""
     head = text.split("```diff", 1)[0]
@@ -42,13 +53,7 @@ def test_no_change_is_said_as_such(clone):
 
 
 def test_a_config_change_shows_as_the_objects_it_changes(clone):
-    dev = clone / "Pulumi.dev.yaml"
-    original = dev.read_text()
-    dev.write_text(original + "  msr-cache:blobTtl: 12h\n")
-    try:
-        result = render_diff(clone)
-    finally:
-        dev.write_text(original)
+    result = render_diff_with(clone, "  msr-cache:blobTtl: 12h\n")
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "### `dev`" in text and "```diff" in text
@@ -67,13 +72,7 @@ def test_a_config_change_shows_as_the_objects_it_changes(clone):
 def test_a_new_image_updates_every_object_in_place_and_replaces_none(clone):
     # The upgrade runbook's claim: a new tag changes the version label of every object, in place
     # (the Deployment's change rolls its pods); nothing is replaced, no auto-name changes.
-    dev = clone / "Pulumi.dev.yaml"
-    original = dev.read_text()
-    dev.write_text(original + "  msr-cache:image: mirantis/dtr-content-cache:2.9.17\n")
-    try:
-        result = render_diff(clone)
-    finally:
-        dev.write_text(original)
+    result = render_diff_with(clone, "  msr-cache:image: mirantis/dtr-content-cache:2.9.17\n")
     assert result.returncode == 0, result.stderr
     lines = summary(result.stdout)
     assert lines and all(
@@ -86,13 +85,7 @@ def test_a_new_image_updates_every_object_in_place_and_replaces_none(clone):
 
 
 def test_a_change_that_does_not_render_fails_with_the_programs_message(clone):
-    dev = clone / "Pulumi.dev.yaml"
-    original = dev.read_text()
-    dev.write_text(original + "  msr-cache:blobTtl: '86400'\n")
-    try:
-        result = render_diff(clone)
-    finally:
-        dev.write_text(original)
+    result = render_diff_with(clone, "  msr-cache:blobTtl: '86400'\n")
     assert result.returncode == 1
     assert "does not render" in result.stdout and "msr-cache:blobTtl" in result.stdout
 
