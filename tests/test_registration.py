@@ -181,8 +181,15 @@ def dynamic_host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
 
 
 def _wire(values: dict[str, Any]) -> struct_pb2.Struct:
-    return asyncio.run(rpc.serialize_properties(
-        {"__provider": serialize_provider(MsrRegistrationProvider()), **values}, {}))  # fmt: skip
+    """The properties as the engine sends them, the provider serialized among them."""
+    props = {"__provider": serialize_provider(MsrRegistrationProvider()), **values}
+    # A loop of its own: asyncio.run would leave this thread without the loop the Pulumi mocks
+    # of later tests use.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 URN = "urn:pulumi:dev::msr-cache::pulumi-python:dynamic/msr-cache:MsrRegistration::registration"
