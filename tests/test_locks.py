@@ -1,0 +1,99 @@
+"""The lock files: every package each virtualenv installs, pinned, with its hashes.
+
+Each requirements*.txt keeps ranges (the component package's are what its consumers get); `make
+lock` compiles it with pip-compile into the .lock beside it, which `make` installs from with
+--require-hashes. So a pull request's base and head, CI and a laptop install the same packages,
+and Renovate proposes their bumps as pull requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from harness import ROOT
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+LOCKS = {
+    "requirements.lock": "requirements.txt",
+    "requirements-dev.lock": "requirements-dev.txt",
+    "policy/requirements.lock": "policy/requirements.txt",
+    "requirements-checkov.lock": "requirements-checkov.txt",
+    "requirements-moto.lock": "requirements-moto.txt",
+}
+
+
+def pinned(lock: str) -> dict[str, str]:
+    """{package: version} of a lock file, checking each entry is an exact pin with hashes."""
+    text = (ROOT / lock).read_text()
+    entries = re.split(r"\n(?=\S)", re.sub(r"(?m)^#.*\n", "", text).strip())
+    found = {}
+    for entry in entries:
+        requirement, *hashes = [part.strip() for part in entry.split("\\\n")]
+        hashes = [h for h in hashes if not h.startswith("#")]
+        match = re.fullmatch(r"([A-Za-z0-9._-]+)==(\S+)", requirement)
+        assert match, f"{lock}: not an exact pin: {requirement!r}"
+        assert hashes and all(
+            re.fullmatch(r"--hash=sha256:[0-9a-f]{64}(\s+#.*)?", h.split("\n")[0]) for h in hashes
+        ), f"{lock}: {requirement} without hashes"
+        found[canonicalize_name(match[1])] = match[2]
+    return found
+
+
+def requirements(path: Path) -> list[Requirement]:
+    """The requirements of a requirements file, following its `-r` includes."""
+    found = []
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            found += requirements(path.parent / line[3:].strip())
+        elif line:
+            found.append(Requirement(line))
+    return found
+
+
+@pytest.mark.parametrize(("lock", "source"), LOCKS.items())
+def test_each_lock_pins_its_requirements_within_their_ranges(lock: str, source: str) -> None:
+    lines = (ROOT / lock).read_text().splitlines()
+    header = "\n".join(lines[: next(i for i, line in enumerate(lines) if not line.startswith("#"))])
+    # Made by `make lock`: pip-compile with hashes, from the requirements file beside it.
+    assert "pip-compile" in header and "--generate-hashes" in header
+    [command] = [line for line in header.splitlines() if "pip-compile --" in line]
+    assert f"--output-file={lock}" in command and command.endswith(f" {source}")
+    versions = pinned(lock)
+    for requirement in requirements(ROOT / source):
+        name = canonicalize_name(requirement.name)
+        assert name in versions, f"{lock} lacks {requirement}"
+        assert requirement.specifier.contains(versions[name], prereleases=True), requirement
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "policy/requirements.lock"])
+def test_the_program_and_the_policy_pack_get_the_versions_the_tests_run(lock: str) -> None:
+    # The dev lock holds the program's packages and the dev tools'; the others take its versions.
+    dev = pinned("requirements-dev.lock")
+    assert {name: dev.get(name) for name in pinned(lock)} == pinned(lock)
+
+
+def test_the_component_package_keeps_ranges_for_its_consumers() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    [source] = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
+    for requirement in requirements(ROOT / source):
+        assert not any(s.operator == "==" for s in requirement.specifier), requirement
+
+
+def test_renovate_proposes_the_bumps() -> None:
+    config = json.loads((ROOT / ".github" / "renovate.json").read_text())
+    patterns = [p.strip("/") for p in config["pip-compile"]["managerFilePatterns"]]
+    for lock in LOCKS:
+        assert any(re.search(p, lock) for p in patterns), f"Renovate does not update {lock}"
+    # The CLI the workflows install moves with the SDK: the same package, the same version.
+    [cli] = config["customManagers"]
+    assert (cli["depNameTemplate"], cli["datasourceTemplate"]) == ("pulumi", "pypi")
+    [match] = cli["matchStrings"]
+    workflows = [p for p in (ROOT / ".github" / "workflows").iterdir() if p.suffix == ".yml"]
+    versions = {m for p in workflows for m in re.findall(match.replace("?<", "?P<"), p.read_text())}
+    assert versions == {pinned("requirements.lock")["pulumi"]}
