@@ -5,25 +5,60 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 MOTO_VENV := .venv-moto
+# The policy pack's own virtualenv, the one policy/PulumiPolicy.yaml names: the Pulumi CLI runs a
+# local pack with <virtualenv>/bin/python and installs nothing into it.
+POLICY_VENV := policy/venv
+LOCK_VENV := .venv-lock
 STACK ?= dev
+# The Pulumi project `make render` renders: this one, or an example (PROJECT=examples/fleet).
+PROJECT ?= .
 
-.PHONY: up preview test registry-tools lint render render-diff bench docs clean
+.PHONY: up preview test registry-tools lint render render-diff bench docs lock clean
 
-# The virtualenv is the one Pulumi.yaml names, so `pulumi up` and the tests share it.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Every virtualenv is installed from lock files: every package pinned, with its hashes
+# (pip-compile output of the requirements*.txt beside them, which keep the ranges; `make lock`).
+INSTALL = -m pip install --quiet --require-hashes
+
+# The virtualenv is the one Pulumi.yaml names, so `pulumi up` and the tests share it: the
+# program's and the component's lock, and the dev tools' (which holds the same pins and more).
+$(VENV)/.installed: requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) $(INSTALL) -r requirements.lock -r requirements-dev.lock
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+$(POLICY_VENV)/.installed: policy/requirements.lock
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python $(INSTALL) -r policy/requirements.lock
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.lock
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python $(INSTALL) -r requirements-checkov.lock
 	touch $@
 
-$(MOTO_VENV)/.installed: requirements-moto.txt
+$(MOTO_VENV)/.installed: requirements-moto.lock
 	$(PYTHON) -m venv $(MOTO_VENV)
-	$(MOTO_VENV)/bin/pip install --quiet -r requirements-moto.txt
+	$(MOTO_VENV)/bin/python $(INSTALL) -r requirements-moto.lock
+	touch $@
+
+# Regenerates the lock files from the requirements*.txt (their ranges): a package keeps its pin
+# while its range allows it. Bump with UPGRADE: `make lock UPGRADE=--upgrade` (every package) or
+# `make lock UPGRADE='--upgrade-package pulumi-kubernetes'`. The dev tools' lock is resolved
+# first; the program's and the policy pack's take its versions, so every virtualenv agrees.
+PIP_COMPILE = $(LOCK_VENV)/bin/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(UPGRADE)
+lock: $(LOCK_VENV)/.installed
+	$(PIP_COMPILE) --output-file=requirements-dev.lock requirements-dev.txt
+	$(PIP_COMPILE) --constraint=requirements-dev.lock --output-file=requirements.lock requirements.txt
+	$(PIP_COMPILE) --constraint=requirements-dev.lock --output-file=policy/requirements.lock \
+	  policy/requirements.txt
+	$(PIP_COMPILE) --output-file=requirements-checkov.lock requirements-checkov.txt
+	$(PIP_COMPILE) --output-file=requirements-moto.lock requirements-moto.txt
+
+$(LOCK_VENV)/.installed:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet pip-tools==7.6.2
 	touch $@
 
 # The real registry server and client that tests/test_registry_server.py runs: Debian's
@@ -47,18 +82,21 @@ NEED_PULUMI = command -v pulumi >/dev/null || { \
 	  echo "See https://www.pulumi.com/docs/iac/download-install/ - then run make $@ again."; \
 	  exit 1; }
 
-up: $(VENV)/.installed
+# Deploys with the policy pack in policy/: a mandatory policy's violation stops `pulumi up` too.
+up: $(VENV)/.installed $(POLICY_VENV)/.installed
 	@$(NEED_PULUMI)
 	pulumi stack select --create $(STACK)
-	pulumi up --stack $(STACK)
+	pulumi up --stack $(STACK) --policy-pack policy
 
 # What `pulumi up` would do to the stack, checked by the policy pack in policy/.
-preview: $(VENV)/.installed
+preview: $(VENV)/.installed $(POLICY_VENV)/.installed
 	@$(NEED_PULUMI)
 	pulumi stack select --create $(STACK)
 	pulumi preview --stack $(STACK) --policy-pack policy
 
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(MOTO_VENV)/.installed registry-tools lint
+# The policy pack's virtualenv too: a test starts the pack from it, as the Pulumi CLI does.
+test: $(VENV)/.installed $(POLICY_VENV)/.installed $(CHECKOV_VENV)/.installed \
+	$(MOTO_VENV)/.installed registry-tools lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
@@ -66,11 +104,13 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff format --check .
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright
 
-# The manifests a stack would deploy, without the Pulumi CLI or a cluster: rendered/$(STACK)/.
+# The manifests a stack would deploy, without the Pulumi CLI or a cluster: $(PROJECT)/rendered/$(STACK)/
+# (the fleet's: make render PROJECT=examples/fleet STACK=example, a folder per cache).
 render: $(VENV)/.installed
-	$(PY) -m render $(STACK)
+	$(PY) -m render $(STACK) --project-dir $(PROJECT)
 
-# The manifest diff between a git ref and the working tree, as Markdown: make render-diff BASE=main
+# The manifest diff between a git ref and the working tree, as Markdown, of every stack of this
+# project and of the Python examples: make render-diff BASE=main
 render-diff: $(VENV)/.installed
 	@test -n "$(BASE)" || { echo "usage: make render-diff BASE=<git ref>" >&2; exit 2; }
 	@$(PY) -m render.diff $(BASE)
@@ -85,4 +125,5 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(MOTO_VENV) components/venv examples/fleet/venv .pytest_cache .ruff_cache .hypothesis manifests rendered
+	rm -rf $(VENV) $(CHECKOV_VENV) $(MOTO_VENV) $(POLICY_VENV) $(LOCK_VENV) components/venv \
+	  examples/fleet/venv .pytest_cache .ruff_cache .hypothesis manifests rendered examples/*/rendered

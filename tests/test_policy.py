@@ -1,9 +1,11 @@
-"""The policy pack (policy/), without the Pulumi engine.
+"""The policy pack (policy/): each policy without the Pulumi engine, then the pack as the engine runs it.
 
-Constructing a PolicyPack starts the analyzer's server, so the tests never do: they call each
+Constructing a PolicyPack starts the analyzer's server, so most tests never do: they call each
 policy's `validate` with ResourceValidationArgs / StackValidationArgs built by hand from the
 rendered manifests, their props wrapped in the same unknown-checking proxy the engine uses. Every
 policy passes every rendered scenario and fails on a copy broken the way it guards against.
+The last tests start the pack as the Pulumi CLI does, from its own virtualenv (policy/venv), and
+play the engine's side of its gRPC Analyzer service.
 """
 
 from __future__ import annotations
@@ -11,15 +13,21 @@ from __future__ import annotations
 import base64
 import copy
 import importlib.util
+import os
 import runpy
+import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi_policy
 import pytest
 import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -92,7 +100,7 @@ def rendered(rendered: dict[str, Path]) -> dict[str, list[dict[str, Any]]]:
             yaml.safe_load(p.read_text())
             for p in sorted((rendered[stack] / "1-manifest").glob("*.yaml"))
         ]
-        for stack in SCENARIOS
+        for stack in rendered  # the scenarios, and the project's other stacks (kind, ...)
     }
 
 
@@ -536,3 +544,106 @@ def test_an_unknown_value_is_left_to_the_engine(rendered):
     obj["spec"]["template"]["spec"]["containers"][0]["image"] = UNKNOWN_STRING_VALUE
     with pytest.raises(pulumi_policy.proxy.UnknownValueError):
         BY_NAME["image-pinned"].validate(resource_args(obj), lambda m, u=None: None)
+
+
+# --- the pack as the Pulumi CLI runs it ----------------------------------------------------------
+#
+# `pulumi preview --policy-pack policy` (pkg/engine/update.go) asks the language host to run the
+# pack (pulumi-language-python's RunPlugin): in the pack's folder, with the Python of the
+# virtualenv PulumiPolicy.yaml names, `python -u -m pulumi.policy <engine address> <pack dir>`.
+# The pack prints the port of its Analyzer gRPC server; the engine then asks it for its policies
+# (GetAnalyzerInfo) and has it check each resource (Analyze) and the whole stack (AnalyzeStack).
+
+POLICY_VENV = (
+    POLICY_DIR
+    / yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["options"][
+        "virtualenv"
+    ]
+)
+LEVEL_NAMES = {
+    analyzer_pb2.ADVISORY: EnforcementLevel.ADVISORY,
+    analyzer_pb2.MANDATORY: EnforcementLevel.MANDATORY,
+}
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """The pack, started from its own virtualenv as the CLI starts it, and the engine's client."""
+    python = POLICY_VENV / "bin" / "python"
+    if not python.exists():
+        message = f"{python} is missing: make policy/venv/.installed (make test builds it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    # The engine's address: the pack serves without calling it.
+    command = [str(python), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        pack = subprocess.Popen(
+            command, cwd=POLICY_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        try:
+            port = pack.stdout.readline().strip()  # type: ignore[union-attr]
+            if not port.isdigit():
+                pack.wait(timeout=30)
+                stderr.seek(0)
+                pytest.fail(f"the policy pack did not start:\n{stderr.read()}")
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        finally:
+            pack.kill()
+            pack.wait()
+
+
+def _fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """What the engine says of a resource: its type, properties (a protobuf Struct), URN, name."""
+    properties = struct_pb2.Struct()
+    properties.update(obj)
+    return {"type": resource_type(obj), "properties": properties, "urn": urn(obj),
+            "name": obj["metadata"]["name"]}  # fmt: skip
+
+
+def analyze(stub: Any, objects: list[dict[str, Any]]) -> list[tuple[str, EnforcementLevel]]:
+    """(policy, level) of every diagnostic the pack returns for `objects`, checked one by one
+    and as a stack, as the engine asks for them."""
+    found = []
+    for obj in objects:
+        request = analyzer_pb2.AnalyzeRequest(**_fields(obj))
+        found += stub.Analyze(request, timeout=30).diagnostics
+    stack = [analyzer_pb2.AnalyzerResource(**_fields(o)) for o in objects]
+    found += stub.AnalyzeStack(
+        analyzer_pb2.AnalyzeStackRequest(resources=stack), timeout=30
+    ).diagnostics
+    for diagnostic in found:
+        assert diagnostic.policyPackName == "msr-cache" and diagnostic.message
+    return [(d.policyName, LEVEL_NAMES[d.enforcementLevel]) for d in found]
+
+
+def test_the_pack_starts_from_its_virtualenv_and_lists_every_policy(analyzer):
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+    assert info.name == "msr-cache"
+    assert {p.name: LEVEL_NAMES[p.enforcementLevel] for p in info.policies} == LEVELS
+    assert all(p.description for p in info.policies)
+
+
+@pytest.mark.parametrize("stack", ["dev", "kind", "kind-gateway"])
+def test_the_pack_lets_the_rendered_stack_through(analyzer, rendered, stack):
+    # The project's stacks (e2e.yml deploys kind and kind-gateway with the pack): no mandatory
+    # violation; the advisory one on the tag-pinned image is a warning in the preview.
+    found = analyze(analyzer, rendered[stack])
+    assert [name for name, level in found if level is EnforcementLevel.MANDATORY] == []
+    assert ("image-by-digest", EnforcementLevel.ADVISORY) in found
+
+
+def test_the_pack_stops_a_broken_deployment(analyzer, rendered):
+    objects = copy.deepcopy(rendered["dev"])
+    for breaking in (_drop_seccomp, _escalation_allowed, _no_readiness, _no_memory_limit, _latest):
+        breaking(objects)
+    found = analyze(analyzer, [only(objects, "Deployment")])
+    assert {name for name, level in found if level is EnforcementLevel.MANDATORY} == {
+        "container-seccomp-runtime-default",
+        "container-no-privilege-escalation",
+        "container-probes",
+        "container-memory-limit",
+        "image-pinned",
+    }
