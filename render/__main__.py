@@ -3,8 +3,11 @@
 Checks Pulumi.yaml and the stack's config as the Pulumi CLI does before it runs a program
 (render/cli_config.py), evaluates the project's __main__.py under Pulumi's mock monitor with that
 config, and writes one YAML file per Kubernetes object to OUT/1-manifest/ (default
-rendered/STACK). No CLI, no cluster, no network. A config mistake prints the same message as
-`pulumi up` and exits 1, leaving no OUT behind: a folder of manifests is always a whole render.
+<project>/rendered/STACK; with more than one Kubernetes provider, OUT/<provider>/1-manifest/).
+No CLI, no cluster, no network: what the stack would read from the cluster, and encrypted values
+without PULUMI_CONFIG_PASSPHRASE, get stand-ins, each named in a line `notice: ...`. A config
+mistake prints the same message as `pulumi up` and exits 1, leaving no OUT behind: a folder of
+manifests is always a whole render.
 """
 
 from __future__ import annotations
@@ -32,23 +35,31 @@ class NotARenderFolder(pulumi.RunError):
     lose them."""
 
 
-def render(stack: str, out: Path, root: Path = ROOT, stack_dir: Path | None = None) -> list[Path]:
+def render(
+    stack: str,
+    out: Path,
+    root: Path = ROOT,
+    stack_dir: Path | None = None,
+    notices: list[str] | None = None,
+) -> list[Path]:
     """Render `stack` (its file in `stack_dir`, default `root`) into `out`, replacing it whole;
-    returns the files written. Raises ConfigError on a mistake, and then `out` is gone: manifests
-    left from an earlier run must not pass for this one's. Raises NotARenderFolder, touching
-    nothing, when `out` holds anything but a render's manifests."""
+    returns the files written, and adds to `notices` what the render stood in for. Raises
+    ConfigError on a mistake, and then `out` is gone: manifests left from an earlier run must not
+    pass for this one's. Raises NotARenderFolder, touching nothing, when `out` holds anything but
+    a render's manifests."""
     target = out.resolve()
     if not _is_render_output(target):
         raise NotARenderFolder(
             f"{out} holds files a render does not write; give an empty folder or an earlier "
-            f"render's (only {manifests.MANIFEST_DIR}/ and {manifests.CRD_DIR}/ of YAML files)"
+            f"render's (only {manifests.MANIFEST_DIR}/ and {manifests.CRD_DIR}/ of YAML files, "
+            "or a folder of those per provider)"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     # Rendered beside `out` (same file system, so the swap is a rename) and swapped in on success.
     staging = _beside(target, "rendering")
     staging.mkdir()
     try:
-        written = _render(stack, staging, root, stack_dir)
+        written = _render(stack, staging, root, stack_dir, notices if notices is not None else [])
         _replace(target, staging)
     except BaseException:
         _remove(staging)
@@ -57,16 +68,18 @@ def render(stack: str, out: Path, root: Path = ROOT, stack_dir: Path | None = No
     return [out / path.relative_to(staging) for path in written]
 
 
-def _is_render_output(path: Path) -> bool:
-    """Whether `path` is absent or holds nothing but what a render writes."""
+def _is_render_output(path: Path, per_provider: bool = True) -> bool:
+    """Whether `path` is absent or holds nothing but what a render writes: the manifest folders,
+    or (`per_provider`) folders of them."""
     if not path.exists():
         return True
     if not path.is_dir():
         return False
     for folder in path.iterdir():
-        if folder.name not in (manifests.MANIFEST_DIR, manifests.CRD_DIR) or not folder.is_dir():
-            return False
-        if any(not f.is_file() or f.suffix != ".yaml" for f in folder.iterdir()):
+        if folder.name in (manifests.MANIFEST_DIR, manifests.CRD_DIR) and folder.is_dir():
+            if any(not f.is_file() or f.suffix != ".yaml" for f in folder.iterdir()):
+                return False
+        elif not (per_provider and folder.is_dir() and _is_render_output(folder, False)):
             return False
     return True
 
@@ -95,17 +108,25 @@ def _replace(out: Path, staging: Path) -> None:
         _remove(old)
 
 
-def _render(stack: str, out: Path, root: Path, stack_dir: Path | None) -> list[Path]:
+def _render(
+    stack: str, out: Path, root: Path, stack_dir: Path | None, notices: list[str]
+) -> list[Path]:
     config = stack_config.load(root, stack, stack_dir)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
-    providers = RenderProviders()
+    providers = RenderProviders(cluster={(c.typ, c.id): c.state for c in config.cluster})
+    notices += [c.notice for c in config.cluster]
+    if config.stood_in:
+        notices.append(
+            f"{', '.join(config.stood_in)}: encrypted, and PULUMI_CONFIG_PASSPHRASE is not set; "
+            "the render puts stand-ins in their place (they reach only redacted Secrets)"
+        )
 
     def program() -> dict[str, object]:
         runpy.run_path(str(root / "__main__.py"), run_name="__main__")
         return {}  # the manifests are what the providers recorded; no output is needed
 
     try:
-        evaluate(program, providers, stack=stack)
+        evaluate(program, providers, stack=stack, project=config.project)
     finally:
         pulumi.runtime.set_all_config({})
         set_caller(Caller.PYTHON)  # the stack program spelled keys for stack config
@@ -126,15 +147,18 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of Pulumi.yaml and the program's __main__.py (default this project)",
     )
     args = parser.parse_args(argv)
-    out = args.out or ROOT / "rendered" / args.stack
+    out: Path = args.out or args.project_dir / "rendered" / args.stack
+    notices: list[str] = []
     try:
-        written = render(args.stack, out, root=args.project_dir, stack_dir=args.stack_dir)
-    except (ConfigError, ClusterReadInRender, NotARenderFolder) as err:
+        written = render(args.stack, out, args.project_dir, args.stack_dir, notices)
+    except (ConfigError, ClusterReadInRender, NotARenderFolder, pulumi.RunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(
-        f"rendered {len(written)} objects of stack {args.stack} into {out / manifests.MANIFEST_DIR}"
-    )
+    for notice in notices:
+        print(f"notice: {notice}")
+    folders = sorted({str(path.relative_to(out).parent) for path in written})
+    where = ", ".join(str(out / folder) for folder in folders) or str(out)
+    print(f"rendered {len(written)} objects of stack {args.stack} into {where}")
     return 0
 
 

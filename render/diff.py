@@ -1,9 +1,11 @@
 """`python -m render.diff BASE`: what a change does to the manifests, as Markdown for review.
 
-Renders every stack (each `Pulumi.<stack>.yaml` at the root) twice, with each side's own code
-and config: at the git ref BASE (in a temporary worktree) and in the working tree; prints the
-unified diff of the two trees. Needs no credentials: the render reaches no cluster and its
-Secrets are redacted, so the output may be posted on a pull request.
+Renders every stack (each `Pulumi.<stack>.yaml` at the root, and in each Python example under
+examples/, such as the fleet) twice, with each side's own code and config: at the git ref BASE
+(in a temporary worktree) and in the working tree; prints the unified diff of the two trees, after
+a line for each value the render stood in for (what a stack reads from the cluster, say). Needs no
+credentials: the render reaches no cluster and its Secrets are redacted, so the output may be
+posted on a pull request.
 """
 
 from __future__ import annotations
@@ -20,18 +22,46 @@ from typing import Any
 
 import yaml
 
+from components.plain import is_dict
+
 from .replacement import replaced_by
 from .stack_config import stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rendered(tree: Path, stack: str, out: Path) -> dict[str, str] | str:
-    """{file name: YAML} of `stack` rendered by `tree`'s own code, or the error it printed."""
-    if stack not in stacks(tree):
-        return {}
+def projects(tree: Path) -> list[str]:
+    """The Python Pulumi projects of `tree` that render-diff renders, as folders relative to it:
+    the root, then each example (examples/<name>/, the fleet's); YAML programs have no render."""
+    found: list[str] = []
+    for file in [tree / "Pulumi.yaml", *sorted(tree.glob("examples/*/Pulumi.yaml"))]:
+        if not file.exists():
+            continue
+        project: Any = yaml.safe_load(file.read_text())
+        runtime: Any = project.get("runtime") if is_dict(project) else None
+        if (runtime.get("name") if is_dict(runtime) else runtime) == "python":
+            found.append(file.parent.relative_to(tree).as_posix())
+    return found
+
+
+def label(project: str, stack: str) -> str:
+    """How the diff names a stack: `dev` at the root, `examples/fleet/example` in an example."""
+    return stack if project == "." else f"{project}/{stack}"
+
+
+NOTICE = "notice: "
+
+
+def rendered(
+    tree: Path, project: str, stack: str, out: Path
+) -> tuple[dict[str, str], list[str]] | str:
+    """({file: YAML}, notices) of `stack` of `project` rendered by `tree`'s own code, or the error
+    it printed. A file is named as in its render folder (`<provider>/<file>` when a program's
+    objects go through several Kubernetes providers)."""
+    if stack not in stacks(tree / project):
+        return {}, []
     result = subprocess.run(
-        [sys.executable, "-m", "render", stack, str(out)],
+        [sys.executable, "-m", "render", stack, str(out), "--project-dir", str(tree / project)],
         cwd=tree,
         capture_output=True,
         text=True,
@@ -39,7 +69,14 @@ def rendered(tree: Path, stack: str, out: Path) -> dict[str, str] | str:
     )
     if result.returncode != 0:
         return (result.stderr or result.stdout).strip()
-    return {p.name: p.read_text() for p in sorted((out / "1-manifest").glob("*.yaml"))}
+    files = {
+        path.relative_to(out).parent.parent.joinpath(path.name).as_posix(): path.read_text()
+        for path in sorted(out.glob("**/1-manifest/*.yaml"))
+    }
+    notices = [
+        line.removeprefix(NOTICE) for line in result.stdout.splitlines() if line.startswith(NOTICE)
+    ]
+    return files, notices
 
 
 def _identity(name: str, text: str) -> str:
@@ -101,6 +138,48 @@ def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
+Rendered = tuple[dict[str, str], list[str]] | str
+
+
+def _section(name: str, before: Rendered, after: Rendered) -> tuple[str | None, bool]:
+    """(Markdown of one stack's change, or None when there is none; whether the change renders)."""
+    if isinstance(after, str):
+        return f"### `{name}`\n\nThe change does not render:\n\n```\n{after}\n```\n", False
+    if isinstance(before, str):
+        last = before.splitlines()[-1] if before else "no output"
+        return (
+            f"### `{name}`\n\nThe base does not render ({last}); "
+            f"the change renders {len(after[0])} objects.\n",
+            True,
+        )
+    if text := diff(name, before[0], after[0]):
+        summary = "\n".join(changes(before[0], after[0]))
+        return f"### `{name}`\n\n{summary}\n\n```diff\n{text}```\n", True
+    return None, True
+
+
+def _render_both(root: Path, worktree: Path, tmp: Path) -> dict[str, tuple[Rendered, Rendered]]:
+    """{stack's label: (base's render, working tree's render)} of every stack of either side."""
+    names = sorted(
+        {
+            (project, stack)
+            for tree in (worktree, root)
+            for project in projects(tree)
+            for stack in stacks(tree / project)
+        }
+    )
+    # Each render is a process of its own, with its tree's code: run them side by side.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = {
+            label(project, stack): [
+                pool.submit(rendered, tree, project, stack, tmp / side / project / stack)
+                for side, tree in (("before", worktree), ("after", root))
+            ]
+            for project, stack in names
+        }
+    return {name: (base.result(), head.result()) for name, (base, head) in futures.items()}
+
+
 def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
     """(Markdown, whether the working tree rendered): the manifest diff against `base`."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,34 +191,7 @@ def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
             capture_output=True,
         )
         try:
-            sections: list[str] = []
-            ok = True
-            names = sorted(stacks(root) | stacks(worktree))
-            # Each render is a process of its own, with its tree's code: run them side by side.
-            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-                befores = {
-                    stack: pool.submit(rendered, worktree, stack, Path(tmp) / "before" / stack)
-                    for stack in names
-                }
-                afters = {
-                    stack: pool.submit(rendered, root, stack, Path(tmp) / "after" / stack)
-                    for stack in names
-                }
-            for stack in names:
-                before, after = befores[stack].result(), afters[stack].result()
-                if isinstance(after, str):
-                    ok = False
-                    sections.append(
-                        f"### `{stack}`\n\nThe change does not render:\n\n```\n{after}\n```\n"
-                    )
-                elif isinstance(before, str):
-                    sections.append(
-                        f"### `{stack}`\n\nThe base does not render ({before.splitlines()[-1]}); "
-                        f"the change renders {len(after)} objects.\n"
-                    )
-                elif text := diff(stack, before, after):
-                    summary = "\n".join(changes(before, after))
-                    sections.append(f"### `{stack}`\n\n{summary}\n\n```diff\n{text}```\n")
+            renders = _render_both(root, worktree, Path(tmp))
         finally:
             subprocess.run(
                 ["git", "worktree", "remove", "--force", str(worktree)],
@@ -147,7 +199,18 @@ def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
                 check=False,
                 capture_output=True,
             )
+    sections: list[str] = []
+    notes: list[str] = []
+    ok = True
+    for name, (before, after) in renders.items():
+        section, renders_ok = _section(name, before, after)
+        ok = ok and renders_ok
+        sections += [section] if section else []
+        if not isinstance(after, str):
+            notes += [f"- Stand-in in `{name}`: {notice}" for notice in after[1]]
     title = f"## Manifest changes against `{base}`\n\n"
+    if notes:
+        title += "\n".join(notes) + "\n\n"
     if not sections:
         return title + "No manifest changes: every stack renders the same Kubernetes objects.\n", ok
     return title + "\n".join(sections), ok

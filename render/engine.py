@@ -3,7 +3,7 @@
 `RenderProviders` stands in for pulumi-kubernetes, pulumi-tls and pulumi-random the way a
 render-mode `pulumi up` sees them: Kubernetes objects are auto-named as the provider names them
 and get no status (nothing is applied); what the other providers generate is a placeholder,
-never a real key. Every registration is recorded as the engine would receive it.
+never a real key (a CA certificate is a stand-in one, as another cache may be given it to trust). Every registration is recorded as the engine would receive it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pulumi.runtime import rpc
 from components.plain import is_dict, is_list
 
 from .replacement import force_new_values
+from .stack_config import stand_in_ca
 
 # What pulumi-tls and pulumi-random would make, as placeholders: never a real key.
 GENERATED: Mapping[str, Mapping[str, str]] = {
@@ -124,10 +125,17 @@ def auto_name(name: str, inputs: dict[str, Any]) -> str:
 
 
 class RenderProviders(pulumi.runtime.Mocks):
-    """The providers as a render sees them (see the module's docstring)."""
+    """The providers as a render sees them (see the module's docstring). `cluster` holds the
+    objects a render may read as if from the cluster, by (type, ID): stand-ins for what the
+    stack reads at deployment (render/stack_config.py, `cluster_stand_ins`)."""
 
-    def __init__(self, preview: bool = False) -> None:
+    def __init__(
+        self,
+        preview: bool = False,
+        cluster: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    ) -> None:
         self.preview = preview
+        self.cluster = dict(cluster or {})
         self.resources: list[Registered] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -156,11 +164,14 @@ class RenderProviders(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the render has no function {args.token}")
 
     def read(self, typ: str, resource_id: str) -> dict[str, Any]:
-        """An existing object, read from the cluster: a render reaches none."""
+        """An existing object, read from the cluster: a render reaches none, so only a stand-in
+        given in `cluster` can be read."""
+        if (typ, resource_id) in self.cluster:
+            return copy.deepcopy(dict(self.cluster[typ, resource_id]))
         raise ClusterReadInRender(
             f"the program reads {typ.split(':')[-1]} {resource_id} from the cluster, and a render "
             "reaches no cluster (as pulumi-kubernetes' render mode); give the value in the "
-            "stack's config instead (for upstreamCaSecret: upstreamCaCert)"
+            "stack's config instead"
         )
 
     def kubernetes_state(self, typ: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -168,8 +179,13 @@ class RenderProviders(pulumi.runtime.Mocks):
         return {}
 
     def generated(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """What a non-Kubernetes provider makes: placeholders, in a render."""
-        return dict(GENERATED.get(typ, {}))
+        """What a non-Kubernetes provider makes: placeholders, in a render; but a CA certificate
+        is a real one (a stand-in, of no key anyone has): a cache chained behind another (a
+        fleet's regional cache) is given it to trust, and checks it is one."""
+        made = dict(GENERATED.get(typ, {}))
+        if typ == "tls:index/selfSignedCert:SelfSignedCert":
+            made["certPem"] = stand_in_ca()
+        return made
 
 
 def evaluate(

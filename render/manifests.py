@@ -2,7 +2,9 @@
 
 One YAML file per object under `<out>/1-manifest/`, named
 `<apiVersion with / and : as _>-<kind, lowercased>-<namespace or "default">-<name>.yaml`, keys
-sorted, as the provider does; so an offline render and a real one can be diffed.
+sorted, as the provider does; so an offline render and a real one can be diffed. A program whose
+objects go through more than one Kubernetes provider (a fleet: one cluster per cache) gets one
+folder per provider, `<out>/<provider's name>/1-manifest/`, as if each provider rendered its own.
 """
 
 from __future__ import annotations
@@ -66,19 +68,34 @@ def dump(obj: dict[str, Any]) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=1 << 16)
 
 
+def provider_name(reference: str) -> str:
+    """The resource name of the provider a reference (`<URN>::<ID>`) points at."""
+    urn = reference.rsplit("::", 1)[0]
+    return urn.split("::", 3)[-1]
+
+
+def by_folder(resources: Iterable[Registered]) -> dict[str, list[Registered]]:
+    """The Kubernetes objects by the folder under `out` they are written to: all in "" when one
+    provider renders them, else in one folder per provider, named after it."""
+    objects = [r for r in resources if r.typ.startswith("kubernetes:") and "kind" in r.inputs]
+    folders: dict[str, list[Registered]] = {}
+    for r in objects:
+        folders.setdefault(provider_name(r.provider), []).append(r)
+    if len(folders) <= 1:
+        return {"": objects}
+    return folders
+
+
 def write(resources: Iterable[Registered], out: Path) -> list[Path]:
     """Write every Kubernetes object under `out`, replacing what an earlier render left there."""
-    objects = [
-        manifest(r) for r in resources if r.typ.startswith("kubernetes:") and "kind" in r.inputs
-    ]
-    for folder in (MANIFEST_DIR, CRD_DIR):
-        if (out / folder).exists():
-            for old in (out / folder).glob("*.yaml"):
-                old.unlink()
+    for old in [*out.glob("*/*.yaml"), *out.glob("*/*/*.yaml")]:
+        if old.parent.name in (MANIFEST_DIR, CRD_DIR):
+            old.unlink()
     written: list[Path] = []
-    for obj in objects:
-        path = out / file_name(obj)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump(obj))
-        written.append(path)
+    for folder, registered in by_folder(resources).items():
+        for obj in (manifest(r) for r in registered):
+            path = out / folder / file_name(obj)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(dump(obj))
+            written.append(path)
     return sorted(written)

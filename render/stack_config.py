@@ -4,7 +4,9 @@ Pulumi.yaml and the stack file are read, merged and refused as the CLI does befo
 program (render/cli_config.py); every value reaches the program as the text the CLI stores it as
 (structured ones as compact JSON). `secure:` values are decrypted with PULUMI_CONFIG_PASSPHRASE as
 the passphrase secrets provider does; without it they are replaced by stand-ins that pass
-validation and never reach a manifest (see `stand_ins`).
+validation and never reach a manifest (see `stand_ins`). What the stack reads from the cluster at
+deployment (upstreamCaSecret) gets a stand-in too, as the render reaches no cluster (see
+`cluster_stand_ins`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import base64
 import binascii
 import dataclasses
 import datetime
+import functools
 import ipaddress
+import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
+from components.checks import check_secret_ref
 from components.plain import is_list
 from components.problems import ConfigError, Problem
 from components.settings import OPTIONS
@@ -36,12 +41,25 @@ from .cli_config import CliConfigError
 
 
 @dataclasses.dataclass(frozen=True)
+class ClusterStandIn:
+    """An object the stack reads from the cluster at deployment, as the render reads it instead:
+    its type and ID (as `Resource.get` names them), its state, and the notice that says so."""
+
+    typ: str
+    id: str
+    state: dict[str, Any]
+    notice: str
+
+
+@dataclasses.dataclass(frozen=True)
 class StackConfig:
     """What the program receives: `namespace:key` -> string, and which keys are secret."""
 
     values: dict[str, str]
     secret_keys: list[str]
     stood_in: list[str]  # secret keys whose values are stand-ins (no passphrase)
+    project: str = "msr-cache"
+    cluster: tuple[ClusterStandIn, ...] = ()  # what the render reads in place of the cluster
 
 
 INCORRECT_PASSPHRASE = (
@@ -123,6 +141,13 @@ def self_signed_pair(
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
+@functools.cache
+def stand_in_ca() -> str:
+    """The render's stand-in CA certificate (CA:TRUE, its key thrown away): for what a stack reads
+    from the cluster and for the CAs pulumi-tls makes; it reaches only redacted Secrets."""
+    return self_signed_pair("stand-in.invalid")[0]
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -167,6 +192,46 @@ def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
         elif o.outputs == "inside":
             made[f"{project}:{o.key}"] = lambda _, value: cli_config.decrypted(value, _stand_in)
     return made
+
+
+def _upstream_ca_secret(project: str, text: str) -> ClusterStandIn | None:
+    """The Secret upstreamCaSecret names, holding a stand-in CA certificate at its key; None when
+    the value is not a Secret reference (the program then says what is wrong with it)."""
+    try:
+        ref = check_secret_ref(json.loads(text))
+    except ValueError:  # not JSON, or Invalid
+        return None
+    ca = stand_in_ca()  # CA:TRUE, as the program requires
+    return ClusterStandIn(
+        "kubernetes:core/v1:Secret",
+        f"{ref.namespace}/{ref.name}",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": ref.name, "namespace": ref.namespace},
+            "type": "Opaque",
+            "data": {ref.key: base64.b64encode(ca.encode()).decode()},
+        },
+        f"{project}:upstreamCaSecret: Secret {ref.namespace}/{ref.name} is read from the cluster "
+        f"at deployment; the render reads a stand-in CA certificate at its key {ref.key}",
+    )
+
+
+CLUSTER_READS: dict[str, Callable[[str, str], ClusterStandIn | None]] = {
+    "upstreamCaSecret": _upstream_ca_secret,
+}
+"""The inputs that make the program read an object from the cluster, and its stand-in."""
+
+
+def cluster_stand_ins(project: str, values: Mapping[str, str]) -> tuple[ClusterStandIn, ...]:
+    """Stand-ins for the objects the stack reads from the cluster, given its config as the
+    program receives it: the render reaches no cluster (as pulumi-kubernetes' render mode)."""
+    found = [
+        made(project, values[f"{project}:{key}"])
+        for key, made in CLUSTER_READS.items()
+        if f"{project}:{key}" in values
+    ]
+    return tuple(stand_in for stand_in in found if stand_in is not None)
 
 
 def stacks(folder: Path) -> set[str]:
@@ -243,8 +308,11 @@ def load(
         for key in secret_keys:
             merged[key] = known[key](pair, merged.get(key))
             stood_in.append(key)
+    values = {k: cli_config.cli_text(v) for k, v in merged.items()}
     return StackConfig(
-        values={k: cli_config.cli_text(v) for k, v in merged.items()},
+        values=values,
         secret_keys=sorted(secret_keys),
         stood_in=sorted(stood_in),
+        project=project.name,
+        cluster=cluster_stand_ins(project.name, values),
     )

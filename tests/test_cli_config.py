@@ -1074,7 +1074,7 @@ def test_the_manifest_diff_reports_a_refused_stack_as_not_rendering(tmp_path):
         "name: msr-cache\nconfig:\n  upstreams:\n    type: array\n    items: {type: string}\n"
     )
     (tree / "Pulumi.refused.yaml").write_text("config:\n  msr-cache:port: 30443\n")
-    result = diff.rendered(tree, "refused", tmp_path / "out")
+    result = diff.rendered(tree, ".", "refused", tmp_path / "out")
     assert result == (
         "error: validating stack config: Stack 'refused' is missing configuration value 'upstreams'"
     )

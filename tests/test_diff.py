@@ -1,5 +1,6 @@
 """`make render-diff BASE=<ref>`: the manifest diff a reviewer reads on the pull request."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,25 @@ from render.diff import changes
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of this repository's HEAD, to change without touching the working tree."""
+    """A clone of this repository, to change without touching the working tree, whose HEAD is
+    the working tree as it is (committed on top of its HEAD): the render code under test."""
     path = tmp_path_factory.mktemp("repo") / "msr-cache"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True, text=True,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, path / name)
+        elif not (ROOT / name).exists():
+            (path / name).unlink(missing_ok=True)  # deleted in the working tree
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(
+        [*git, "commit", "-q", "--allow-empty", "-m", "working tree"], cwd=path, check=True
+    )
     return path
 
 
@@ -88,6 +105,47 @@ def test_a_change_that_does_not_render_fails_with_the_programs_message(clone):
     result = render_diff_with(clone, "  msr-cache:blobTtl: '86400'\n")
     assert result.returncode == 1
     assert "does not render" in result.stdout and "msr-cache:blobTtl" in result.stdout
+
+
+def readme_production_stack() -> str:
+    """The README's complete Pulumi.prod.yaml, its encrypted value given in plain text."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Production") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") :]
+    stack = yaml.safe_load(block[: block.index("```\n")])
+    stack["config"]["msr-cache:objectStorage"]["secretkey"] = "s3cr3t"
+    return yaml.safe_dump(stack)
+
+
+def test_every_stack_renders_the_fleet_a_folder_per_cache_and_a_cluster_read_a_stand_in(clone):
+    # Two changes, one render of every stack: the README's production stack added (it reads
+    # MSR's CA from a Secret at deployment: the render reads a stand-in instead, and says so in
+    # a line of its own), and a port of the fleet's asia cache changed (its objects only).
+    prod = clone / "Pulumi.prod.yaml"
+    prod.write_text(readme_production_stack())
+    example = clone / "examples" / "fleet" / "Pulumi.example.yaml"
+    original = example.read_text()
+    example.write_text(original.replace("port: 30443", "port: 30444", 1))  # asia's
+    try:
+        result = render_diff(clone)
+    finally:
+        prod.unlink()
+        example.write_text(original)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = result.stdout
+    [notice] = [line for line in text.splitlines() if "stand-in" in line.lower()]
+    assert "`prod`" in notice and "upstreamCaSecret" in notice and "msr/msr-nginx-ca-cert" in notice
+    stacks = {
+        part.split("`", 1)[0]: part for part in text.split("\n### `")[1:]
+    }  # each stack's section, by its name
+    assert set(stacks) == {"prod", "examples/fleet/example"}
+    assert "- create Deployment `dtr/dtr-cache`" in summary(stacks["prod"])
+    assert "+++ b/prod/apps_v1-deployment-dtr-dtr-cache.yaml" in stacks["prod"]
+    assert "s3cr3t" not in text
+    fleet = stacks["examples/fleet/example"]
+    files = [line.split()[-1] for line in fleet.splitlines() if line.startswith(("--- ", "+++ "))]
+    assert files and {f.split("/", 5)[4] for f in files} == {"asia-k8s"}, files
+    assert "+    nodePort: 30444" in fleet
 
 
 def test_an_unknown_base_is_a_clear_error(clone):
