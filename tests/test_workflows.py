@@ -2,9 +2,12 @@
 
 Every file is validated against the GitHub workflow JSON schema that check-jsonschema ships (no
 network), then the properties a reviewer relies on are checked from the parsed YAML: what runs
-when, with which permissions and which secrets, which steps do what and in which order. The
-scripts a property lives in (the stack list, the kubeconfig file, the pull request comment) are
-run, with fakes for what they call.
+when, with which permissions and which secrets (each in the one step that needs it, from an
+environment), every action pinned to a commit of a node24 release and the Pulumi CLI to the
+locked SDK's release, no token left in .git/config, which steps do what, in which order and on
+which condition. The scripts a property lives in (the stack list, the kubeconfig file, the pull
+request comments, the renewal verdict) are run, with fakes for what they call. Last, the
+Makefile targets they and the README rely on: the policy pack's virtualenv, the lock files.
 """
 
 from __future__ import annotations
@@ -148,22 +151,62 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+def make_rules() -> dict[str, tuple[list[str], list[str]]]:
+    """The Makefile's rules, {target: (prerequisites, recipe lines)}, its variables expanded."""
+    lines = (ROOT / "Makefile").read_text().replace("\\\n", " ").splitlines()
+    variables = {
+        m[1]: m[2] for line in lines if (m := re.match(r"^(\w+)\s*(?::=|\?=|=)\s*(.*?)\s*$", line))
+    }
+
+    def expand(text: str) -> str:
+        for _ in range(10):  # variables made of variables
+            text = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m[1], m[0]), text)
+        return text
+
+    rules: dict[str, tuple[list[str], list[str]]] = {}
+    recipe: list[str] = []
+    for line in lines:
+        if line.startswith("\t"):
+            recipe.append(" ".join(expand(line).split()))
+        elif rule := re.match(r"^([^\s#=:][^=:]*?)\s*:(?!=)(.*)$", line):
+            recipe = []
+            for target in expand(rule[1]).split():
+                rules[target] = (expand(rule[2].split("#")[0]).split(), recipe)
+    return rules
+
+
 def make_targets() -> set[str]:
-    """The targets the Makefile defines, its `X := value` variables expanded."""
-    text = (ROOT / "Makefile").read_text()
-    variables = dict(re.findall(r"^(\w+)\s*:?=\s*(.*?)\s*$", text, re.MULTILINE))
-    targets = set()
-    for line in re.findall(r"^([^\s#=:][^=:]*?)\s*:(?!=)", text, re.MULTILINE):
-        for target in line.split():
-            targets.add(re.sub(r"\$\((\w+)\)", lambda m: variables.get(m[1], m[0]), target))
-    return targets
+    """The targets the Makefile defines, its variables expanded."""
+    return set(make_rules())
+
+
+def make_goals(step: dict[str, Any]) -> list[str]:
+    """The targets of the step's `make` command."""
+    words = command_of(step, "make")
+    return [w for w in words[1:] if not w.startswith("-") and "=" not in w]
 
 
 def make_target(step: dict[str, Any]) -> str:
-    """The target of the step's `make` command."""
-    words = command_of(step, "make")
-    [target] = [w for w in words[1:] if not w.startswith("-") and "=" not in w][:1]
-    return target
+    """The (first) target of the step's `make` command."""
+    return make_goals(step)[0]
+
+
+def virtualenvs() -> tuple[str, str]:
+    """The virtualenvs of the program (Pulumi.yaml's) and of the policy pack (PulumiPolicy.yaml's),
+    as paths from the repository's root: the Pulumi CLI runs each with its Python, installing
+    nothing into them."""
+    program = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    return (
+        program["runtime"]["options"]["virtualenv"],
+        f"policy/{pack['runtime']['options']['virtualenv']}",
+    )
+
+
+def locked(package: str, lock: str = "requirements.lock") -> str:
+    """The version `lock` pins `package` to."""
+    [version] = re.findall(rf"^{re.escape(package)}==(\S+)", (ROOT / lock).read_text(), re.M)
+    return version
 
 
 def redirected_to(words: list[str]) -> str | None:
@@ -176,7 +219,7 @@ def redirected_to(words: list[str]) -> str | None:
 
 def test_there_are_workflows() -> None:
     names = {path.name for path in WORKFLOW_FILES}
-    assert {"test.yml", "preview.yml", "render-diff.yml", "e2e.yml"} <= names
+    assert {"test.yml", "preview.yml", "render-diff.yml", "e2e.yml", "renewal.yml"} <= names
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
@@ -203,6 +246,87 @@ def test_tests_run_on_every_push_and_pull_request() -> None:
     assert secrets_used(workflow) == []
     [step] = running(workflow, "make", "test")
     assert make_target(step) in make_targets()
+
+
+# --- every workflow: pinned actions, no token left behind, secrets only where they are used -------
+
+PINNED = re.compile(
+    r"^\s*(?:-\s+)?uses:\s*(?P<action>[\w.-]+/[\w./-]+)@(?P<commit>[0-9a-f]{40})"
+    r"\s+#\s*(?P<release>v\d+\.\d+\.\d+)\s*$"
+)
+# The first release of each action whose action.yml says `runs: using: node24` (GitHub retires
+# node20): a pin below it runs on a retired Node.js.
+NODE24 = {
+    "actions/checkout": (5,),
+    "actions/setup-python": (6,),
+    "pulumi/actions": (7,),
+    "helm/kind-action": (1, 13),
+}
+
+
+def pins(path: Path) -> list[re.Match[str]]:
+    """Each `uses:` line of a workflow, matched against a pin to a commit with its release."""
+    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    matched = [PINNED.match(line) for line in lines]
+    unpinned = [line.strip() for line, m in zip(lines, matched, strict=True) if m is None]
+    assert unpinned == [], f"{path.name}: not pinned to a full commit SHA with its release"
+    return [m for m in matched if m is not None]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_every_action_is_pinned_to_a_commit_with_its_release(path: Path) -> None:
+    # A tag can be moved to other code; a commit cannot. The comment says which release it is.
+    found = pins(path)
+    workflow = load(path.name)
+    used = [s["uses"] for s in steps(workflow) if "uses" in s]
+    used += [j["uses"] for j in jobs(workflow).values() if "uses" in j]
+    assert sorted(f"{m['action']}@{m['commit']}" for m in found) == sorted(used)
+
+
+def test_each_action_is_one_release_everywhere_and_runs_on_node24() -> None:
+    releases: dict[str, set[tuple[str, str]]] = {}
+    for path in WORKFLOW_FILES:
+        for m in pins(path):
+            releases.setdefault(m["action"], set()).add((m["commit"], m["release"]))
+    assert set(releases) <= set(NODE24), (
+        f"which release of {set(releases) - set(NODE24)} runs on node24?"
+    )
+    for action, pinned in releases.items():
+        [(_, release)] = pinned  # one commit, one release, in every workflow
+        assert tuple(int(n) for n in release[1:].split(".")) >= NODE24[action], action
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_no_checkout_leaves_the_token_in_git_config(path: Path) -> None:
+    # actions/checkout otherwise writes the token into .git/config, where the code it checked
+    # out (a pull request's) can read it.
+    checkouts = uses(load(path.name), "actions/checkout")
+    assert checkouts
+    for step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_secrets_reach_only_the_steps_that_use_them(path: Path) -> None:
+    # A workflow's or a job's env is every step's, the ones running the pull request's code
+    # (make, pip) included; a script's text is logged before it runs.
+    workflow = load(path.name)
+    for where, secret in secrets_used(workflow):
+        assert where[0] == "jobs" and where[2] == "steps", f"{secret} beyond its step: {where}"
+        assert where[-1] != "run", f"{secret} in a script; hand it over in env: {where}"
+        if secret != "GITHUB_TOKEN":  # the others come from an environment a maintainer guards
+            assert jobs(workflow)[where[1]].get("environment"), f"{secret} outside an environment"
+
+
+def test_the_pulumi_cli_is_the_release_of_the_locked_sdk() -> None:
+    # The CLI is pinned (pulumi/actions installs the newest 3.x otherwise), to the release of the
+    # SDK that requirements.lock pins: the program, the CLI and the policy pack agree.
+    installs = [s for path in WORKFLOW_FILES for s in uses(load(path.name), "pulumi/actions")]
+    assert installs
+    for step in installs:
+        version = str(step["with"]["pulumi-version"])
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
+        assert version == locked("pulumi") == locked("pulumi", "policy/requirements.lock")
 
 
 # --- preview.yml ---------------------------------------------------------------------------------
@@ -253,45 +377,77 @@ def test_preview_only_previews_each_stack_and_comments_it() -> None:
     assert job["strategy"]["fail-fast"] is False  # one stack's failure hides no other's preview
 
 
-def test_preview_installs_the_program_before_running_it() -> None:
-    # pulumi/actions installs no dependencies: the virtualenv Pulumi.yaml names must exist.
-    virtualenv = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["options"][
-        "virtualenv"
-    ]
+def test_preview_installs_the_program_and_the_policy_pack_before_running_them() -> None:
+    # pulumi/actions installs no dependencies, and the CLI runs a local policy pack with the
+    # Python of the virtualenv PulumiPolicy.yaml names: both virtualenvs must exist.
     job, action = preview_job(load("preview.yml"))
     [install] = running(job, "make")
-    assert make_target(install) in make_targets()
-    assert make_target(install).startswith(f"{virtualenv}/")
+    goals = make_goals(install)
+    assert set(goals) <= make_targets()
+    for virtualenv in virtualenvs():
+        assert any(goal.startswith(f"{virtualenv}/") for goal in goals), virtualenv
     assert job["steps"].index(install) < job["steps"].index(action)
+
+
+def stack_lister(workflow: dict[str, Any], job: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The job whose output is `job`'s matrix of stacks, and its step that lists them."""
+    needs = [job["needs"]] if isinstance(job["needs"], str) else job["needs"]
+    [lister] = [
+        name for name in needs if f"needs.{name}.outputs" in job["strategy"]["matrix"]["stack"]
+    ]
+    [step] = [s for s in steps(jobs(workflow)[lister]) if s.get("id") and "run" in s]
+    assert f"steps.{step['id']}.outputs" in jobs(workflow)[lister]["outputs"]["stacks"]
+    return lister, step
+
+
+def list_stacks(step: dict[str, Any], checkout: Path) -> dict[str, list[str]]:
+    """Run the lister step in `checkout` as the runner would; the outputs it writes."""
+    (checkout / ".github").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / ".github" / "stacks.py", checkout / ".github" / "stacks.py")
+    output = checkout.parent / "github_output"
+    output.write_text("")
+    run_step(step, {"GITHUB_OUTPUT": str(output)}, cwd=checkout)
+    return {
+        key: json.loads(value)
+        for key, _, value in (line.partition("=") for line in output.read_text().splitlines())
+    }
+
+
+STACK_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.kind.yaml", "Pulumi.kind-gateway.yaml",
+               "Pulumi.prod.yaml")  # fmt: skip
 
 
 def test_preview_matrix_is_every_stack_but_the_e2e_one(tmp_path: Path) -> None:
     workflow = load("preview.yml")
     job, _ = preview_job(workflow)
-    needs = [job["needs"]] if isinstance(job["needs"], str) else job["needs"]
-    [lister] = [
-        name for name in needs if f"needs.{name}.outputs" in job["strategy"]["matrix"]["stack"]
-    ]
-    [step] = [s for s in steps(jobs(workflow)[lister]) if s.get("shell") == "python"]
-    assert f"steps.{step['id']}.outputs" in jobs(workflow)[lister]["outputs"]["stacks"]
-    # Run the lister as the runner would, in a checkout with three stacks.
-    names = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.kind.yaml", "Pulumi.kind-gateway.yaml",
-             "Pulumi.prod.yaml")  # fmt: skip
-    for name in names:
-        (tmp_path / name).write_text("config: {}\n")
-    output = tmp_path / "github_output"
-    script = tmp_path / "list.py"
-    script.write_text(step["run"])
-    subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env={**os.environ, "GITHUB_OUTPUT": str(output)},
-        check=True,
-        capture_output=True,
+    lister, step = stack_lister(workflow, job)
+    # A checkout with stacks, of which the default branch has only dev (prod is the PR's).
+    [base] = [s for s in uses(jobs(workflow)[lister], "actions/checkout") if "ref" in s["with"]]
+    assert base["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    checkout = tmp_path / "pr"
+    (checkout / base["with"]["path"]).mkdir(parents=True)
+    for name in STACK_FILES:
+        (checkout / name).write_text("config: {}\n")
+    (checkout / base["with"]["path"] / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert command_of(step, "python3")[-1] == base["with"]["path"]
+    outputs = list_stacks(step, checkout)
+    assert outputs == {"stacks": ["dev", "prod"], "established": ["dev"]}
+
+
+def test_preview_creates_only_the_stacks_the_default_branch_has() -> None:
+    # `upsert` would create a stack in the shared backend for every stack file of every pull
+    # request; only those of the default branch may be (the lister's `established`).
+    workflow = load("preview.yml")
+    job, action = preview_job(workflow)
+    lister, step = stack_lister(workflow, job)
+    upsert = " ".join(str(action["with"]["upsert"]).split())
+    assert upsert == (
+        f"${{{{ contains(fromJSON(needs.{lister}.outputs.established), matrix.stack) }}}}"
     )
-    [line] = output.read_text().splitlines()
-    key, _, value = line.partition("=")
-    assert key == "stacks" and json.loads(value) == ["dev", "prod"]
+    assert (
+        f"steps.{step['id']}.outputs.established"
+        in jobs(workflow)[lister]["outputs"]["established"]
+    )
 
 
 def test_preview_secrets_are_given_only_where_needed(tmp_path: Path) -> None:
@@ -306,25 +462,37 @@ def test_preview_secrets_are_given_only_where_needed(tmp_path: Path) -> None:
     }
     for path, secret in used:
         assert path[:2] == ("jobs", name), f"{secret} outside the preview job: {path}"
-        assert path[-1] != "run", f"{secret} in a script; hand it over in env: {path}"
+    # The secrets are the environment's, which a maintainer can guard with required reviewers.
+    assert job["environment"]
     where = {secret: [path for path, s in used if s == secret] for _, secret in used}
-    # The passphrase for the action's pulumi; the token for its comment; the kubeconfig for
-    # the one step that writes it to a file.
-    assert where["PULUMI_CONFIG_PASSPHRASE"] == [("jobs", name, "env", "PULUMI_CONFIG_PASSPHRASE")]
-    action_at = job["steps"].index(action)
-    assert where["GITHUB_TOKEN"] == [("jobs", name, "steps", action_at, "with", "github-token")]
+    # The passphrase for the action's pulumi; the token for its comment and for the comment of
+    # a failed preview; the kubeconfig for the one step that writes it to a file, removed last.
+    at = job["steps"].index
+    assert where["PULUMI_CONFIG_PASSPHRASE"] == [
+        ("jobs", name, "steps", at(action), "env", "PULUMI_CONFIG_PASSPHRASE")
+    ]
+    [failed] = running(job, "gh")
+    assert sorted(where["GITHUB_TOKEN"]) == [
+        ("jobs", name, "steps", at(action), "with", "github-token"),
+        ("jobs", name, "steps", at(failed), "env", "GH_TOKEN"),
+    ]
     [(_, _, _, index, env, variable)] = where["KUBECONFIG"]
-    assert env == "env"
-    writer = job["steps"][index]
-    assert index < action_at
+    assert env == "env" and index < at(action)
+    check_kubeconfig_writer(job["steps"][index], variable, tmp_path)
+    [remove] = [s for s in running(job, "rm") if "$RUNNER_TEMP/kubeconfig" in s["run"]]
+    assert conditions(remove["if"]) == ["always()"] and at(remove) > at(failed)
 
-    # The kubeconfig is a file only the runner's user reads, named by KUBECONFIG for later steps.
-    runner_temp = tmp_path
-    github_env = runner_temp / "github_env"
+
+def check_kubeconfig_writer(writer: dict[str, Any], variable: str, tmp_path: Path) -> None:
+    """The step writes the kubeconfig in `variable` to a file only the runner's user reads,
+    named by KUBECONFIG for later steps; without it, it writes nothing."""
+    runner_temp = tmp_path / "runner_temp"
+    runner_temp.mkdir()
+    github_env = tmp_path / "github_env"
     github_env.touch()
     shell = {"RUNNER_TEMP": str(runner_temp), "GITHUB_ENV": str(github_env)}
     run_step(writer, {**shell, variable: "apiVersion: v1\nkind: Config"})
-    [kubeconfig] = [p for p in runner_temp.iterdir() if p != github_env]
+    [kubeconfig] = list(runner_temp.iterdir())
     assert kubeconfig.read_text().rstrip("\n") == "apiVersion: v1\nkind: Config"
     assert kubeconfig.stat().st_mode & 0o077 == 0
     assert github_env.read_text() == f"KUBECONFIG={kubeconfig}\n"
@@ -332,8 +500,56 @@ def test_preview_secrets_are_given_only_where_needed(tmp_path: Path) -> None:
     kubeconfig.unlink()
     github_env.write_text("")
     run_step(writer, {**shell, variable: ""})
-    assert [p for p in runner_temp.iterdir() if p != github_env] == []
+    assert list(runner_temp.iterdir()) == []
     assert github_env.read_text() == ""
+
+
+# pulumi/actions v7 (src/libs/pr.ts) finds the comment it edits by this heading, which the body
+# starts with, and by its summary.
+ACTION_HEADING = "#### :tropical_drink: `{command}` on {project}/{stack}"
+ACTION_SUMMARY = "<summary>Pulumi report</summary>"
+
+
+def failed_preview_run(tmp_path: Path, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run the step that comments on a failed preview of stack dev, with a fake `gh` over
+    `comments`; returns what `gh` was asked to do."""
+    [step] = running(load("preview.yml"), "gh")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    env = {"SHA": "0123abc" * 5 + "01234", "STACK": "dev"}
+    return run_with_fake_gh(step, tmp_path, comments, env)
+
+
+@pytest.mark.skipif(not shutil.which("jq"), reason="the comment step's gh --jq needs jq here")
+def test_a_failed_preview_replaces_its_stacks_comment(tmp_path: Path) -> None:
+    workflow = load("preview.yml")
+    job, action = preview_job(workflow)
+    [step] = running(job, "gh")
+    # After the preview, whenever the job fails (cancelled, it stays quiet).
+    assert conditions(step["if"]) == ["failure()"]
+    assert job["steps"].index(step) > job["steps"].index(action)
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+    heading = ACTION_HEADING.format(command="preview", project=project, stack="dev")
+    preview = f"{heading}\n\n<details>\n{ACTION_SUMMARY}\n<pre>\n+ 6 to create\n</pre>\n</details>"
+    comments = [
+        {"id": 1, "user": {"login": "someone"}, "body": f"{heading}\n{ACTION_SUMMARY} quoted"},
+        {"id": 2, "user": {"login": "github-actions[bot]"}, "body": preview.replace("/dev", "/dev-eu")},
+        {"id": 3, "user": {"login": "github-actions[bot]"}, "body": preview},
+    ]  # fmt: skip
+    sha = "0123abc" * 5 + "01234"
+    calls = failed_preview_run(tmp_path / "edit", comments)
+    assert calls[0] == {"list": "repos/owner/repo/issues/7/comments"}
+    [edit] = calls[1:]
+    assert edit["edit"] == "repos/owner/repo/issues/comments/3"
+    body = edit["body"]
+    # Still the action's comment (its next success replaces this one), saying what happened.
+    assert body.startswith(heading + "\n") and ACTION_SUMMARY in body
+    assert f"preview failed at {sha}" in body
+    assert "(https://github.com/owner/repo/actions/runs/99)" in body
+    assert "+ 6 to create" not in body
+    # No comment yet (the first preview of the pull request failed): a new one.
+    [_, new] = failed_preview_run(tmp_path / "new", comments[:2])
+    assert new["new"] == "7" and new["body"] == body
 
 
 def run_step(
@@ -380,17 +596,57 @@ def test_render_diff_renders_base_and_head_into_the_summary() -> None:
         for c in commands(s)
         if c[:2] == ["cat", diff] and redirected_to(c) == "$GITHUB_STEP_SUMMARY"
     ]
-    assert conditions(summary["if"]) == ["always()"]  # a diff that fails to render shows too
+    # A diff that fails to render shows too; a run cancelled by a newer push writes nothing.
+    assert conditions(summary["if"]) == ["!cancelled()"]
+    [comment] = running(workflow, "gh")
+    assert conditions(comment["if"]) == ["!cancelled()"]
+
+
+def test_render_diff_says_when_the_change_does_not_render(tmp_path: Path) -> None:
+    # The summary and the comment then start with "render-diff failed at <sha>" and a link to
+    # the run, above the error: the last comment's diff must not pass for this change's.
+    workflow = load("render-diff.yml")
+    order = steps(workflow)
+    [render] = running(workflow, "make", "render-diff")
+    [failed] = [s for s in order if s.get("if") and conditions(s["if"]) == ["failure()"]]
+    [summary] = [s for s in order if "$GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    [comment] = running(workflow, "gh")
+    assert order.index(render) < order.index(failed) < order.index(summary) < order.index(comment)
+    env = {
+        "SHA": "f00d" * 10,
+        "REPO": "owner/repo",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "99",
+    }
+    assert failed["env"]["SHA"] == "${{ github.event.pull_request.head.sha }}"
+    (tmp_path / "render-diff.md").write_text("### `dev`\n\nThe change does not render:\n")
+    run_step(failed, env, cwd=tmp_path)
+    first, _, rest = (tmp_path / "render-diff.md").read_text().partition("\n")
+    assert f"render-diff failed at {'f00d' * 10}" in first
+    assert "(https://github.com/owner/repo/actions/runs/99)" in first
+    assert "The change does not render:" in rest
+    # Whatever failed before the diff was written, the line is there.
+    (tmp_path / "render-diff.md").unlink()
+    run_step(failed, env, cwd=tmp_path)
+    assert f"render-diff failed at {'f00d' * 10}" in (tmp_path / "render-diff.md").read_text()
 
 
 def comment_step_run(
     tmp_path: Path, comments: list[dict[str, Any]], diff: str
 ) -> list[dict[str, Any]]:
-    """Run the comment step with a fake `gh` over `comments` (the pull request's, as GitHub's API
-    lists them); returns what `gh` was asked to do."""
+    """Run render-diff's comment step with a fake `gh` over `comments` (the pull request's, as
+    GitHub's API lists them); returns what `gh` was asked to do."""
     [step] = running(load("render-diff.yml"), "gh")
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "render-diff.md").write_text(diff)
+    return run_with_fake_gh(step, tmp_path, comments, {})
+
+
+def run_with_fake_gh(
+    step: dict[str, Any], tmp_path: Path, comments: list[dict[str, Any]], env: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Run a step that comments on pull request 7 of owner/repo, in `tmp_path`, with a fake `gh`
+    over `comments`; returns what `gh` was asked to do."""
     (tmp_path / "comments.json").write_text(json.dumps(comments))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -406,6 +662,7 @@ def comment_step_run(
             "REPO": "owner/repo",
             "GITHUB_SERVER_URL": "https://github.com",
             "GITHUB_RUN_ID": "99",
+            **env,
         },
         cwd=tmp_path,
     )
@@ -495,6 +752,12 @@ def test_e2e_deploys_checks_and_destroys_its_kind_stack(name: str) -> None:
     [destroy] = running(job, "pulumi", "destroy")
     assert order.index(kind) < order.index(up) < order.index(rollout) < order.index(check)
 
+    # Deployed with the policy pack, as `make up` does (the CLI starts it from its virtualenv).
+    assert option(command_of(up, "pulumi", "up"), "--policy-pack") == "policy"
+    [install] = running(job, "make")
+    assert order.index(install) < order.index(up)
+    for virtualenv in virtualenvs():
+        assert any(goal.startswith(f"{virtualenv}/") for goal in make_goals(install))
     # Deployed and destroyed: the same stack, without a prompt.
     for step, command in ((up, ("pulumi", "up")), (destroy, ("pulumi", "destroy"))):
         words = command_of(step, *command)
@@ -557,3 +820,141 @@ def test_the_kind_stack_deploys_what_e2e_checks() -> None:
     assert config["hosts"] == [env["NODE"]]
     assert str(config["port"]) == env["PORT"]
     assert config["kubeContext"] == "kind-msr-cache"
+
+
+# --- renewal.yml ---------------------------------------------------------------------------------
+
+
+def test_renewal_is_weekly_and_manual_and_previews_every_stack_preview_does() -> None:
+    workflow = load("renewal.yml")
+    assert triggers(workflow) == {"workflow_dispatch", "schedule"}
+    [schedule] = workflow["on"]["schedule"]
+    _minute, _hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month) == ("*", "*") and weekday.isdigit()  # once a week
+    assert workflow["permissions"] == {"contents": "read"}
+    # The same list as preview.yml's: the same script, the same way (all stacks are the default
+    # branch's here).
+    [job] = [j for j in jobs(workflow).values() if "strategy" in j]
+    _, lister = stack_lister(workflow, job)
+    preview = load("preview.yml")
+    _, preview_lister = stack_lister(preview, preview_job(preview)[0])
+    assert command_of(lister, "python3")[:2] == command_of(preview_lister, "python3")[:2]
+    assert job["strategy"]["fail-fast"] is False
+    # Without a backend there is no state to compare with: skipped, not failed.
+    [skip] = [j for j in jobs(workflow).values() if "outputs" in j]
+    assert "vars.PULUMI_BACKEND_URL != ''" in conditions(skip["if"])
+
+
+def test_renewal_only_previews_expecting_no_changes(tmp_path: Path) -> None:
+    workflow = load("renewal.yml")
+    [job] = [j for j in jobs(workflow).values() if "strategy" in j]
+    assert job["env"]["STACK"] == "${{ matrix.stack }}" and job["environment"]
+    [preview] = running(job, "pulumi", "preview")
+    words = command_of(preview, "pulumi", "preview")
+    assert "--expect-no-changes" in words and option(words, "--stack") == "$STACK"
+    # Nothing is changed, nor created: no up, refresh, destroy or stack init; no policy pack.
+    for step in steps(job):
+        for command in commands(step):
+            if command[0] == "pulumi":
+                assert command[1] in ("login", "preview"), command
+    assert "pulumi/actions" not in str([s.get("with", {}).get("command") for s in steps(job)])
+    [install] = running(job, "make")
+    assert any(goal.startswith(f"{virtualenvs()[0]}/") for goal in make_goals(install))
+    # The passphrase for the preview; the kubeconfig for the step that writes it to a file.
+    at = job["steps"].index
+    [name] = [n for n, j in jobs(workflow).items() if j is job]
+    where = {secret: path for path, secret in secrets_used(workflow)}
+    assert where["PULUMI_CONFIG_PASSPHRASE"] == (
+        "jobs", name, "steps", at(preview), "env", "PULUMI_CONFIG_PASSPHRASE"
+    )  # fmt: skip
+    [(_, _, _, index, _, variable)] = [p for p, s in secrets_used(workflow) if s == "KUBECONFIG"]
+    check_kubeconfig_writer(job["steps"][index], variable, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("log", "says"),
+    [
+        ("error: no changes were expected but changes were proposed\n", "needs pulumi up"),
+        ("error: failed to read kubeconfig\n", "preview failed"),
+    ],
+)
+def test_renewal_says_which_stack_needs_pulumi_up(tmp_path: Path, log: str, says: str) -> None:
+    workflow = load("renewal.yml")
+    [job] = [j for j in jobs(workflow).values() if "strategy" in j]
+    [preview] = running(job, "pulumi", "preview")
+    [say] = [s for s in steps(job) if "$GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    assert conditions(say["if"]) == ["failure()", f"steps.{preview['id']}.outcome == 'failure'"]
+    # The preview's output is kept for this step, and its failure is not lost in the pipe.
+    assert command_of(preview, "tee")[-1] == "preview.log"
+    assert ["set", "-o", "pipefail"] in commands(preview)
+    (tmp_path / "preview.log").write_text(
+        "  +-  tls:index:LocallySignedCert  dev-cert  replace  [diff: ~readyForRenewal]\n" + log
+    )
+    summary = tmp_path / "summary.md"
+    result = run_step(say, {"STACK": "asia", "GITHUB_STEP_SUMMARY": str(summary)}, cwd=tmp_path)
+    # An annotation on the run: its title (where `:` and `,` would need escaping) names the stack.
+    [title] = re.findall(r"^::error title=([^\n]*?)::", result.stdout, re.M)
+    assert title == f"Stack asia {says}"
+    assert "Stack asia" in summary.read_text() and says in summary.read_text()
+    if says == "needs pulumi up":
+        assert "make up STACK=asia" in result.stdout
+        assert "LocallySignedCert" in summary.read_text()  # what the preview would replace
+
+
+# --- the Makefile ----------------------------------------------------------------------------------
+
+
+def test_the_policy_pack_gets_its_own_virtualenv_from_its_lock() -> None:
+    rules = make_rules()
+    _, pack = virtualenvs()
+    prerequisites, recipe = rules[f"{pack}/.installed"]
+    assert "policy/requirements.lock" in prerequisites
+    assert any(
+        line.startswith(f"{pack}/bin/python ")
+        and "--require-hashes -r policy/requirements.lock" in line
+        for line in recipe
+    ), recipe
+    # `make clean` removes it; `make test` builds it (a test starts the pack from it).
+    assert any(pack in line.split() for line in rules["clean"][1] if line.startswith("rm -rf"))
+    assert f"{pack}/.installed" in rules["test"][0]
+
+
+@pytest.mark.parametrize("target", ["up", "preview"])
+def test_deploys_and_previews_run_the_policy_pack(target: str) -> None:
+    # A mandatory policy's violation stops `make up` as it stops `make preview`.
+    prerequisites, recipe = make_rules()[target]
+    for virtualenv in virtualenvs():
+        assert f"{virtualenv}/.installed" in prerequisites
+    [command] = [shlex.split(line) for line in recipe if line.startswith(f"pulumi {target} ")]
+    assert option(command, "--policy-pack") == "policy"
+
+
+def test_every_virtualenv_is_installed_from_lock_files_with_hashes() -> None:
+    rules = make_rules()
+    lock_files = set()
+    for target, (_, recipe) in rules.items():
+        installs = [shlex.split(line) for line in recipe if " -r " in f" {line} "]
+        if target.endswith("/.installed") and installs:
+            for words in installs:
+                assert "--require-hashes" in words, f"{target}: {words}"
+                files = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "-r"]
+                assert files and all(f.endswith(".lock") for f in files), f"{target}: {words}"
+                lock_files |= set(files)
+    assert {"requirements.lock", "requirements-dev.lock", "policy/requirements.lock"} <= lock_files
+    # `make lock` writes each of them with hashes, from the requirements file beside it.
+    written = {}
+    for line in rules["lock"][1]:
+        words = shlex.split(line)
+        assert words[0].endswith("pip-compile") and "--generate-hashes" in words
+        written[option(words, "--output-file")] = words[-1]
+    assert set(written) == lock_files
+    for lock, source in written.items():
+        assert source == lock.removesuffix(".lock") + ".txt"
+
+
+def test_render_renders_any_project_and_render_diff_every_one() -> None:
+    # make render PROJECT=examples/fleet STACK=example; render-diff renders every project itself.
+    rules = make_rules()
+    [render] = [shlex.split(line) for line in rules["render"][1]]
+    assert render[1:4] == ["-m", "render", "dev"]  # STACK's default
+    assert option(render, "--project-dir") == "."  # PROJECT's default: this project
