@@ -156,7 +156,7 @@ class MsrCacheArgs(TypedDict):
     cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
     """{kind: Issuer|ClusterIssuer, name}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
-    """{namespace, name, key (default ca.crt)}: read MSR's CA from an existing Secret (e.g. msr/msr-nginx-ca-cert) instead of upstream_ca_cert. Read at deployment: a render cannot read a cluster."""
+    """{namespace, name, key (default ca.crt)}: read MSR's CA from an existing Secret (e.g. msr/msr-nginx-ca-cert) instead of upstream_ca_cert. Read at deployment; a render, which reaches no cluster, uses a stand-in CA and says so."""
     extra_env: NotRequired[pulumi.Input[Mapping[str, str]]]
     """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides); not for secrets, and none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...)."""
     pod_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
