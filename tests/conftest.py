@@ -3,19 +3,16 @@
 import ast
 import gc
 import json
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import hypothesis
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from harness import CERT, KEY, OTHER_KEY, ROOT
+from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.problems import Caller, set_caller
@@ -58,26 +55,9 @@ def package_provider() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     # The engine's address: nothing listens there, so a component that gets as far as
     # registering anything fails (see tests/test_package.py).
     command = [sys.executable, str(ROOT / "components"), "127.0.0.1:1"]  # `python <plugin dir>`
-    # stderr to a file, not a pipe: a full pipe would block the plugin.
-    with tempfile.TemporaryFile(mode="w+") as stderr:
-        plugin = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            cwd="/",  # nothing of the repository on sys.path but what the plugin finds itself
-            text=True,
-        )
-        try:
-            port = plugin.stdout.readline().strip()  # type: ignore[union-attr]
-            if not port.isdigit():
-                plugin.wait(timeout=30)
-                stderr.seek(0)
-                pytest.fail(f"the plugin did not start:\n{stderr.read()}")
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                yield provider_pb2_grpc.ResourceProviderStub(channel)
-        finally:
-            plugin.kill()
-            plugin.wait()
+    # cwd /: nothing of the repository on sys.path but what the plugin finds itself.
+    with plugin_channel(command, cwd="/") as channel:
+        yield provider_pb2_grpc.ResourceProviderStub(channel)
 
 
 @pytest.fixture(scope="session")

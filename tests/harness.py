@@ -4,14 +4,18 @@ would receive; deploy one cache or the stack program; read what Kubernetes would
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import os
 import runpy
-from collections.abc import Callable, Mapping, Sequence
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import grpc
 import pulumi
 import pytest
 import yaml
@@ -320,3 +324,38 @@ def run_render(tmp_path: Path, capsys, stack_text: str | bytes, *extra: str) -> 
     err = capsys.readouterr().err
     assert "Traceback" not in err
     return code, err
+
+
+def unavailable(message: str) -> NoReturn:
+    """A test layer that cannot run here: a skip saying what is missing, a failure under CI
+    (CI=true, as .ci/run sets), which must prove every layer."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def plugin_channel(
+    command: Sequence[str], cwd: Path | str, env: Mapping[str, str] | None = None
+) -> Iterator[grpc.Channel]:
+    """A Pulumi plugin (a provider, a policy pack) started as the engine starts it, which
+    prints its gRPC port first; a channel to it. The plugin is killed on exit."""
+    # stderr to a file, not a pipe: a full pipe would block the plugin.
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        plugin = subprocess.Popen(
+            list(command), cwd=cwd, env=None if env is None else dict(env),
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )  # fmt: skip
+        try:
+            port = plugin.stdout.readline().strip()  # type: ignore[union-attr]
+            if not port.isdigit():
+                plugin.wait(timeout=30)
+                stderr.seek(0)
+                pytest.fail(
+                    f"{command[0]} {' '.join(command[1:3])} did not start:\n{stderr.read()}"
+                )
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                yield channel
+        finally:
+            plugin.kill()
+            plugin.wait()

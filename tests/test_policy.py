@@ -15,18 +15,16 @@ import copy
 import importlib.util
 import os
 import runpy
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pulumi_policy
 import pytest
 import yaml
 from google.protobuf import empty_pb2, struct_pb2
+from harness import plugin_channel, unavailable
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     EnforcementLevel,
@@ -571,28 +569,12 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The pack, started from its own virtualenv as the CLI starts it, and the engine's client."""
     python = POLICY_VENV / "bin" / "python"
     if not python.exists():
-        message = f"{python} is missing: make policy/venv/.installed (make test builds it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{python} is missing: make policy/venv/.installed (make test builds it)")
     # The engine's address: the pack serves without calling it.
     command = [str(python), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    with tempfile.TemporaryFile(mode="w+") as stderr:
-        pack = subprocess.Popen(
-            command, cwd=POLICY_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
-        )
-        try:
-            port = pack.stdout.readline().strip()  # type: ignore[union-attr]
-            if not port.isdigit():
-                pack.wait(timeout=30)
-                stderr.seek(0)
-                pytest.fail(f"the policy pack did not start:\n{stderr.read()}")
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        finally:
-            pack.kill()
-            pack.wait()
+    with plugin_channel(command, POLICY_DIR, env) as channel:
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
 
 
 def _fields(obj: dict[str, Any]) -> dict[str, Any]:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import struct_pb2
-from harness import ROOT
+from harness import ROOT, plugin_channel
 from msr_api import PATH, MsrApi
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
@@ -165,19 +163,10 @@ def test_check_refuses_what_msr_could_not_take(
 # As the engine runs it: `python -m pulumi.dynamic` in the program's directory, over gRPC.
 @pytest.fixture(scope="module")
 def dynamic_host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    with tempfile.TemporaryFile(mode="w+") as stderr:
-        host = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:1"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )  # fmt: skip
-        try:
-            port = host.stdout.readline().strip()  # type: ignore[union-attr]
-            assert port.isdigit(), stderr.read()
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                yield provider_pb2_grpc.ResourceProviderStub(channel)
-        finally:
-            host.kill()
-            host.wait()
+    with plugin_channel(
+        [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:1"], ROOT
+    ) as channel:
+        yield provider_pb2_grpc.ResourceProviderStub(channel)
 
 
 def _wire(values: dict[str, Any]) -> struct_pb2.Struct:
