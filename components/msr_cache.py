@@ -47,14 +47,14 @@ class CertManagerIssuer(TypedDict):
     kind: pulumi.Input[IssuerKind]
     """Issuer (in the cache's namespace) or ClusterIssuer."""
     name: pulumi.Input[str]
-    """Name of the Deployment, Service and Ingress (default dtr-cache): a letter first, at most 63 characters (55 with metrics, whose Service is <name>-metrics)."""
+    """The issuer's name."""
 
 
 class SecretKeyRef(TypedDict):
     """A key of an existing Secret in the cluster."""
 
     namespace: pulumi.Input[str]
-    """Kubernetes namespace of the cache's objects (default dtr)."""
+    """The Secret's namespace."""
     name: pulumi.Input[str]
     """The Secret's name."""
     key: NotRequired[pulumi.Input[str]]
