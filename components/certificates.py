@@ -11,10 +11,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cryptography import x509
-
 from .checks import ip_or_none
-from .given_certificates import common_name
+from .given_certificates import certificates, common_name, rfc3339
 from .model import Issuer, KeyAlgorithm
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
@@ -79,8 +77,7 @@ def expires_at(pem: str) -> str:
     """When the first certificate of `pem` expires, in RFC 3339 (UTC); "" for no PEM."""
     if not pem.strip():
         return ""
-    first = x509.load_pem_x509_certificates(pem.encode())[0]
-    return first.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(certificates(pem)[0].not_valid_after_utc)
 
 
 def service_dns_names(service: str, namespace: str) -> tuple[str, str]:

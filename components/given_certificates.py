@@ -94,7 +94,8 @@ def certificates(pem: object) -> list[x509.Certificate]:
     return certs
 
 
-def _rfc3339(moment: datetime) -> str:
+def rfc3339(moment: datetime) -> str:
+    """A moment as RFC 3339 text in UTC, to the second."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -113,12 +114,10 @@ def check_valid_now(certs: Sequence[x509.Certificate], now: datetime) -> None:
     not_before, not_after = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     if now < not_before:
         raise ValueError(
-            f"the certificate is not valid before {_rfc3339(not_before)} (now is {_rfc3339(now)})"
+            f"the certificate is not valid before {rfc3339(not_before)} (now is {rfc3339(now)})"
         )
     if now > not_after:
-        raise ValueError(
-            f"the certificate expired on {_rfc3339(not_after)} (now is {_rfc3339(now)})"
-        )
+        raise ValueError(f"the certificate expired on {rfc3339(not_after)} (now is {rfc3339(now)})")
 
 
 # --- host names, as Go's crypto/x509 matches them -------------------------------------------
