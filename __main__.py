@@ -17,7 +17,7 @@ from components import MsrCache, MsrCacheArgs, problems, registration, rules
 from components.plain import is_mapping
 from components.problems import PROJECT, Caller, ConfigError, Problem
 from components.registration import MsrRegistration
-from components.settings import CONFIG_KEYS, STRUCTURED, parse
+from components.settings import CONFIG_KEYS, STRUCTURED, Settings, parse
 
 # Keys of the stack program itself, beside the cache's inputs.
 PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory", "msrApi")
@@ -54,17 +54,19 @@ def cache_config(config: pulumi.Config) -> dict[str, Any]:
     return raw
 
 
-def checked(config: pulumi.Config) -> dict[str, Any]:
-    """The cache's inputs, after every key of the stack was checked; raises one ConfigError
-    listing every problem: unknown keys (typos), invalid values and conflicts."""
+def checked(config: pulumi.Config) -> tuple[dict[str, Any], Settings]:
+    """The cache's inputs as set and as parsed, after every key of the stack was checked;
+    raises one ConfigError listing every problem: unknown keys (typos), invalid values and
+    conflicts."""
     raw = cache_config(config)
     known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
     found: list[Any] = [
         *problems.unknown_keys(configured_keys(), known),
         *rules.check_resource_name(pulumi.get_stack(), "stack name"),
     ]
+    settings = None
     try:
-        parse(raw)
+        settings = parse(raw)
     except ConfigError as err:
         # A value the stack stores encrypted is never shown, whatever it holds.
         found += [
@@ -82,9 +84,9 @@ def checked(config: pulumi.Config) -> dict[str, Any]:
             )
         )
     found += msr_api_problems(config)
-    if found:
+    if found or settings is None:
         raise ConfigError(found)
-    return raw
+    return raw, settings
 
 
 def msr_api_problems(config: pulumi.Config) -> list[Problem]:
@@ -139,13 +141,13 @@ def register(config: pulumi.Config, cache: MsrCache, raw: dict[str, Any]) -> Non
     pulumi.export("msrRegistrationId", made.id)
 
 
-def provider(config: pulumi.Config, raw: dict[str, Any]) -> k8s.Provider:
+def provider(config: pulumi.Config, settings: Settings) -> k8s.Provider:
     """Render manifests into a folder, or deploy through a kubeconfig context; to adopt a
     manual deployment, the provider updates the objects that exist instead of refusing them
     (pulumi-kubernetes >= 4.29 refuses with AlreadyExists unless upsertExistingObjects)."""
     render_dir = config.get("renderYamlToDirectory")
     context = config.get("kubeContext")
-    upsert = True if parse(raw).adopt_existing else None
+    upsert = True if settings.adopt_existing else None
     if render_dir:
         return k8s.Provider(
             "kubernetes", render_yaml_to_directory=render_dir, upsert_existing_objects=upsert
@@ -156,11 +158,12 @@ def provider(config: pulumi.Config, raw: dict[str, Any]) -> k8s.Provider:
 def main() -> None:
     problems.set_caller(Caller.STACK)
     config = pulumi.Config(PROJECT)
-    raw = checked(config)  # every mistake is reported before the provider or anything else exists
+    # Every mistake is reported before the provider or anything else exists.
+    raw, settings = checked(config)
     cache = MsrCache(
         pulumi.get_stack(),
         MsrCacheArgs(**{name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw}),
-        opts=pulumi.ResourceOptions(providers=[provider(config, raw)]),
+        opts=pulumi.ResourceOptions(providers=[provider(config, settings)]),
     )
     pulumi.export("url", cache.url)
     pulumi.export("caCertPem", cache.ca_cert_pem)
