@@ -408,6 +408,10 @@ def _not_allowed(where: str, attribute: str, allowed: list[str]) -> str:
 _DECLARATION_ATTRIBUTES = ["type", "items", "description", "secret", "default", "value"]
 
 
+# project.json's message for a `type` outside its enum.
+_NOT_A_TYPE = "{where}/type: value must be one of " + ", ".join(repr(t) for t in TYPES)
+
+
 def _items_type(where: str, items: Any) -> tuple[ItemsType | None, str | None]:
     """project.json's configItemsType: a mapping with a `type`, and `items` when that is array."""
     if not is_mapping(items):
@@ -415,7 +419,7 @@ def _items_type(where: str, items: Any) -> tuple[ItemsType | None, str | None]:
     if "type" not in items:
         return None, f"{where}: missing properties: 'type'"
     if items["type"] not in TYPES:
-        return None, f"{where}/type: value must be one of {', '.join(repr(t) for t in TYPES)}"
+        return None, _NOT_A_TYPE.format(where=where)
     nested = None
     if "items" in items:
         nested, problem = _items_type(f"{where}/items", items["items"])
@@ -448,7 +452,7 @@ def _declaration(key: str, raw: Any, project: str) -> tuple[Declaration | None, 
             return None, _not_allowed(where, str(attribute), _DECLARATION_ATTRIBUTES)
     type_name = raw.get("type")
     if "type" in raw and type_name not in TYPES:
-        return None, f"{where}/type: value must be one of {', '.join(repr(t) for t in TYPES)}"
+        return None, _NOT_A_TYPE.format(where=where)
     items = None
     if "items" in raw:
         items, problem = _items_type(f"{where}/items", raw["items"])
