@@ -162,7 +162,8 @@ def _sign(
 ) -> dict[str, str]:
     """Sign as `createCertificate` does; `issuer_key_id` is the parent's SubjectKeyId. The
     outputs the provider sets: the PEM, and the validity's bounds as Go's time.MarshalText
-    writes them (RFC 3339; whole seconds here, so without a fraction)."""
+    writes them (RFC 3339; whole seconds here, so without a fraction), as terraform-provider-tls'
+    internal/provider/common_cert.go sets validity_start_time and validity_end_time."""
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     hours = int(inputs["validityPeriodHours"])
     builder = (
