@@ -13,7 +13,8 @@ STACK ?= dev
 # The Pulumi project `make render` renders: this one, or an example (PROJECT=examples/fleet).
 PROJECT ?= .
 
-.PHONY: up preview test registry-tools lint render render-diff bench docs lock clean
+.PHONY: up preview test registry-tools toolchain toolchain-probe cluster lint render render-diff \
+	bench docs lock clean
 
 # Every virtualenv is installed from lock files: every package pinned, with its hashes
 # (pip-compile output of the requirements*.txt beside them, which keep the ranges; `make lock`).
@@ -76,6 +77,25 @@ registry-tools:
 	  fi; \
 	fi
 
+# The real Pulumi CLI, its language host and providers, and a Kubernetes control plane, built
+# from their Go modules (toolchain/tools.toml) into a cache outside the work tree
+# (~/.cache/msr-cache/toolchain, or $$MSR_CACHE_TOOLCHAIN); each tool is built once and stamped.
+# Without Go the engine layer of the tests skips (fails under CI), saying what to install.
+toolchain:
+	@if command -v go >/dev/null; then $(PYTHON) -m toolchain build; else \
+	  echo "go is missing: the engine layer of the tests (the real Pulumi CLI and API server) will skip."; \
+	  echo "Install Go 1.26 (https://go.dev/doc/install), then run make toolchain."; \
+	fi
+
+# What the Go module proxy serves of each pinned tool: rewrites the table in docs/toolchain.md.
+toolchain-probe:
+	$(PYTHON) -m toolchain probe
+
+# A real control plane on 127.0.0.1 (etcd, kube-apiserver, controller manager, scheduler and
+# kwok's fake nodes) until Ctrl-C: it prints the KUBECONFIG to use.
+cluster: $(VENV)/.installed toolchain
+	PYTHONPATH=. $(PY) tests/cluster.py
+
 NEED_PULUMI = command -v pulumi >/dev/null || { \
 	  echo "make $@ needs the Pulumi CLI, which is not installed."; \
 	  echo "Install it: curl -fsSL https://get.pulumi.com | sh   (or brew install pulumi/tap/pulumi)"; \
@@ -96,7 +116,7 @@ preview: $(VENV)/.installed $(POLICY_VENV)/.installed
 
 # The policy pack's virtualenv too: a test starts the pack from it, as the Pulumi CLI does.
 test: $(VENV)/.installed $(POLICY_VENV)/.installed $(CHECKOV_VENV)/.installed \
-	$(MOTO_VENV)/.installed registry-tools lint
+	$(MOTO_VENV)/.installed registry-tools toolchain lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
