@@ -10,9 +10,10 @@ from typing import Any
 
 import hypothesis
 import pytest
+from cluster import Cluster, missing_tools, running_cluster
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel
+from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel, unavailable
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.problems import Caller, set_caller
@@ -46,6 +47,17 @@ ast.parse = _parse_between_collections
 # slowed by a busy machine (every core running tests) is not a failure.
 hypothesis.settings.register_profile("suite", deadline=None)
 hypothesis.settings.load_profile("suite")
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A real control plane (tests/cluster.py), one per test worker, started when a test first
+    needs it; each test works in namespaces of its own."""
+    missing = missing_tools()
+    if missing:
+        unavailable(f"not built: {', '.join(missing)}: run `make toolchain`")
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
