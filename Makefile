@@ -13,8 +13,8 @@ STACK ?= dev
 # The Pulumi project `make render` renders: this one, or an example (PROJECT=examples/fleet).
 PROJECT ?= .
 
-.PHONY: up preview test registry-tools toolchain toolchain-probe cluster lint render render-diff \
-	bench docs lock clean
+.PHONY: up preview test registry-tools toolchain toolchain-probe cluster lint actionlint \
+	shellcheck render render-diff bench docs lock clean
 
 # Every virtualenv is installed from lock files: every package pinned, with its hashes
 # (pip-compile output of the requirements*.txt beside them, which keep the ranges; `make lock`).
@@ -119,10 +119,44 @@ test: $(VENV)/.installed $(POLICY_VENV)/.installed $(CHECKOV_VENV)/.installed \
 	$(MOTO_VENV)/.installed registry-tools toolchain lint
 	$(PY) -m pytest
 
-lint: $(VENV)/.installed
+# ruff and pyright over the Python; then the workflows' linters: actionlint, which runs each
+# `run:` script through shellcheck (as make runs the scripts in .github/); zizmor's audit, offline
+# (with GH_TOKEN set, `make lint ZIZMOR_FLAGS=` adds its online audits); and renovate.json
+# against Renovate's schema. Without Go or shellcheck, make says what to install and lints
+# without it; under CI=true (.ci/run, test.yml) it fails instead.
+ZIZMOR_FLAGS ?= --offline
+lint: $(VENV)/.installed actionlint shellcheck
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(PY) -m pyright
+	@if command -v go >/dev/null; then set -x; "$$($(PYTHON) -m toolchain bin)/actionlint"; fi
+	@if command -v shellcheck >/dev/null; then set -x; shellcheck .github/*.sh; fi
+	$(VENV)/bin/zizmor --quiet $(ZIZMOR_FLAGS) .github
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.renovate .github/renovate.json
+
+# actionlint, built from its Go module as every Go-built tool is (toolchain/tools.toml).
+actionlint:
+	@if command -v go >/dev/null; then $(PYTHON) -m toolchain build actionlint; else \
+	  echo "go is missing: make lint checks no workflow with actionlint."; \
+	  echo "Install Go 1.26 (https://go.dev/doc/install), then run make lint."; \
+	  test -z "$$CI"; \
+	fi
+
+# Debian bookworm's shellcheck, which actionlint runs: installed when it is not that version and
+# make runs as root with apt-get (as CI does).
+SHELLCHECK := 0.9.0
+shellcheck:
+	@if [ "$$(shellcheck --version 2>/dev/null | sed -n 's/^version: //p')" != "$(SHELLCHECK)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing shellcheck $(SHELLCHECK) (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends shellcheck=$(SHELLCHECK)-1 >/dev/null; \
+	  else \
+	    echo "shellcheck $(SHELLCHECK) is missing: make lint checks the shell scripts without it"; \
+	    echo "(or with the shellcheck you have). Install it: sudo apt-get install shellcheck=$(SHELLCHECK)-1"; \
+	    test -z "$$CI"; \
+	  fi; \
+	fi
 
 # The manifests a stack would deploy, without the Pulumi CLI or a cluster: $(PROJECT)/rendered/$(STACK)/
 # (the fleet's: make render PROJECT=examples/fleet STACK=example, a folder per cache).

@@ -91,9 +91,18 @@ def test_renovate_proposes_the_bumps() -> None:
     for lock in LOCKS:
         assert any(re.search(p, lock) for p in patterns), f"Renovate does not update {lock}"
     # The CLI the workflows install moves with the SDK: the same package, the same version.
-    [cli] = config["customManagers"]
+    [cli] = [m for m in config["customManagers"] if m["datasourceTemplate"] == "pypi"]
     assert (cli["depNameTemplate"], cli["datasourceTemplate"]) == ("pulumi", "pypi")
     [match] = cli["matchStrings"]
     workflows = [p for p in (ROOT / ".github" / "workflows").iterdir() if p.suffix == ".yml"]
     versions = {m for p in workflows for m in re.findall(match.replace("?<", "?P<"), p.read_text())}
     assert versions == {pinned("requirements.lock")["pulumi"]}
+    # actionlint, the workflows' linter, at the module and version of its table in tools.toml.
+    [linter] = [m for m in config["customManagers"] if m["datasourceTemplate"] == "go"]
+    [pattern] = linter["managerFilePatterns"]
+    assert re.search(pattern.strip("/"), "toolchain/tools.toml")
+    [match] = linter["matchStrings"]
+    tools = (ROOT / "toolchain" / "tools.toml").read_text()
+    found = re.search(match.replace("?<", "?P<"), tools)
+    pin = tomllib.loads(tools)["actionlint"]
+    assert found and found.groupdict() == {"depName": pin["module"], "currentValue": pin["version"]}
