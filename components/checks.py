@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
 
 import pulumi
 from cryptography import x509
@@ -86,34 +85,76 @@ def check_host(value: Any) -> str:
     return value
 
 
-def check_upstream(value: Any) -> str:
-    """An upstream the cache pulls from: `https://host[:port]`, as distribution's downstream wants."""
-    accepted = "an https URL of MSR or of another cache, https://host[:port], without path"
+UPSTREAM_RULE = "an https URL of MSR or of another cache, https://host[:port], without path"
+
+
+def _upstream_url(value: Any) -> registry_config.GoURL:
+    """`value` (without one trailing `/`) read as the cache reads it, with Go's net/url: what it
+    refuses (a space, a tab or a newline anywhere, which Python's urlsplit would strip or drop)
+    is refused here, and what it reads is checked."""
     if not isinstance(value, str):
-        raise Invalid(accepted)
+        raise Invalid(UPSTREAM_RULE)
     try:
-        url = urlsplit(value)
-        url.port  # noqa: B018 - raises ValueError on a port outside 0-65535
-    except ValueError:
-        raise Invalid(accepted) from None
-    if url.scheme != "https" or not url.hostname or url.path not in ("", "/") or url.port == 0:
-        raise Invalid(accepted)
-    if url.netloc.endswith(":"):
-        raise Invalid(accepted)
-    if url.query or url.fragment or url.username or url.password:
-        raise Invalid(accepted)
+        url = registry_config.parse_go_url(value.removesuffix("/"))
+    except registry_config.GoURLError as err:  # its reason: Go's message may quote a password
+        raise Invalid(
+            f"{UPSTREAM_RULE} (Go's net/url, which the cache uses: {err.reason})"
+        ) from None
+    port_ok = url.port == "" or 1 <= int(url.port) <= 65535
+    if (
+        url.scheme != "https"
+        or url.opaque
+        or url.userinfo is not None
+        or url.path
+        or url.raw_query
+        or url.force_query
+        or "#" in value
+        or url.host.endswith(":")
+        or not port_ok
+    ):
+        raise Invalid(UPSTREAM_RULE)
+    address = ip_or_none(url.hostname)
+    if isinstance(address, ipaddress.IPv6Address) and not url.host.startswith("["):
+        raise Invalid(UPSTREAM_RULE + " (an IPv6 address in brackets)")
     try:
         check_host(url.hostname)
     except Invalid:
-        raise Invalid(accepted) from None
-    return value.rstrip("/")
+        raise Invalid(UPSTREAM_RULE) from None
+    return url
+
+
+def check_upstream(value: Any) -> str:
+    """An upstream the cache pulls from: `https://host[:port]`, as distribution's downstream wants;
+    returned as written (without a trailing `/`), which is what was checked."""
+    _upstream_url(value)
+    return str(value).removesuffix("/")
+
+
+def upstream_origin(value: str) -> tuple[str, str, int]:
+    """An upstream's origin, one spelling of it: scheme, host (an IP address compressed), port."""
+    url = _upstream_url(value)
+    address = ip_or_none(url.hostname)
+    host = address.compressed if address is not None else url.hostname
+    return url.scheme, host, int(url.port or 443)
 
 
 def check_upstreams(value: Any) -> tuple[str, ...]:
-    """One or more upstream URLs."""
+    """One or more upstream URLs, each origin once (the cache pulls round-robin: a second
+    spelling of one would only weigh it twice)."""
     if isinstance(value, str) or not is_sequence(value) or not value:
         raise Invalid('a non-empty list of https URLs, e.g. ["https://msr.example.com"]')
-    return tuple(check_upstream(item) for item in value)
+    upstreams = tuple(check_upstream(item) for item in value)
+    seen: dict[tuple[str, str, int], str] = {}
+    for upstream in upstreams:
+        origin = upstream_origin(upstream)
+        if origin in seen:
+            raise Invalid(
+                f"each upstream once: {upstream} is {seen[origin]} again "
+                "(the same scheme, host and port)",
+                given=upstream,
+            )
+        seen[origin] = upstream
+    return upstreams
 
 
 def check_duration(value: Any) -> str:

@@ -11,11 +11,11 @@ import dataclasses
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 import pulumi
 
 from .plain import is_mapping
+from .registry_config import GoURL, GoURLError, parse_go_url
 
 CREDENTIALS_DIR = "/storage-credentials"
 GCS_KEY_FILE = "gcs-keyfile.json"
@@ -80,6 +80,8 @@ DRIVERS: Mapping[StorageDriver, Driver] = {
 
 STORAGE_CREDENTIALS = frozenset[str]().union(*(d.secret for d in DRIVERS.values()))
 """Every driver's credential parameter names."""
+ENDPOINTS = frozenset({"regionendpoint", "authurl"})
+"""The parameters that are URLs the driver connects to (s3's, swift's)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,11 +117,11 @@ class ObjectStorage:
     def ports(self) -> set[int]:
         """The TCP ports the driver connects to: its endpoint URLs' ports, else https' 443."""
         ports = {443}
-        for key in ("regionendpoint", "authurl"):
+        for key in sorted(ENDPOINTS):
             endpoint = self.parameters.get(key)
             if isinstance(endpoint, str):
-                url = urlsplit(endpoint)
-                ports.add(url.port or (80 if url.scheme == "http" else 443))
+                url = parse_go_url(endpoint)
+                ports.add(int(url.port) if url.port else (80 if url.scheme == "http" else 443))
         return ports
 
     @property
@@ -146,7 +148,7 @@ def check_object_storage(value: Any) -> ObjectStorage:
     if len(given) < len([k for k, v in value.items() if k != "driver" and v is not None]):
         raise ValueError(f"each of the {driver} driver's parameters once, in any case")
     missing = sorted(spec.required - set(given))
-    unknown = sorted(set(given) - spec.required - spec.optional)
+    unknown = sorted(_named(k) for k in set(given) - spec.required - spec.optional)
     if missing or unknown:
         raise ValueError(
             f"the {driver} driver's parameters: required {', '.join(sorted(spec.required))}; "
@@ -164,5 +166,39 @@ def check_object_storage(value: Any) -> ObjectStorage:
         elif isinstance(item, pulumi.Output) or not isinstance(item, (str, bool, int)):
             raise ValueError(f"{driver} parameter {key} as a plain string, number or boolean")
         else:
+            if key in ENDPOINTS or (isinstance(item, str) and "@" in item and "://" in item):
+                _check_endpoint(driver, key, item)
             parameters[key] = item
     return ObjectStorage(driver, parameters, credentials)
+
+
+def _named(key: str) -> str:
+    """A parameter name as an error may show it: a key that does not read as a name may be a
+    value written where a key goes."""
+    return key if key.isidentifier() and len(key) <= 40 else "<a key that is not a name>"
+
+
+def _check_endpoint(driver: StorageDriver, key: str, value: Any) -> GoURL:
+    """An endpoint as the driver (Go) reads it: http(s)://host[:port][/path], with no credentials,
+    which config.yaml (a ConfigMap) would hold in the clear."""
+    accepted = f"{driver} parameter {key} as an http(s)://host[:port] URL"
+    try:
+        url = parse_go_url(value) if isinstance(value, str) else None
+    except GoURLError as err:  # its reason: Go's message may quote a part of a password
+        raise ValueError(f"{accepted} (Go's net/url, which the cache uses: {err.reason})") from None
+    if url is not None and url.userinfo is not None:
+        own = {StorageDriver.S3: "accesskey and secretkey", StorageDriver.SWIFT: "password"}
+        raise ValueError(
+            f"{accepted}, without credentials (user:password@): config.yaml is a ConfigMap, "
+            f"readable in the clear; give them as the {driver} driver's "
+            f"{own.get(driver, 'credential parameters')}, which go to a Secret"
+        )
+    if (
+        url is None
+        or url.scheme not in ("http", "https")
+        or not url.hostname
+        or url.host.endswith(":")
+        or (url.port != "" and not 1 <= int(url.port) <= 65535)
+    ):
+        raise ValueError(accepted)
+    return url

@@ -2,10 +2,15 @@
 
 Built as data and dumped with PyYAML. It never holds a secret: the http secret reaches the
 container as REGISTRY_HTTP_SECRET, which distribution reads in place of `http.secret`.
+
+The URLs in it (the upstreams, an object storage endpoint) are read by the cache, a Go program,
+with Go's net/url: `parse_go_url` follows that parser, so a URL is checked as the cache will read
+it and written exactly as it was checked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -74,3 +79,186 @@ def registry_config(
 def dump(config: dict[str, Any]) -> str:
     """config.yaml text, keys in the order distribution's docs use."""
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+
+
+# Go's net/url.Parse, ported from golang/go src/net/url/url.go at commit
+# 7e6685ce9465d8bbb139a7760565cd792d0e0e5e (Parse, parse, getScheme, parseAuthority, parseHost,
+# validUserinfo, validOptionalPort, unescape, shouldEscape for hosts, splitHostPort), on bytes as
+# Go's strings are. tests/test_go_url.py holds the cases of its url_test.go that this port
+# decides (TestParse, TestParseErrors, TestRejectControlCharacters, TestURLHostnameAndPort).
+_HOST_PUNCTUATION = frozenset(b"!$&'()*+,;=:[]<>\"-_.~")
+_USERINFO_PUNCTUATION = frozenset(b"-._:~!$&'()*+,;=%@")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+class GoURLError(ValueError):
+    """Go's refusal of a URL: str() is Go's message, which may quote a part of the URL (a
+    password, say); `reason` is the message without it, for errors users see."""
+
+    def __init__(self, reason: str, part: bytes | None = None) -> None:
+        quoted = f" {part.decode(errors='replace')!r}" if part is not None else ""
+        super().__init__(reason.replace(" %s", quoted))
+        self.reason = reason.replace(" %s", "")
+
+
+@dataclasses.dataclass(frozen=True)
+class GoURL:
+    """What Go's url.Parse makes of a URL (the fields the cache's use of it reads)."""
+
+    scheme: str = ""
+    opaque: str = ""
+    userinfo: str | None = None
+    """user[:password] as written (None: no `@`)."""
+    host: str = ""
+    """host[:port], unescaped, an IPv6 address in brackets."""
+    path: str = ""
+    raw_query: str = ""
+    force_query: bool = False
+    fragment: str = ""
+
+    @property
+    def hostname(self) -> str:
+        """The host without its port or an IPv6 address's brackets (Go's URL.Hostname)."""
+        return _split_host_port(self.host)[0]
+
+    @property
+    def port(self) -> str:
+        """The port's digits, or "" (Go's URL.Port)."""
+        return _split_host_port(self.host)[1]
+
+
+def parse_go_url(raw: str) -> GoURL:
+    """`raw` as Go's url.Parse reads it; raises GoURLError where Go refuses it."""
+    data = raw.encode()
+    head, _, fragment = data.partition(b"#")
+    url = _parse(head)
+    if fragment:
+        url = dataclasses.replace(
+            url, fragment=_unescape(fragment, "fragment").decode(errors="replace")
+        )
+    return url
+
+
+def _parse(raw: bytes) -> GoURL:
+    if any(b < 0x20 or b == 0x7F for b in raw):
+        raise GoURLError("net/url: invalid control character in URL")
+    if raw == b"*":
+        return GoURL(path="*")
+    scheme, rest = _scheme(raw)
+    force_query, query = False, b""
+    if rest.endswith(b"?") and rest.count(b"?") == 1:
+        force_query, rest = True, rest[:-1]
+    else:
+        rest, _, query = rest.partition(b"?")
+    fields: dict[str, Any] = {"scheme": scheme.decode().lower(), "force_query": force_query,
+                              "raw_query": query.decode(errors="replace")}  # fmt: skip
+    if not rest.startswith(b"/"):
+        if scheme:
+            return GoURL(opaque=rest.decode(errors="replace"), **fields)
+        if b":" in rest.partition(b"/")[0]:  # RFC 3986 3.3: it would read as a scheme
+            raise GoURLError("first path segment in URL cannot contain colon")
+    if (scheme or not rest.startswith(b"///")) and rest.startswith(b"//"):
+        authority, slash, path = rest[2:].partition(b"/")
+        fields["userinfo"], fields["host"] = _authority(authority)
+        rest = slash + path
+    fields["path"] = _unescape(rest, "path").decode(errors="replace")
+    return GoURL(**fields)
+
+
+def _scheme(raw: bytes) -> tuple[bytes, bytes]:
+    """getScheme: `scheme:` when it is a letter then letters, digits, `+`, `-` or `.`."""
+    for i, c in enumerate(raw):
+        if chr(c).isascii() and chr(c).isalpha():
+            continue
+        if chr(c) in "0123456789+-.":
+            if i == 0:
+                return b"", raw
+            continue
+        if c == ord(":"):
+            if i == 0:
+                raise GoURLError("missing protocol scheme")
+            return raw[:i], raw[i + 1 :]
+        return b"", raw  # a character no scheme has: there is none
+    return b"", raw
+
+
+def _authority(authority: bytes) -> tuple[str | None, str]:
+    """parseAuthority: (userinfo as written, or None; the host), the host after the last `@`."""
+    userinfo, at, host = authority.rpartition(b"@")
+    host_text = _host(host)
+    if not at:
+        return None, host_text
+    if any(not (chr(c).isascii() and chr(c).isalnum()) and c not in _USERINFO_PUNCTUATION
+           for c in userinfo):  # fmt: skip
+        raise GoURLError("net/url: invalid userinfo")
+    for part in userinfo.split(b":", 1):
+        _unescape(part, "userinfo")
+    return userinfo.decode(), host_text
+
+
+def _host(host: bytes) -> str:
+    """parseHost: host[:port], an IP literal in brackets (RFC 3986, a zone as in RFC 6874)."""
+    if host.startswith(b"["):
+        end = host.rfind(b"]")
+        if end < 0:
+            raise GoURLError("missing ']' in host")
+        if not _valid_optional_port(host[end + 1 :]):
+            raise GoURLError("invalid port %s after host", host[end + 1 :])
+        zone = host[:end].find(b"%25")
+        if zone >= 0:
+            parts = (
+                _unescape(host[:zone], "host"),
+                _unescape(host[zone:end], "zone"),
+                _unescape(host[end:], "host"),
+            )
+            return b"".join(parts).decode(errors="replace")
+    elif (colon := host.rfind(b":")) >= 0 and not _valid_optional_port(host[colon:]):
+        raise GoURLError("invalid port %s after host", host[colon:])
+    return _unescape(host, "host").decode(errors="replace")
+
+
+def _valid_optional_port(port: bytes) -> bool:
+    """Empty, or `:` and digits only (possibly none)."""
+    return port == b"" or (port[:1] == b":" and all(48 <= c <= 57 for c in port[1:]))
+
+
+def _host_byte_escaped(c: int) -> bool:
+    """shouldEscape in a host or zone: what may not appear there unescaped."""
+    return not (chr(c).isascii() and chr(c).isalnum()) and c not in _HOST_PUNCTUATION
+
+
+def _unescape(text: bytes, mode: str) -> bytes:
+    """unescape: %XX decoded, raising where Go does: a malformed escape; in a host, an escaped
+    ASCII byte other than %25 or a byte a host cannot hold; in a zone, an escaped byte a host
+    could not hold unescaped (a space excepted)."""
+    out, i = bytearray(), 0
+    while i < len(text):
+        c = text[i]
+        if c == ord("%"):
+            escape = text[i : i + 3]
+            if len(escape) < 3 or escape[1] not in _HEX or escape[2] not in _HEX:
+                raise GoURLError("invalid URL escape %s", escape)
+            value = int(escape[1:], 16)
+            if mode == "host" and value < 0x80 and escape != b"%25":
+                raise GoURLError("invalid URL escape %s", escape)
+            if mode == "zone" and escape != b"%25" and value != 0x20 and _host_byte_escaped(value):
+                raise GoURLError("invalid URL escape %s", escape)
+            out.append(value)
+            i += 3
+            continue
+        if mode in ("host", "zone") and c < 0x80 and _host_byte_escaped(c):
+            raise GoURLError("invalid character %s in host name", bytes([c]))
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def _split_host_port(host_port: str) -> tuple[str, str]:
+    """splitHostPort: a valid port split off; an IPv6 literal's brackets dropped."""
+    host, port = host_port, ""
+    colon = host.rfind(":")
+    if colon >= 0 and _valid_optional_port(host[colon:].encode()):
+        host, port = host[:colon], host[colon + 1 :]
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port

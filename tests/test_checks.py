@@ -254,3 +254,47 @@ def test_own_tls_is_accepted(pki: Mapping[str, str]) -> None:
 
 def test_upstream_ca_is_accepted(pki: Mapping[str, str]) -> None:
     assert parse(with_changes({"upstreamCaCert": CERT}, pki)).upstream_ca_cert == pki[CERT]
+
+
+# Upstreams are read by the cache with Go's net/url: refused as it refuses them, and written as
+# they were checked (Python's urlsplit strips a leading space and drops tabs and newlines).
+@pytest.mark.parametrize("upstream", [
+    " https://msr.example.com",
+    "https://msr.example.com ",
+    "https://msr.exa\tmple.com",
+    "https://msr.example.com\n",
+    "https://msr.example.com\r\n ",  # a folded line
+    "https://msr.example.com:",
+    "https://fd00::1",  # an IPv6 address needs brackets
+    "https://msr.example.com#",
+    "https://msr.example.com?",
+    "https://%6dsr.example.com",
+])  # fmt: skip
+def test_an_upstream_is_refused_where_go_refuses_it(upstream: str) -> None:
+    err = refused(with_changes({"upstreams": [upstream]}))
+    assert err.keys == ("upstreams",)
+
+
+def test_an_upstream_is_written_as_it_was_checked() -> None:
+    assert parse(with_changes({"upstreams": ["HTTPS://msr.example.com/"]})).upstreams == (
+        "HTTPS://msr.example.com",
+    )
+
+
+@pytest.mark.parametrize("twice", [
+    ["https://msr.example.com", "https://msr.example.com/"],
+    ["https://msr.example.com", "https://msr.example.com:443"],
+    ["https://msr.example.com:443/", "HTTPS://msr.example.com"],
+    ["https://[fd00::1]", "https://[fd00:0::1]:443"],
+])  # fmt: skip
+def test_an_upstream_given_twice_is_refused(twice: list[str]) -> None:
+    err = refused(with_changes({"upstreams": ["https://other.example.com", *twice]}))
+    assert err.keys == ("upstreams",)
+    assert f"each upstream once: {twice[1].removesuffix('/')} is {twice[0].removesuffix('/')}" in (
+        str(err)
+    )
+
+
+def test_upstreams_on_other_ports_are_distinct() -> None:
+    upstreams = ["https://msr.example.com", "https://msr.example.com:8443"]
+    assert parse(with_changes({"upstreams": upstreams})).upstreams == tuple(upstreams)

@@ -107,3 +107,38 @@ def test_object_storage_mistakes_are_named(storage, expected):
 def test_object_storage_takes_no_claim():
     err = rejected({**NODE_PORT, "object_storage": S3, "storage_size": "10Gi"})
     assert err.keys == ("storageSize",)
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://AKIAEXAMPLE:s3-secret-value@s3.example.com",
+    "https://AKIAEXAMPLE@s3.example.com",
+    "http://AKIAEXAMPLE:s3-secret-value@minio.example.com:9000/",
+])  # fmt: skip
+def test_credentials_in_an_endpoint_are_refused_not_written_into_the_config_map(endpoint):
+    err = rejected({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})
+    assert err.keys == ("objectStorage",)
+    assert "without credentials" in str(err) and "accesskey and secretkey" in str(err)
+    assert "s3-secret-value" not in str(err) and "AKIAEXAMPLE" not in str(err)
+
+
+@pytest.mark.parametrize("endpoint", [
+    " https://s3.example.com",  # Go refuses it; Python's urlsplit would strip the space
+    "https://s3.exa\tmple.com",
+    "https://s3.example.com:99999",
+    "https://s3.example.com:",
+    "s3.example.com",
+    "ftp://s3.example.com",
+])  # fmt: skip
+def test_an_endpoint_is_checked_as_the_driver_reads_it(endpoint):
+    err = rejected({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})
+    assert err.keys == ("objectStorage",) and "regionendpoint as an http(s)://host[:port]" in str(err)
+
+
+def test_an_endpoint_is_written_as_it_was_checked_and_its_port_let_out():
+    endpoint = "http://minio.example.com:9000"
+    d = cache({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})
+    assert config_yaml(d)["storage"]["s3"]["regionendpoint"] == endpoint
+    policy = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs
+    assert {"port": 9000, "protocol": "TCP"} in [
+        port for rule in policy["spec"]["egress"] for port in rule.get("ports", [])
+    ]
