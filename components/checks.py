@@ -330,15 +330,20 @@ def check_image(value: Any) -> str:
     return value
 
 
+INT32_MAX = 2**31 - 1
+"""The largest value of a Kubernetes int32 field (a Deployment's replicas, say)."""
+
+
 def check_replicas(value: Any) -> int:
-    """A number of pods."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise Invalid("an integer of at least 1")
+    """A number of pods: a Deployment's spec.replicas, an int32."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
+        raise Invalid(f"an integer from 1 to {INT32_MAX} (the API server's int32)")
     return value
 
 
 def check_generation(value: Any) -> int:
-    """A generation of the generated CA: 1, 2, ..."""
+    """A generation of the generated CA: 1, 2, ... (it names objects and is kept as an int32,
+    as every count the cache's objects carry)."""
     return check_replicas(value)
 
 
@@ -536,7 +541,22 @@ check_tolerations = _pod_scheduling(pod_scheduling.check_tolerations, "a list of
 """Tolerations, as in a pod spec."""
 check_affinity = _pod_scheduling(pod_scheduling.check_affinity, "a pod affinity")
 """Affinity, as in a pod spec."""
-check_annotations = _string_map(
+_annotation_map = _string_map(
     _passes(api_rules.qualified_name), "an object of annotation names to string values"
 )
-"""Annotations: qualified names to strings."""
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+"""The API server's limit on an object's annotations, the bytes of names and values together
+(apimachinery pkg/api/validation/objectmeta.go: TotalAnnotationSizeLimitB, ValidateAnnotations)."""
+
+
+def check_annotations(value: Any) -> dict[str, str]:
+    """Annotations: qualified names to strings, within the API server's total size."""
+    annotations = _annotation_map(value)
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
+    if size > ANNOTATIONS_MAX_BYTES:
+        raise Invalid(
+            f"annotations of at most {ANNOTATIONS_MAX_BYTES} bytes in all, names and values "
+            f"(the API server's limit); these are {size}",
+            given=f"{len(annotations)} annotations of {size} bytes",
+        )
+    return annotations

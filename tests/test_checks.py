@@ -298,3 +298,27 @@ def test_an_upstream_given_twice_is_refused(twice: list[str]) -> None:
 def test_upstreams_on_other_ports_are_distinct() -> None:
     upstreams = ["https://msr.example.com", "https://msr.example.com:8443"]
     assert parse(with_changes({"upstreams": upstreams})).upstreams == tuple(upstreams)
+
+
+# int32 fields: the API server refuses a value past 2^31 - 1.
+@pytest.mark.parametrize("key", ["replicas", "caGeneration"])
+def test_counts_stop_at_int32(key: str) -> None:
+    assert parse(with_changes({key: 2**31 - 1}))
+    err = refused(with_changes({key: 2**31}))
+    assert err.keys == (key,) and "2147483647 (the API server's int32)" in str(err)
+
+
+@pytest.mark.parametrize("key", ["port", "nodePortRange"])
+def test_ports_stop_at_65535(key: str) -> None:
+    value = 2**31 if key == "port" else "30000-2147483648"
+    assert refused(with_changes({key: value})).keys == (key,)
+
+
+def test_pod_annotations_stay_within_the_api_servers_total() -> None:
+    limit = 256 * 1024
+    fits = {"a.example.com/x": "v" * (limit - len("a.example.com/x"))}
+    assert parse(with_changes({"podAnnotations": fits})).pod_annotations == fits
+    over = {"a.example.com/x": fits["a.example.com/x"], "b": "1"}
+    err = refused(with_changes({"podAnnotations": over}))
+    assert err.keys == ("podAnnotations",)
+    assert "at most 262144 bytes" in str(err) and "v" * 100 not in str(err)
