@@ -19,6 +19,8 @@ PROJECT = "msr-cache"
 """The stack config namespace of the component's inputs (the project's name)."""
 HIDDEN = "<secret>"
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}")
 
 
 class Caller(StrEnum):
@@ -72,22 +74,103 @@ def spelled(key: str, namespace: str | None = None) -> str:
 
 
 def scrubbed(value: Any) -> Any:
-    """`value` as an error may show it: a private key pasted anywhere is hidden, a URL loses its
-    userinfo (a password)."""
+    """`value` as an error may show it: a private key pasted anywhere is hidden, and so is
+    everything before the last `@` of a text that has one (after its `scheme://`), since that is
+    a URL's userinfo, whether or not the URL has a scheme, and whatever its password holds; a
+    URL's "port" that is not digits may be a password whose `@host` was left out."""
+    if isinstance(value, Shape):
+        return value
     if isinstance(value, str):
         if _PRIVATE_KEY.search(value):
             return "<a private key, not shown>"
-        if "@" in value and "://" in value:
-            scheme, _, rest = value.partition("://")
-            authority, slash, path = rest.partition("/")
-            if "@" in authority:
-                return f"{scheme}://{HIDDEN}@{authority.rpartition('@')[2]}{slash}{path}"
+        scheme, sep, rest = value.partition("://")
+        if not sep or not _SCHEME.fullmatch(scheme):
+            scheme, sep, rest = "", "", value
+        if "@" in rest:
+            return f"{scheme}{sep}{HIDDEN}@{rest.rpartition('@')[2]}"
+        # user:password with the @host left out: what follows the colon is no port.
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        host, colon, port = authority.rpartition(":")
+        path = rest[len(authority) :]
+        if sep and colon and not authority.startswith("[") and port and not port.isdigit():
+            return f"{scheme}{sep}{host}:{HIDDEN}{path}"
         return value
     if is_mapping(value):
-        return {k: scrubbed(v) for k, v in value.items()}
+        return {scrubbed(k): scrubbed(v) for k, v in value.items()}
     if is_array(value):
         return [scrubbed(v) for v in value]
     return value
+
+
+class Shape(str):
+    """What a value looks like, shown in place of a value that may hold a secret (see `shape`):
+    an error prints it as it reads, not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
+
+
+def shown_key(key: Any) -> str:
+    """A key of an object whose values are hidden: shown when it reads as a name (a variable's or
+    a parameter's); anything else could be a value written where a key goes."""
+    return key if isinstance(key, str) and _NAME_LIKE.fullmatch(key) else "<a key>"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def shape(value: Any) -> Any:
+    """What `value` is, without any of its text: the whole of what an error shows of an input
+    that may hold a secret (extraEnv, objectStorage, msrApi, PEM inputs), whatever was written
+    there: a list where an object goes, a misspelled key, a URL without its scheme."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return Shape("a number")
+    if isinstance(value, str):
+        if not value:
+            return Shape("an empty string")
+        blocks = _PEM_LABEL.findall(value)
+        if blocks:
+            kinds = ", ".join(sorted(set(blocks)))
+            return Shape(f"PEM text with {_count(len(blocks), 'block')} ({kinds})")
+        return Shape(f"a string of {_count(len(value), 'character')}")
+    if is_mapping(value):
+        if not value:
+            return Shape("an empty object")
+        keys = sorted(shown_key(k) for k in value)
+        listed = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+        return Shape(f"an object with keys {listed}")
+    if is_array(value):
+        return Shape(f"a list of {_count(len(value), 'item')}")
+    return Shape(f"a value of type {type(value).__name__}")
+
+
+def url_shape(value: Any) -> Any:
+    """What a URL that may hold a secret is, without its text: its scheme and which parts it has
+    (credentials, a path, a query, characters no URL holds)."""
+    if not isinstance(value, str) or not value:
+        return shape(value)
+    scheme, sep, rest = value.partition("://")
+    if not sep or not _SCHEME.fullmatch(scheme) or len(scheme) > 8:
+        return Shape(f"a string of {_count(len(value), 'character')}, not a URL with a scheme")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    parts = [
+        name
+        for name, has in (
+            ("credentials", "@" in rest),
+            ("a path", re.split(r"[?#]", rest[len(authority) :], maxsplit=1)[0].strip("/") != ""),
+            ("a query or fragment", "?" in rest or "#" in rest),
+            ("spaces or control characters", not value.isprintable() or " " in value),
+        )
+        if has
+    ]
+    with_parts = f", with {' and '.join(parts)}" if parts else ""
+    return Shape(f"a URL of scheme {scheme.lower()}{with_parts}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,7 +36,7 @@ from .model import (
     SecretRef,
     Storage,
 )
-from .object_storage import STORAGE_CREDENTIALS, ObjectStorage
+from .object_storage import ObjectStorage
 from .plain import is_mapping
 from .problems import (
     HIDDEN,
@@ -45,6 +45,7 @@ from .problems import (
     Problem,
     Reported,
     camel_case,
+    shape,
     unknown_keys,
 )
 from .problems import Caller as Caller
@@ -88,7 +89,8 @@ class Option:
     production: bool = False
     """Documented among the production options."""
     shown: Callable[[Any], Any] | None = None
-    """How an error shows a given value (hiding credentials in it)."""
+    """How an error shows a given value: `problems.shape` for an input that may hold a secret
+    whatever its shape (no part of its value is shown)."""
     default_doc: str | None = None
     """The default as the docs say it, where it is a function of other inputs."""
 
@@ -152,16 +154,6 @@ def _exposure(v: Values) -> Mode | None:
     return MODES.get(v["exposure"]) if v["exposure"] is not None else None
 
 
-def _storage_credentials_hidden(value: Any) -> Any:
-    if not is_mapping(value):
-        return value
-    return {k: HIDDEN if str(k).lower() in STORAGE_CREDENTIALS else v for k, v in value.items()}
-
-
-def _names_only(value: Any) -> Any:
-    return {name: HIDDEN for name in value} if is_mapping(value) else value
-
-
 def _as_caller_spells(value: Any) -> Any:
     """An object input with its fields as its caller wrote them: the package hands MsrCache
     the schema's camelCase fields (sectionName) under MsrCacheArgs' names (section_name)."""
@@ -223,10 +215,10 @@ class Settings:
     image: str = option(checks.check_image, default=DEFAULT_IMAGE)
     blob_ttl: str = option(checks.check_duration, default="24h")
     upstream_ca_cert: pulumi.Input[str] | None = option(
-        checks.check_ca_certificates, outputs="yes", pem="certificate"
+        checks.check_ca_certificates, outputs="yes", pem="certificate", shown=shape
     )
     tls_cert: pulumi.Input[str] | None = option(
-        checks.check_serving_certificate, outputs="yes", pem="certificate"
+        checks.check_serving_certificate, outputs="yes", pem="certificate", shown=shape
     )
     tls_key: pulumi.Input[str] | None = option(
         checks.check_private_key, outputs="yes", secret=True, pem="key"
@@ -235,6 +227,7 @@ class Settings:
         checks.check_ca_certificates,
         outputs="yes",
         pem="certificate",
+        shown=shape,
         applies=lambda v, given: "tls_cert" in given or v["cert_manager_issuer"] is not None,
         only="with tlsCert/tlsKey or certManagerIssuer (it names their issuer)",
     )
@@ -283,7 +276,7 @@ class Settings:
         outputs="inside",
         stack_type="object",
         production=True,
-        shown=_storage_credentials_hidden,
+        shown=shape,
     )
     node_selector: Mapping[str, str] = option(
         checks.check_node_selector, default={}, stack_type="object", production=True
@@ -369,7 +362,7 @@ class Settings:
         default={},
         stack_type="object",
         production=True,
-        shown=_names_only,
+        shown=shape,
     )
     pod_annotations: Mapping[str, str] = option(
         checks.check_annotations, default={}, stack_type="object", production=True

@@ -146,3 +146,49 @@ def test_a_private_key_pasted_as_a_certificate_is_named_and_not_shown(
     assert "private key" in str(err)
     body = pki[KEY].splitlines()[1]
     assert body[:16] not in str(err)
+
+
+# No value is ever printed under extraEnv, objectStorage or the PEM inputs, whatever its shape:
+# the error says what was given (a list, an object with these keys, PEM text of such blocks).
+SECRET = "Zk8s3cr3tQ"
+PEM_WITH_SECRET = f"-----BEGIN CERTIFICATE-----\n{SECRET}\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize(("key", "value", "shown"), [
+    ("extraEnv", [f"AWS_SECRET_ACCESS_KEY={SECRET}"], "a list of 1 item"),
+    ("extraEnv", f"AWS_SECRET_ACCESS_KEY={SECRET}", "a string of 32 characters"),
+    ("extraEnv", {"AWS_SECRET_ACCESS_KEY": [SECRET]}, "an object with keys AWS_SECRET_ACCESS_KEY"),
+    ("extraEnv", {f"TOKEN={SECRET}": "x"}, "an object with keys <a key>"),
+    ("objectStorage", [{"driver": "s3", "secretkey": SECRET}], "a list of 1 item"),
+    ("objectStorage", {"driver": "s3", "bucket": "b", "region": "r", "secretkee": SECRET},
+     "an object with keys bucket, driver, region, secretkee"),
+    ("objectStorage", {"driver": "s3", "bucket": "b", "region": "r", "accesskey": "a",
+                       f"x{SECRET}/+=": SECRET}, "an object with keys <a key>, accesskey"),
+    ("objectStorage", {"driver": "s4", "secretkey": SECRET}, "an object with keys driver"),
+    ("objectStorage", {"driver": "s3", "bucket": "b", "region": "r",
+                       "regionendpoint": f"https://AKIA:{SECRET}@s3.example.com"},
+     "an object with keys bucket, driver, region, regionendpoint"),
+    ("upstreamCaCert", PEM_WITH_SECRET, "PEM text with 1 block (CERTIFICATE)"),
+    ("tlsCaCert", SECRET, "a string of 10 characters"),
+    ("tlsCert", {"pem": SECRET}, "an object with keys pem"),
+])  # fmt: skip
+def test_a_value_that_may_hold_a_secret_is_shown_by_its_shape(
+    key: str, value: object, shown: str, pki: Mapping[str, str]
+) -> None:
+    changes = {key: value, **({"tlsCert": pki[CERT], "tlsKey": pki[KEY]} if key == "tlsCaCert"
+                             else {"tlsKey": pki[KEY]} if key == "tlsCert" else {})}  # fmt: skip
+    err = refused({**BASE, **changes})
+    assert f"msr-cache:{key}: got {shown}" in str(err)
+    assert SECRET not in str(err) and SECRET[:5] not in str(err)
+
+
+@pytest.mark.parametrize("upstream", [
+    f"admin:{SECRET}@msr.example.com",  # no scheme
+    f"https://admin:{SECRET}/x@msr.example.com",  # a / in the password
+    f"https://admin:pa{SECRET}",  # no host: Go reads the password as a port
+    f"//admin:{SECRET}@msr.example.com",
+])  # fmt: skip
+def test_url_userinfo_is_never_shown_whatever_the_url(upstream: str) -> None:
+    err = refused({**BASE, "upstreams": [upstream]})
+    assert err.keys == ("upstreams",)
+    assert SECRET not in str(err) and SECRET[:5] not in str(err)
