@@ -131,7 +131,8 @@ def test_credentials_in_an_endpoint_are_refused_not_written_into_the_config_map(
 ])  # fmt: skip
 def test_an_endpoint_is_checked_as_the_driver_reads_it(endpoint):
     err = rejected({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})
-    assert err.keys == ("objectStorage",) and "regionendpoint as an http(s)://host[:port]" in str(err)
+    assert err.keys == ("objectStorage",)
+    assert "regionendpoint as an http(s)://host[:port]" in str(err)
 
 
 def test_an_endpoint_is_written_as_it_was_checked_and_its_port_let_out():
