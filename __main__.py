@@ -15,14 +15,16 @@ from pulumi.runtime import config as runtime_config
 
 from components import MsrCache, MsrCacheArgs, problems, registration, rules
 from components.plain import is_mapping
-from components.problems import PROJECT, Caller, ConfigError, Problem
+from components.problems import PROJECT, Caller, ConfigError, Problem, shape, shown_key, url_shape
 from components.registration import MsrRegistration
 from components.settings import CONFIG_KEYS, STRUCTURED, Settings, parse
 
 # Keys of the stack program itself, beside the cache's inputs.
 PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory", "msrApi")
 # msrApi's fields, as MsrRegistration's props.
-MSR_API = {"url": "apiUrl", "username": "username", "token": "token"}
+MSR_API = {"url": "apiUrl", "username": "username", "token": "token", "caCert": "caCertPem",
+           "adopt": "adopt"}  # fmt: skip
+MSR_API_OBJECT = "an object {url, username, token, caCert (optional), adopt (optional)}"
 
 
 def configured_keys() -> set[str]:
@@ -90,37 +92,56 @@ def checked(config: pulumi.Config) -> tuple[dict[str, Any], Settings]:
 
 
 def msr_api_problems(config: pulumi.Config) -> list[Problem]:
-    """What is wrong with msrApi, {url, username, token}, the token stored encrypted."""
+    """What is wrong with msrApi, {url, username, token, caCert, adopt}, the token stored
+    encrypted. No value under msrApi is shown, whatever its shape: only what it is."""
     text = config.get("msrApi")
     if text is None:
         return []
     try:
         api = json.loads(text)
     except json.JSONDecodeError:
-        api = None
-    if not is_mapping(api):
-        return [Problem("msrApi", problems.HIDDEN, "an object {url, username, token}")]
-    props = {prop: api.get(field) for field, prop in MSR_API.items()}
-    wrong = dict(registration.problems({**props, "name": "-", "host": "https://-"}))
-    found = [
-        Problem(
-            f"msrApi.{field}", problems.HIDDEN if field == "token" else api.get(field), wrong[prop]
-        )
-        for field, prop in MSR_API.items()
-        if prop in wrong
-    ]
-    found += [
-        Problem(f"msrApi.{k}", problems.HIDDEN, "no other field") for k in set(api) - set(MSR_API)
-    ]
-    if "token" not in wrong and not is_secret("msrApi"):
+        api = text
+    found: list[Problem] = []
+    if config.get("renderYamlToDirectory"):
         found.append(
-            Problem("msrApi.token", problems.HIDDEN,
+            Problem(
+                "msrApi",
+                shape(api),
+                "no msrApi with renderYamlToDirectory: a render deploys no cache, so there is "
+                "none for MSR to list (register it from a stack that deploys, with kubeContext)",
+            )
+        )
+    if not is_mapping(api):
+        return [*found, Problem("msrApi", shape(api), MSR_API_OBJECT)]
+    try:
+        registration.normalised_url(api.get("url"))
+    except ValueError:
+        found.append(
+            Problem("msrApi.url", url_shape(api.get("url")), registration.API_URL_ACCEPTED)
+        )
+    for field in ("username", "token"):
+        if not isinstance(api.get(field), str) or not api[field]:
+            found.append(Problem(f"msrApi.{field}", shape(api.get(field)), "a non-empty string"))
+    if api.get("caCert") is not None:
+        try:
+            registration.check_ca_cert(api["caCert"])
+        except ValueError as err:
+            found.append(Problem("msrApi.caCert", shape(api["caCert"]), str(err)))
+    if api.get("adopt") not in (None, True, False):
+        found.append(Problem("msrApi.adopt", shape(api["adopt"]), "true or false"))
+    found += [
+        Problem(f"msrApi.{shown_key(k)}", shape(api[k]), f"no other field: {MSR_API_OBJECT}")
+        for k in sorted(set(api) - set(MSR_API), key=str)
+    ]
+    if isinstance(api.get("token"), str) and api["token"] and not is_secret("msrApi"):
+        found.append(
+            Problem("msrApi.token", shape(api["token"]),
                     "a secret: pulumi config set --secret --path msrApi.token <token>")
         )  # fmt: skip
     return found
 
 
-def register(config: pulumi.Config, cache: MsrCache, raw: dict[str, Any]) -> None:
+def register(config: pulumi.Config, cache: MsrCache) -> None:
     """With msrApi, the cache registered with MSR (and deregistered by `pulumi destroy`)."""
     if config.get("msrApi") is None:
         return
@@ -134,7 +155,10 @@ def register(config: pulumi.Config, cache: MsrCache, raw: dict[str, Any]) -> Non
             "token": pulumi.Output.secret(api["token"]),
             "name": named.apply(lambda r: str(r["name"])),
             "host": named.apply(lambda r: str(r["host"])),
-            "ca_cert_pem": raw.get("upstreamCaCert"),
+            # MSR's API has a trust of its own: upstreamCaCert is the next hop's CA (for a
+            # chained cache, the central cache's), not necessarily MSR's.
+            "ca_cert_pem": api.get("caCert"),
+            "adopt": api.get("adopt"),
         },
         opts=pulumi.ResourceOptions(depends_on=[cache]),
     )
@@ -172,7 +196,7 @@ def main() -> None:
     pulumi.export("registration", cache.registration)
     pulumi.export("certExpiresAt", cache.cert_expires_at)
     pulumi.export("caExpiresAt", cache.ca_expires_at)
-    register(config, cache, raw)
+    register(config, cache)
 
 
 main()

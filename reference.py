@@ -43,9 +43,11 @@ PROGRAM_KEYS: Mapping[str, tuple[str, str]] = {
     ),
     "msrApi": (
         "object",
-        "{url, username, token}: register the cache with MSR (an admin's user and access token; "
-        "set the token with --secret). `pulumi destroy` deregisters it. MSR's API is trusted "
-        "through upstreamCaCert when given.",
+        "{url, username, token, caCert, adopt}: register the cache with MSR (url: MSR's "
+        "https://host[:port], without path; an admin's user and access token, the token set with "
+        "--secret). `pulumi destroy` deregisters it. MSR's API is trusted through the system's "
+        "CAs and caCert (PEM) when given. A registration of the same name MSR already has stops "
+        "pulumi up unless adopt is true. Not with renderYamlToDirectory.",
     ),
 }
 

@@ -1,8 +1,11 @@
 """A stand-in for MSR's content cache API on 127.0.0.1, over HTTPS with a test CA.
 
 It follows the contract components/registration.py relies on (MSR 2.9's docs): GET and POST
-/api/v0/content_caches, DELETE /api/v0/content_caches/{id}, HTTP basic auth as an admin. A test
-can make the next answers fail (`fail_next`), and reads every request it received.
+/api/v0/content_caches, DELETE /api/v0/content_caches/{id}, HTTP basic auth as an admin; a name
+is registered once (a second POST of it is a 4xx, as the retries that were not idempotent met).
+A test can make the next answers fail (`failures`: a status, or a Trouble: a request carried
+out and then answered with an error or too late, a 429 with Retry-After), and reads every
+request it received.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import ssl
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +34,30 @@ class Seen:
     body: Any
 
 
+@dataclasses.dataclass
+class Trouble:
+    """One answer that goes wrong: `status` instead of the real answer, after `delay` seconds
+    (past the client's timeout: no answer at all); with `commit`, the request is carried out
+    first, as when MSR commits a POST and then fails or is too slow to say so."""
+
+    status: int = 503
+    commit: bool = False
+    delay: float = 0.0
+    retry_after: str | None = None
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _answer(self, status: int, body: Any = None) -> None:
+    def _answer(self, status: int, body: Any = None, retry_after: str | None = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -51,19 +69,34 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         state.seen.append(
             Seen(self.command, self.path, self.headers.get("Authorization", ""), body)
         )
-        if state.failures:
-            self._answer(state.failures.pop(0), {"errors": [{"message": "unavailable"}]})
-        elif self.headers.get("Authorization") != state.authorization():
-            self._answer(401, {"errors": [{"code": "NOT_AUTHENTICATED"}]})
-        elif self.command == "GET" and self.path == PATH:
-            self._answer(200, list(state.caches.values()))
-        elif self.command == "POST" and self.path == PATH:
-            self._answer(201, state.add(body["name"], body["host"]))
-        elif self.command == "DELETE" and self.path.startswith(PATH + "/"):
+        trouble = state.failures.pop(0) if state.failures else None
+        if isinstance(trouble, int):
+            trouble = Trouble(trouble)
+        if trouble is not None and not trouble.commit:
+            time.sleep(trouble.delay)
+            self._answer(trouble.status, {"errors": [{"message": "unavailable"}]},
+                         trouble.retry_after)  # fmt: skip
+            return
+        status, answer = self._carry_out(body)
+        if trouble is not None:
+            time.sleep(trouble.delay)
+            status, answer = trouble.status, {"errors": [{"message": "unavailable"}]}
+        self._answer(status, answer)
+
+    def _carry_out(self, body: Any) -> tuple[int, Any]:
+        state = self.server.state
+        if self.headers.get("Authorization") != state.authorization():
+            return 401, {"errors": [{"code": "NOT_AUTHENTICATED"}]}
+        if self.command == "GET" and self.path == PATH:
+            return 200, list(state.caches.values())
+        if self.command == "POST" and self.path == PATH:
+            if any(c["name"] == body["name"] for c in state.caches.values()):
+                return 400, {"errors": [{"code": "INVALID_JSON", "message": "name is taken"}]}
+            return 201, state.add(body["name"], body["host"])
+        if self.command == "DELETE" and self.path.startswith(PATH + "/"):
             gone = state.caches.pop(self.path.rsplit("/", 1)[1], None)
-            self._answer(204 if gone else 404)
-        else:
-            self._answer(404, {"errors": [{"code": "NOT_FOUND"}]})
+            return (204 if gone else 404), None
+        return 404, {"errors": [{"code": "NOT_FOUND"}]}
 
     do_GET = do_POST = do_DELETE = _handle
 
@@ -74,7 +107,10 @@ class State:
     token: str
     caches: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     seen: list[Seen] = dataclasses.field(default_factory=list)
-    failures: list[int] = dataclasses.field(default_factory=list)
+    # The next answers' troubles, in order: a status, a Trouble, or None (that one answers well).
+    failures: list[int | Trouble | None] = dataclasses.field(
+        default_factory=list[int | Trouble | None]
+    )
 
     def authorization(self) -> str:
         return "Basic " + base64.b64encode(f"{self.username}:{self.token}".encode()).decode()

@@ -11,6 +11,7 @@ from harness import MSR, NETWORK_POLICY, NODE_PORT, PDB, ROOT, S3, run_program, 
 
 from components.problems import ConfigError
 from components.settings import CONFIG_KEYS
+from render.stack_config import self_signed_pair
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 PROGRAM_KEYS = {"kubeContext", "renderYamlToDirectory", "msrApi"}
@@ -226,7 +227,7 @@ MSR_API = {"url": "https://msr.example.com", "username": "admin", "token": "tok-
 def run_with_api(api: object, secret: bool = True, errors: list | None = None, **config: object):
     return run_program(
         ROOT / "__main__.py", "msr-cache",
-        {**BASE, "renderYamlToDirectory": "out", "msrApi": api, **config},
+        {**BASE, "kubeContext": "asia", "msrApi": api, **config},
         stack="asia", errors=errors, secret_keys=["msrApi"] if secret else [],
     )  # fmt: skip
 
@@ -239,15 +240,23 @@ def test_msr_api_registers_the_cache_under_its_stack_name_and_url():
         "host": "https://cache.example.com:30443",
     }  # fmt: skip
     assert "token" in reg.secret_paths and reg.inputs["token"] == MSR_API["token"]
-    assert "caCertPem" not in reg.inputs or reg.inputs["caCertPem"] is None
+    assert reg.inputs.get("caCertPem") is None and reg.inputs.get("adopt") is None
     assert d.outputs["msrRegistrationId"].value == "registration-id"
 
 
-def test_msr_api_trusts_msr_through_upstream_ca_cert(pki):
+def test_msr_api_trusts_msr_through_its_own_ca_not_upstream_ca_cert(pki):
     from harness import CERT
 
-    d = run_with_api(MSR_API, upstreamCaCert=pki[CERT])
+    other, _ = self_signed_pair("central-cache.example.com")
+    d = run_with_api({**MSR_API, "caCert": pki[CERT]}, upstreamCaCert=other)
     assert d.one(REGISTRATION).inputs["caCertPem"] == pki[CERT]
+    # A chained cache's upstreamCaCert is the central cache's CA: it says nothing of MSR's API.
+    d = run_with_api(MSR_API, upstreamCaCert=other)
+    assert d.one(REGISTRATION).inputs.get("caCertPem") is None
+
+
+def test_msr_api_adopt_asks_to_take_over_a_registration():
+    assert run_with_api({**MSR_API, "adopt": True}).one(REGISTRATION).inputs["adopt"] is True
 
 
 def test_without_msr_api_nothing_is_registered():
@@ -258,14 +267,27 @@ def test_without_msr_api_nothing_is_registered():
 
 @pytest.mark.parametrize(("api", "secret", "message"), [
     ({**MSR_API, "url": "http://msr.example.com"}, True,
-     "msr-cache:msrApi.url: got 'http://msr.example.com'; expected an https:// URL"),
+     "msr-cache:msrApi.url: got a URL of scheme http; expected MSR's https:// URL"),
     ({**MSR_API, "url": "https://admin:pa55@msr.example.com"}, True,
-     "msr-cache:msrApi.url: got 'https://<secret>@msr.example.com'; expected an https:// URL, without credentials"),
+     "msr-cache:msrApi.url: got a URL of scheme https, with credentials; expected MSR's https:// "
+     "URL, https://host[:port], without path (the provider adds /api/v0/content_caches), query or "
+     "credentials"),
+    ({**MSR_API, "url": "https://msr.example.com/api/v0/content_caches"}, True,
+     "msr-cache:msrApi.url: got a URL of scheme https, with a path; expected MSR's https:// URL, "
+     "https://host[:port], without path (the provider adds /api/v0/content_caches)"),
     ({"url": "https://msr.example.com", "token": "tok-3c9e1f"}, True,
      "msr-cache:msrApi.username: got None; expected a non-empty string"),
-    ({**MSR_API, "user": "x"}, True, "msr-cache:msrApi.user: got '<secret>'; expected no other field"),
-    (MSR_API, False, "msr-cache:msrApi.token: got '<secret>'; expected a secret: pulumi config set --secret"),
-    ("https://msr.example.com", True, "msr-cache:msrApi: got '<secret>'; expected an object {url, username, token}"),
+    ({**MSR_API, "user": "x"}, True,
+     "msr-cache:msrApi.user: got a string of 1 character; expected no other field"),
+    ({**MSR_API, "caCert": "not a certificate"}, True,
+     "msr-cache:msrApi.caCert: got a string of 17 characters; expected PEM text of the CA"),
+    ({**MSR_API, "adopt": "yes"}, True,
+     "msr-cache:msrApi.adopt: got a string of 3 characters; expected true or false"),
+    (MSR_API, False, "msr-cache:msrApi.token: got a string of 10 characters; expected a secret: "
+                     "pulumi config set --secret"),
+    ("https://msr.example.com", True,
+     "msr-cache:msrApi: got a string of 23 characters; expected an object {url, username, token, "
+     "caCert (optional), adopt (optional)}"),
 ])  # fmt: skip
 def test_a_wrong_msr_api_stops_the_program_before_anything_is_made(api, secret, message):
     errors: list[ConfigError] = []
@@ -273,6 +295,43 @@ def test_a_wrong_msr_api_stops_the_program_before_anything_is_made(api, secret, 
     assert d.resources == []
     assert message in str(errors[0])
     assert "tok-3c9e1f" not in str(errors[0]) and "pa55" not in str(errors[0])
+
+
+def test_msr_api_with_a_render_stops_the_program():
+    # A render deploys nothing: MSR would list a cache that does not exist.
+    errors: list[ConfigError] = []
+    d = run_program(ROOT / "__main__.py", "msr-cache",
+                    {**BASE, "renderYamlToDirectory": "out", "msrApi": MSR_API}, errors=errors,
+                    secret_keys=["msrApi"])  # fmt: skip
+    assert d.resources == []
+    assert (
+        "msr-cache:msrApi: got an object with keys token, url, username; expected no msrApi "
+        "with renderYamlToDirectory" in str(errors[0])
+    )
+
+
+# Whatever shape msrApi has, no part of a value under it is printed.
+SECRET = "s3cr3t-Xq9"
+
+
+@pytest.mark.parametrize("api", [
+    [MSR_API["url"], "admin", SECRET],  # a list where an object goes
+    f"admin:{SECRET}@msr.example.com",  # a URL without its scheme
+    {**MSR_API, "tokne": SECRET},  # a misspelled key
+    {**MSR_API, f"admin:{SECRET}": True},  # a value written where a key goes
+    {**MSR_API, "token": [SECRET]},
+    {**MSR_API, "url": f"admin:{SECRET}@msr.example.com"},
+    {**MSR_API, "url": f"https://admin:{SECRET}/x@msr.example.com"},
+    {**MSR_API, "url": {"user": "admin", "password": SECRET}},
+    {**MSR_API, "username": SECRET, "url": SECRET},
+    {**MSR_API, "caCert": f"-----BEGIN CERTIFICATE-----\n{SECRET}\n"},
+], ids=["list", "no-scheme", "misspelled", "key", "token-list", "url-no-scheme", "url-slash",
+        "url-object", "swapped", "pem"])  # fmt: skip
+def test_no_value_under_msr_api_is_ever_printed(api):
+    errors: list[ConfigError] = []
+    run_with_api(api, errors=errors)
+    (err,) = errors
+    assert SECRET not in str(err) and SECRET[:6] not in str(err)
 
 
 def test_adopt_existing_makes_the_provider_upsert_what_the_procedure_made():
