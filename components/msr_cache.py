@@ -199,7 +199,7 @@ class MsrCache(pulumi.ComponentResource):
         self._name, self._s, self._p = name, s, p
         self._child = pulumi.ResourceOptions(parent=self)
         labels = workload.labels(s.name, s.image, s.adopt_existing)
-        namespace = self._namespace(labels)
+        namespace = self._namespace(workload.namespace_labels(s))
         self._labels = labels
         self._meta: k8s.meta.v1.ObjectMetaArgsDict = {"namespace": namespace, "labels": labels}
         service = self._object(k8s.core.v1.Service, "service", p.service, named=True)

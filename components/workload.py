@@ -20,6 +20,12 @@ CERTS_VOLUME = "dtr-certs"
 CONFIG_VOLUME = "dtr-cache-config"
 DATA_VOLUME = "cache-data"
 CREDENTIALS_VOLUME = "storage-credentials"
+# The user and group the cache runs as. Any non-root one works: it reads its config and
+# certificates (mounted world-readable) and writes only its storage (the emptyDir, or a claim
+# that fsGroup makes its group's), so the pod meets Pod Security `restricted`.
+RUN_AS = 65532
+# Pod Security Admission's namespace label (k8s.io/pod-security-admission api/constants.go).
+ENFORCE = "pod-security.kubernetes.io/enforce"
 
 
 def selector_labels(name: str, adopted: bool = False) -> dict[str, str]:
@@ -43,6 +49,15 @@ def labels(name: str, image: str, adopted: bool = False) -> dict[str, str]:
         "app.kubernetes.io/managed-by": "pulumi",
         **({"app.kubernetes.io/version": version} if version else {}),
     }
+
+
+def namespace_labels(settings: Settings) -> dict[str, str]:
+    """The labels of a namespace the cache makes: its own, and the Pod Security level it
+    enforces. The cache's pods meet `restricted`, except that a host port is allowed by no level
+    but `privileged` (the baseline policy forbids hostPort): with exposure hostPort the
+    namespace must allow it, or the ReplicaSet can create no pod."""
+    level = "privileged" if settings.exposure == Exposure.HOST_PORT else "restricted"
+    return {**labels(settings.name, settings.image, settings.adopt_existing), ENFORCE: level}
 
 
 def _probes(metrics: bool) -> dict[str, dict[str, Any]]:
@@ -217,7 +232,13 @@ def _pod(
     pod: dict[str, Any] = {
         # The cache never calls the Kubernetes API: give it no token to steal.
         "automountServiceAccountToken": False,
-        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS,
+            "runAsGroup": RUN_AS,
+            "fsGroup": RUN_AS,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [container],
         "volumes": volumes,
     }

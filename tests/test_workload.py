@@ -25,7 +25,7 @@ from harness import (
 )
 
 from components import workload
-from components.settings import Settings
+from components.settings import Settings, parse
 
 
 def spec_of(s: Settings, claim: str | None = None) -> dict[str, Any]:
@@ -47,6 +47,27 @@ def test_pod_runs_with_runtime_default_seccomp() -> None:
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_pod_runs_as_a_user_that_is_not_root_owning_its_volumes() -> None:
+    context = spec_of(settings())["template"]["spec"]["securityContext"]
+    assert context["runAsNonRoot"] is True
+    assert context["runAsUser"] == context["runAsGroup"] == context["fsGroup"] != 0
+
+
+@pytest.mark.parametrize(
+    ("exposure", "level"),
+    [("nodePort", "restricted"), ("loadBalancer", "restricted"), ("ingress", "restricted"),
+     ("hostPort", "privileged")],
+)  # fmt: skip
+def test_the_namespace_made_enforces_the_strictest_pod_security_its_exposure_allows(
+    exposure: str, level: str
+) -> None:
+    port = {"port": 30443} if exposure == "nodePort" else {}
+    raw = {"upstreams": ["https://msr.example.com"], "hosts": ["n1.example.com"], **port}
+    labels = workload.namespace_labels(parse({**raw, "exposure": exposure}))
+    assert labels["pod-security.kubernetes.io/enforce"] == level
+    assert labels["app.kubernetes.io/instance"] == "dtr-cache"
 
 
 @pytest.mark.parametrize("probe", ["readinessProbe", "livenessProbe"])
