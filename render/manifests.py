@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .engine import REDACTED, Registered, redacted
+from .engine import Registered, redacted
 
 MANIFEST_DIR = "1-manifest"
 CRD_DIR = "0-crd"
@@ -36,14 +36,15 @@ def manifest(resource: Registered) -> dict[str, Any]:
     obj = redacted(resource.outputs, resource.secret_paths)
     obj.pop("status", None)
     if obj.get("kind") == "Secret":
-        # The provider folds stringData into base64 data; every value is redacted, valid base64.
+        # The provider folds stringData into base64 data; every value is redacted (keeping the
+        # generations of what was generated: a new certificate shows), valid base64.
         data: dict[str, Any] = {
             **(obj.pop("data", None) or {}),
             **(obj.pop("stringData", None) or {}),
         }
         if data:
             obj["data"] = {
-                k: base64.b64encode(f"{REDACTED} {k}".encode()).decode() for k in sorted(data)
+                k: base64.b64encode(f"{data[k]} {k}".encode()).decode() for k in sorted(data)
             }
     return obj
 

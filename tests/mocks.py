@@ -237,7 +237,9 @@ class ProviderMocks(RenderProviders):
             return {"status": {"loadBalancer": {"ingress": [{kind: self.load_balancer}]}}}
         return {}
 
-    def generated(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    def generated(
+        self, typ: str, name: str, inputs: dict[str, Any], secret_paths: list[str]
+    ) -> dict[str, Any]:
         make = {
             "tls:index/privateKey:PrivateKey": self._private_key,
             "tls:index/selfSignedCert:SelfSignedCert": self._self_signed_cert,
