@@ -42,11 +42,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from harness import CONFIG_MAP, DEPLOYMENT, PVC, SECRET, SERVICE, Deployment
 from pod import free_port
 from servers import Process
 
+from render.engine import Registered
 from toolchain import bin_dir, share_dir
 
+# What `deployed` reads back: kubectl's name of each kind, and its Pulumi type token.
+KINDS = {
+    "deployments.apps": DEPLOYMENT,
+    "configmaps": CONFIG_MAP,
+    "secrets": SECRET,
+    "services": SERVICE,
+    "persistentvolumeclaims": PVC,
+}
 # The address kwok gives LoadBalancer Services and Ingresses (TEST-NET-1, RFC 5737).
 LB_ADDRESS = "192.0.2.10"
 NODES = ("kwok-node-0", "kwok-node-1")
@@ -256,6 +266,15 @@ class Cluster:
             args.append(f"--namespace={namespace}")
         return json.loads(self.kubectl(*args))
 
+    def deployed(self, namespace: str) -> Deployment:
+        """The cache's objects in `namespace` as the API server holds them, in the shape the
+        mocks give (tests/harness.py), so tests/pod.py lays out exactly what was deployed."""
+        resources = []
+        for kind, typ in KINDS.items():
+            for obj in self.get(kind, namespace=namespace)["items"]:
+                resources.append(Registered(typ, obj["metadata"]["name"], obj, [], "", obj))
+        return Deployment(resources, {}, [])
+
     def wait_for(self, probe: Any, what: str, timeout: float = READY_TIMEOUT) -> Any:
         """Until probe() is truthy; its value. Fails naming `what`, with the logs' tails."""
         deadline = time.monotonic() + timeout
@@ -398,6 +417,7 @@ def _stages() -> list[dict[str, Any]]:
     - a claim of the default class is provisioned once the scheduler has chosen its node
       (`volume.kubernetes.io/selected-node`), as an external provisioner does under
       WaitForFirstConsumer: a PersistentVolume bound to it, then the claim Bound;
+    - a volume it provisioned is deleted once released, as reclaimPolicy Delete asks;
     - a LoadBalancer Service and an Ingress get LB_ADDRESS in status.loadBalancer."""
     claim_ready = [
         {"key": ".spec.storageClassName", "operator": "In", "values": ["standard"]},
@@ -438,6 +458,12 @@ spec:
         _stage("claim-provision", "v1", "PersistentVolumeClaim", claim_ready, {"steps": [
             {"apply": {"template": volume}},
         ]}),
+        # The provisioner deletes what it provisioned once released (reclaimPolicy Delete).
+        _stage("volume-reclaim", "v1", "PersistentVolume", [
+            {"key": '.metadata.annotations["pv.kubernetes.io/provisioned-by"]', "operator": "In",
+             "values": [PROVISIONER]},
+            {"key": ".status.phase", "operator": "In", "values": ["Released"]},
+        ], {"delete": True}),
         _stage("service-load-balancer", "v1", "Service", [
             alive, {"key": ".spec.type", "operator": "In", "values": ["LoadBalancer"]}, no_address,
         ], {"statusTemplate": status}),

@@ -220,3 +220,38 @@ class Moto(Process):
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout
+
+
+class S3:
+    """A bucket on moto's S3 API, and the access key of an IAM user allowed in it."""
+
+    SETUP = """
+iam = client('iam')
+iam.create_user(UserName='cache')
+key = iam.create_access_key(UserName='cache')['AccessKey']
+iam.put_user_policy(UserName='cache', PolicyName='s3', PolicyDocument=json.dumps({
+    'Version': '2012-10-17',
+    'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))
+client('s3', key['AccessKeyId'], key['SecretAccessKey']).create_bucket(Bucket=v['bucket'])
+print(json.dumps([key['AccessKeyId'], key['SecretAccessKey']]))
+"""
+    LIST = """
+s3 = client('s3', v['key'], v['secret'])
+pages = s3.get_paginator('list_objects_v2').paginate(Bucket=v['bucket'])
+print(json.dumps([o['Key'] for page in pages for o in page.get('Contents', [])]))
+"""
+
+    def __init__(self, moto: Moto, bucket: str = "msr-cache") -> None:
+        self.moto = moto
+        self.bucket = bucket
+        # IAM answers without authentication for the three calls making the user.
+        self.key, self.secret = json.loads(moto.boto(self.SETUP, bucket=bucket))
+
+    def storage(self) -> dict[str, str]:
+        """The cache's objectStorage for this bucket."""
+        return {"driver": "s3", "region": "us-east-1", "bucket": self.bucket,
+                "regionendpoint": self.moto.url, "accesskey": self.key, "secretkey": self.secret}  # fmt: skip
+
+    def objects(self) -> list[str]:
+        found = self.moto.boto(self.LIST, bucket=self.bucket, key=self.key, secret=self.secret)
+        return json.loads(found)

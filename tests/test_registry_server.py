@@ -39,7 +39,7 @@ from registry_client import (
     request,
     skopeo,
 )
-from servers import REGISTRY, RUNNING, Moto, Names, Registry, require
+from servers import REGISTRY, RUNNING, S3, Moto, Names, Registry, require, running
 
 from components import registry_config as rc
 
@@ -419,50 +419,18 @@ def test_what_was_cached_is_served_with_the_upstream_stopped(chain: Chain) -> No
 
 
 # S3: moto's S3 API as the endpoint, with IAM authentication on.
-BUCKET = "msr-cache"
-SETUP = """
-iam = client('iam')
-iam.create_user(UserName='cache')
-key = iam.create_access_key(UserName='cache')['AccessKey']
-iam.put_user_policy(UserName='cache', PolicyName='s3', PolicyDocument=json.dumps({
-    'Version': '2012-10-17',
-    'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))
-client('s3', key['AccessKeyId'], key['SecretAccessKey']).create_bucket(Bucket=v['bucket'])
-print(json.dumps([key['AccessKeyId'], key['SecretAccessKey']]))
-"""
-LIST = """
-s3 = client('s3', v['key'], v['secret'])
-pages = s3.get_paginator('list_objects_v2').paginate(Bucket=v['bucket'])
-print(json.dumps([o['Key'] for page in pages for o in page.get('Contents', [])]))
-"""
-
-
-class S3:
-    def __init__(self, moto: Moto) -> None:
-        self.moto = moto
-        # IAM answers without authentication for the three calls making the user.
-        self.key, self.secret = json.loads(moto.boto(SETUP, bucket=BUCKET))
-
-    def args(self) -> dict[str, Any]:
-        storage = {"driver": "s3", "region": "us-east-1", "bucket": BUCKET,
-                   "regionendpoint": self.moto.url, "accesskey": self.key, "secretkey": self.secret}  # fmt: skip
-        return {**NODE_PORT, "object_storage": storage}
-
-    def objects(self) -> list[str]:
-        return json.loads(self.moto.boto(LIST, bucket=BUCKET, key=self.key, secret=self.secret))
+def s3_args(s3: S3) -> dict[str, Any]:
+    return {**NODE_PORT, "object_storage": s3.storage()}
 
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
-    moto = Moto(tmp_path_factory.mktemp("moto"), setup_actions=3)
-    try:
+    with running(Moto(tmp_path_factory.mktemp("moto"), setup_actions=3)) as moto:
         yield S3(moto)
-    finally:
-        moto.stop()
 
 
 def test_the_s3_config_takes_pushes_and_pulls(s3: S3, tmp_path: Path) -> None:
-    s = serve(tmp_path, s3.args())
+    s = serve(tmp_path, s3_args(s3))
     blob = push_blob(s.pod.port, HOST, s.ca, "library/s3", b"an s3 layer")
     pulled = s.get(HOST, f"/v2/library/s3/blobs/{blob}")
     assert (pulled.status, pulled.body) == (200, b"an s3 layer")
@@ -473,7 +441,7 @@ def test_the_s3_config_takes_pushes_and_pulls(s3: S3, tmp_path: Path) -> None:
 def test_s3_credentials_reach_the_server_only_from_the_storage_secret(
     s3: S3, tmp_path: Path
 ) -> None:
-    s = serve(tmp_path, s3.args())
+    s = serve(tmp_path, s3_args(s3))
     storage = s.pod.config["storage"]["s3"]
     assert "accesskey" not in storage and "secretkey" not in storage
     assert s3.secret not in (s.pod.path("/config/config.yaml")).read_text()
@@ -484,7 +452,7 @@ def test_s3_credentials_reach_the_server_only_from_the_storage_secret(
 
 
 def test_a_wrong_s3_secret_key_fails(s3: S3, tmp_path: Path) -> None:
-    s = serve(tmp_path, s3.args(), extra_env={"REGISTRY_STORAGE_S3_SECRETKEY": "wrong"})
+    s = serve(tmp_path, s3_args(s3), extra_env={"REGISTRY_STORAGE_S3_SECRETKEY": "wrong"})
     started = s.get(HOST, "/v2/library/s3/blobs/uploads/", "POST")
     assert started.status == 500
     assert "SignatureDoesNotMatch" in s.server.log.read_text()
@@ -493,12 +461,12 @@ def test_a_wrong_s3_secret_key_fails(s3: S3, tmp_path: Path) -> None:
 def test_without_redirect_disable_the_server_sends_clients_to_the_bucket(
     s3: S3, tmp_path: Path
 ) -> None:
-    s = serve(tmp_path, s3.args(), changed=_without("storage", "redirect"))
+    s = serve(tmp_path, s3_args(s3), changed=_without("storage", "redirect"))
     blob = push_blob(s.pod.port, HOST, s.ca, "library/s3", b"a redirected layer")
     answer = s.get(HOST, f"/v2/library/s3/blobs/{blob}")
     assert answer.status == 307
     assert answer.headers["Location"].startswith(
-        s3.moto.url + f"/{BUCKET}/docker/registry/v2/blobs/"
+        s3.moto.url + f"/{s3.bucket}/docker/registry/v2/blobs/"
     )
 
 

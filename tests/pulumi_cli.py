@@ -1,0 +1,166 @@
+"""The real Pulumi CLI, run as a user runs it, on a copy of a Pulumi project.
+
+A `Project` is a folder of its own (its own HOME, so its own ~/.pulumi: file backend, plugins,
+workspace) holding links to the project's program and virtualenv, so stack files written by a
+test never touch the work tree. A `Stack` is one `Pulumi.<stack>.yaml` in it, with passphrase
+secrets. The CLI finds the language host and the provider plugins on PATH (the toolchain's
+bin/), never downloads one, and never asks anything (--non-interactive).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from harness import ROOT, unavailable
+
+from toolchain import bin_dir
+
+PASSPHRASE = "engine-layer-passphrase"
+# The binaries `pulumi up` of this project needs (`make toolchain` builds them).
+TOOLS = (
+    "pulumi",
+    "pulumi-language-python",
+    "pulumi-language-python-exec",
+    "pulumi-resource-kubernetes",
+    "pulumi-resource-tls",
+    "pulumi-resource-random",
+)
+# A bound on one CLI run: pulumi-kubernetes awaits a Deployment for up to 10 minutes, and a
+# test must fail with the CLI's output long before that.
+RUN_TIMEOUT = int(os.environ.get("PULUMI_RUN_TIMEOUT", "300"))
+
+
+def require_tools(*more: str) -> None:
+    """Skip (fail under CI) unless `make toolchain` has built the CLI and its plugins."""
+    missing = [t for t in (*TOOLS, *more) if not (bin_dir() / t).exists()]
+    if missing:
+        unavailable(f"not built: {', '.join(missing)} (in {bin_dir()}): run `make toolchain`")
+
+
+@dataclasses.dataclass
+class Result:
+    """One CLI run: its exit code and what it printed."""
+
+    args: Sequence[str]
+    code: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        return f"pulumi {' '.join(self.args)} exited {self.code}\n{self.stdout}\n{self.stderr}"
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class Project:
+    """A Pulumi project laid out in `root`: Pulumi.yaml copied, the rest linked from `source`."""
+
+    def __init__(self, root: Path, source: Path = ROOT, env: Mapping[str, str] | None = None):
+        self.root = root
+        self.home = root / ".home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        for entry in source.iterdir():
+            if entry.name.startswith("Pulumi.") and entry.name != "Pulumi.yaml":
+                continue  # stacks are the test's own
+            if entry.name in {".git", "rendered", "manifests"}:
+                continue
+            (root / entry.name).symlink_to(entry)
+        self.env = {
+            "PATH": f"{bin_dir()}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(self.home),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            # The file backend needs no account; state lives in this project's own HOME.
+            "PULUMI_BACKEND_URL": f"file://{self.home}",
+            "PULUMI_HOME": str(self.home / ".pulumi"),
+            # The language host built here (docs/toolchain.md) runs a policy pack as `python
+            # <dir>`, where newer ones run `python -u`: pulumi_policy writes its port without a
+            # flush, so unbuffered output is what lets the CLI read it.
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = RUN_TIMEOUT) -> Result:
+        """`pulumi <args>` in the project; fails the test with its output unless it exits 0
+        (or check is False)."""
+        # In a session of its own, so that a run cut short takes its plugins with it.
+        cli = subprocess.Popen(
+            [str(bin_dir() / "pulumi"), *args, "--non-interactive"],
+            cwd=self.root, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            stdout, stderr = cli.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(cli.pid, signal.SIGKILL)
+            stdout, stderr = cli.communicate()
+            raise AssertionError(
+                f"pulumi {' '.join(args)} still running after {timeout}s:\n{stdout}\n{stderr}"
+            ) from None
+        result = Result(args, cli.returncode, stdout, stderr)
+        if check and result.code != 0:
+            raise AssertionError(str(result))
+        return result
+
+    def stack(
+        self, name: str, config: Mapping[str, Any], secrets: Mapping[str, str] | None = None
+    ) -> Stack:
+        return Stack(self, name, config, dict(secrets or {}))
+
+
+class Stack:
+    """A stack of the project: `config` (keys without the project prefix) written as the user
+    writes Pulumi.<stack>.yaml, `secrets` set with `pulumi config set --secret`."""
+
+    def __init__(
+        self, project: Project, name: str, config: Mapping[str, Any], secrets: Mapping[str, str]
+    ) -> None:
+        self.project = project
+        self.name = name
+        self.file = project.root / f"Pulumi.{name}.yaml"
+        prefix = yaml.safe_load((project.root / "Pulumi.yaml").read_text())["name"]
+        self.prefix = prefix
+        self.secrets = secrets
+        project.pulumi("stack", "init", name, "--secrets-provider", "passphrase")
+        self.set_config(config)
+
+    def set_config(self, config: Mapping[str, Any]) -> None:
+        """Replace the stack's config with `config` and the secrets (`--path` keys, such as
+        objectStorage.secretkey), keeping what `stack init` wrote (the salt)."""
+        text = yaml.safe_load(self.file.read_text()) or {}
+        text["config"] = {f"{self.prefix}:{k}": v for k, v in config.items()}
+        self.file.write_text(yaml.safe_dump(text, sort_keys=False))
+        for key, value in self.secrets.items():
+            self.run("config", "set", "--secret", "--path", f"{self.prefix}:{key}", value)
+
+    def run(self, *args: str, check: bool = True, timeout: float = RUN_TIMEOUT) -> Result:
+        return self.project.pulumi(*args, "--stack", self.name, check=check, timeout=timeout)
+
+    def up(self, *args: str, check: bool = True) -> Result:
+        return self.run("up", "--yes", "--skip-preview", *args, check=check)
+
+    def preview(self, *args: str, check: bool = True) -> Result:
+        return self.run("preview", *args, check=check)
+
+    def destroy(self, check: bool = True) -> Result:
+        return self.run("destroy", "--yes", "--skip-preview", check=check)
+
+    def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "output", "--json", *(["--show-secrets"] if show_secrets else [])]
+        return self.run(*args).json()
+
+    def remove(self) -> None:
+        self.run("stack", "rm", "--yes", "--force")
+        shutil.rmtree(self.project.root / ".pulumi", ignore_errors=True)

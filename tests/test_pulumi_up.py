@@ -1,0 +1,243 @@
+"""The real engine deploys the cache: `pulumi up`, `preview` and `destroy` of the stack program
+with the real Pulumi CLI, its Python language host, the kubernetes, tls and random providers and
+the policy pack, against a real API server (tests/cluster.py), in the order of Pulumi's own
+ProgramTest: up, an empty preview, a change previewed, destroy.
+
+What this proves that the mocks and the render cannot: the CLI's config rules, the providers'
+diffs and replacements, pulumi-kubernetes' await (a Deployment Available, a Service with a ready
+endpoint, a claim Bound, a load balancer's address), the API server's admission (Pod Security
+`restricted`), defaulting and validation (CRD schemas with their CEL rules), and the garbage
+collector's foreground deletion on destroy. What it cannot: kwok runs no container, so the
+image, its probes and its volumes are never exercised here (tests/test_deployed_registry.py runs
+what was deployed in the real registry; the e2e workflow runs the image on kind).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from cluster import LB_ADDRESS, Cluster
+from harness import DEPLOYMENT, ROOT
+from pod import lay_out, without_downstream
+from pulumi_cli import Project, Stack, require_tools
+from registry_client import request
+from servers import REGISTRY, Registry, require, running
+
+from render.diff import changes, rendered
+
+POLICY = ("--policy-pack", str(ROOT / "policy"))
+# Each test runs the CLI several times: bounded by each run's own timeout, not the suite's.
+pytestmark = pytest.mark.timeout(900)
+MSR = "https://msr.example.com"
+
+
+@pytest.fixture(scope="module")
+def project(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    require_tools()
+    return Project(tmp_path_factory.mktemp("project"), env={"KUBECONFIG": str(cluster.kubeconfig)})
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A stack deployed, then a change previewed: `change` (config keys) must show exactly as
+    render-diff says it would. `url` is the stack's url output."""
+
+    config: dict[str, Any]
+    change: dict[str, Any]
+    url: str
+
+
+SCENARIOS = {
+    "nodeport": Scenario(
+        {"hosts": ["node0.example.test"], "port": 30443},
+        {"blobTtl": "12h"},
+        "https://node0.example.test:30443",
+    ),
+    "hostport": Scenario(
+        {"exposure": "hostPort", "hosts": ["node1.example.test"], "port": 8443},
+        {"image": "mirantis/dtr-content-cache:2.9.17"},
+        "https://node1.example.test:8443",
+    ),
+    "loadbalancer": Scenario(
+        {"exposure": "loadBalancer"},
+        {"hosts": ["cache.lb.example.test"]},
+        f"https://{LB_ADDRESS}",
+    ),
+    "ingress": Scenario(
+        {
+            "exposure": "ingress",
+            "hosts": ["cache.ingress.example.test"],
+            "ingressClassName": "nginx",
+        },
+        {"image": "mirantis/dtr-content-cache:2.9.17"},
+        "https://cache.ingress.example.test",
+    ),
+    "gateway": Scenario(
+        {
+            "exposure": "gateway",
+            "hosts": ["cache.gateway.example.test"],
+            "gateway": {"name": "shared", "namespace": "gateway-system", "sectionName": "tls"},
+        },
+        {"hosts": ["cache2.gateway.example.test"]},
+        "https://cache.gateway.example.test",
+    ),
+    "gateway-class": Scenario(
+        {
+            "exposure": "gateway",
+            "hosts": ["a.gw.example.test", "b.gw.example.test"],
+            "gatewayClassName": "eg",
+        },
+        {"hosts": ["a.gw.example.test"]},
+        "https://a.gw.example.test",
+    ),
+    # A claim of the default StorageClass, which waits for its first consumer.
+    "pvc": Scenario(
+        {"hosts": ["node0.example.test"], "port": 30444, "storageSize": "1Gi"},
+        {"logLevel": "debug"},
+        "https://node0.example.test:30444",
+    ),
+}
+
+
+def condition(obj: dict[str, Any], kind: str) -> str:
+    return next(c["status"] for c in obj["status"].get("conditions", []) if c["type"] == kind)
+
+
+def serve_deployed(cluster: Cluster, namespace: str, tmp: Path) -> Registry:
+    """The registry server running exactly what the API server holds: the pod laid out from the
+    Deployment, its ConfigMap and Secrets (tests/pod.py), a claim as a folder of its own."""
+    deployment = cluster.deployed(namespace)
+    volumes = deployment.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]["volumes"]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]: tmp / "claim"
+        for v in volumes
+        if "persistentVolumeClaim" in v
+    }
+    # distribution 2.8 has no downstream middleware (MSR's): the one key taken out.
+    return Registry(lay_out(deployment, tmp / "pod", claims), namespace, without_downstream)
+
+
+def _object(kind: Any, metadata: dict[str, Any]) -> str:
+    """An object as render-diff names it: an auto-named one without its suffix."""
+    name = str(metadata.get("name"))
+    if (metadata.get("annotations") or {}).get("pulumi.com/autonamed") == "true":
+        name = name.rsplit("-", 1)[0]
+    namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
+    return f"{kind} `{namespace}{name}`"
+
+
+Changes = dict[str, tuple[str, list[str]]]
+"""What happens to each object: {"<Kind> `ns/name`": (create|update|replace|delete, why)}."""
+
+
+def previewed_changes(stack: Stack) -> Changes:
+    """What the real `pulumi preview` would do to each Kubernetes object, and why it replaces
+    one: the property paths pulumi-kubernetes names (`data["config.yaml"]`)."""
+    plan = stack.preview("--json", *POLICY).json()
+    found: Changes = {}
+    for step in plan["steps"]:
+        typ = step["urn"].split("::")[2].rsplit("$", 1)[-1]
+        if not typ.startswith("kubernetes:") or typ.startswith("pulumi:providers"):
+            continue
+        verb = {"create-replacement": "replace", "delete-replaced": "replace"}.get(
+            step["op"], step["op"]
+        )
+        if verb in {"same", "read"}:
+            continue
+        inputs = (step.get("newState") or step.get("oldState"))["inputs"]
+        found[_object(inputs["kind"], inputs["metadata"])] = (verb, step.get("replaceReasons", []))
+    return found
+
+
+LINE = re.compile(r"^- (create|update|replace|delete) (\S+ `[^`]+`)(?: \((.*)\))?")
+
+
+def render_changes(tmp: Path, name: str, before: dict[str, Any], after: dict[str, Any]) -> Changes:
+    r"""render-diff's list of what `pulumi up` would do, for the same change of the same stack:
+    `- replace <Kind> \`ns/name\` (.data)` lines, read back into Changes."""
+    sides = []
+    for side, config in (("before", before), ("after", after)):
+        folder = tmp / f"render-{side}"
+        folder.mkdir()
+        for entry in ROOT.iterdir():
+            if entry.name == "Pulumi.yaml" or not entry.name.startswith("Pulumi."):
+                (folder / entry.name).symlink_to(entry)
+        stack_config = {f"msr-cache:{k}": v for k, v in config.items()}
+        (folder / f"Pulumi.{name}.yaml").write_text(
+            yaml.safe_dump({"config": {**stack_config, "msr-cache:renderYamlToDirectory": "out"}})
+        )
+        files = rendered(folder, ".", name, tmp / f"render-{side}-out")
+        assert not isinstance(files, str), files
+        sides.append(files[0])
+    found: Changes = {}
+    for line in changes(sides[0], sides[1]):
+        match = LINE.match(line)
+        assert match, line
+        verb, what, why = match.groups()
+        found[what] = (verb, why.split(", ") if why else [])
+    return found
+
+
+def agree(real: Changes, render: Changes) -> None:
+    """The same objects change in the same way; a replacement for the same reasons, render-diff
+    naming a field (`.data`) where pulumi-kubernetes names the property under it."""
+    assert {k: v[0] for k, v in real.items()} == {k: v[0] for k, v in render.items()}, (
+        real,
+        render,
+    )
+    for what, (verb, why) in real.items():
+        if verb == "replace":
+            # The API server keeps a Secret's stringData as data, and so does the render.
+            why = [
+                r.removeprefix("string").replace("Data", "data", 1)
+                if r.startswith("stringData")
+                else r
+                for r in why
+            ]
+            fields = render[what][1]
+            assert all(any(r.startswith(f.lstrip(".")) for f in fields) for r in why), (
+                what,
+                why,
+                fields,
+            )
+            assert all(any(r.startswith(f.lstrip(".")) for r in why) for f in fields), (
+                what,
+                why,
+                fields,
+            )
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_up_serves_then_no_change_then_the_change_render_diff_shows_then_destroy(
+    name: str, project: Project, cluster: Cluster, tmp_path: Path
+) -> None:
+    require(REGISTRY)
+    scenario = SCENARIOS[name]
+    config = {"upstreams": [MSR], "namespace": name, **scenario.config}
+    stack = project.stack(name, config)
+
+    stack.up(*POLICY)
+    assert condition(cluster.get("deployment", "dtr-cache", name), "Available") == "True"
+    outputs = stack.outputs()
+    assert outputs["url"] == scenario.url
+    # What was deployed serves TLS under the URL's host to a client trusting only caCertPem.
+    host = urlsplit(scenario.url).hostname or ""
+    with running(serve_deployed(cluster, name, tmp_path)) as server:
+        assert request(server.pod.port, host, outputs["caCertPem"]).status == 200
+
+    stack.preview("--expect-no-changes", *POLICY)
+
+    changed = {**config, **scenario.change}
+    stack.set_config(changed)
+    agree(previewed_changes(stack), render_changes(tmp_path, name, config, changed))
+
+    stack.destroy()
+    assert not cluster.kubectl("get", "namespace", name, "--ignore-not-found")
+    left = cluster.get("persistentvolumes")["items"]
+    assert not [v for v in left if v["spec"].get("claimRef", {}).get("namespace") == name]
