@@ -15,6 +15,9 @@ Sources, read at these versions (the rules are restated here, not copied):
   IsQualifiedName and IsValidLabelValue are now aliases of ``pkg/api/validate/content/kube.go``
   IsLabelKey and IsLabelValue), and ``pkg/api/resource/quantity.go`` (parseQuantityString,
   ParseQuantity) with ``pkg/api/resource/suffix.go`` (newSuffixer, suffixHandler.interpret).
+- kubernetes/apimachinery at commit eed236ceee2c19c2753a3d93ac0631dc20750454 (for the port range):
+  ``pkg/util/net/port_range.go`` (PortRange.Set: ``value``, ``min-max`` or ``min+offset``), its
+  integers read by strconv.Atoi (components/go_strconv.py).
 - distribution/reference v0.6.0, commit ff14fafe2236e51c2894ac07d4bdfc778e96d682: ``regexp.go``
   (the grammar), ``reference.go`` (Parse), ``normalize.go`` (ParseNormalizedNamed,
   splitDockerDomain); digests are then checked by opencontainers/go-digest v1.0.0 (the version that
@@ -28,6 +31,8 @@ import decimal
 import re
 from decimal import Decimal
 from typing import Any
+
+from . import go_strconv
 
 __all__ = [
     "DNS1035_LABEL_RULE",
@@ -43,6 +48,7 @@ __all__ = [
     "dns1123_subdomain",
     "image_reference",
     "label_value",
+    "port_range",
     "qualified_name",
     "quantity",
 ]
@@ -172,7 +178,6 @@ _SUFFIXES: dict[str, tuple[int, int, str]] = {
     "Pi": (2, 50, _BINARY_SI),
     "Ei": (2, 60, _BINARY_SI),
 }
-_GO_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)  # what strconv.ParseInt(s, 10, 64) reads
 _INT64_MAX = 2**63 - 1
 _MAX_INT64_FACTORS = 18  # math.go maxInt64Factors
 _NANO = -9  # amount.go Nano: ParseQuantity keeps at most nine decimal places
@@ -243,10 +248,12 @@ def _interpret_suffix(suffix: str) -> tuple[int, int, str]:
     """suffix.go suffixHandler.interpret: (base, exponent, format)."""
     if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
-    if len(suffix) > 1 and suffix[0] in "eE" and _GO_INT.fullmatch(suffix[1:]):
-        exponent = int(suffix[1:])
-        if -(2**63) <= exponent <= _INT64_MAX:  # ParseInt's range, then Go's int32(...) cast
-            return 10, _int32(exponent), _DECIMAL_EXPONENT
+    if len(suffix) > 1 and suffix[0] in "eE":
+        try:
+            exponent = go_strconv.parse_int(suffix[1:], 10, 64)
+        except go_strconv.NumError:
+            raise _Reject from None
+        return 10, _int32(exponent), _DECIMAL_EXPONENT  # Go's int32(...) cast
     raise _Reject
 
 
@@ -450,3 +457,42 @@ def image_reference(value: Any) -> ImageReference:
     if parsed is None:  # not expected once the normalized form parsed; kept as a safeguard
         raise ValueError(IMAGE_REFERENCE_RULE)
     return parsed
+
+
+# --- port ranges: apimachinery pkg/util/net/port_range.go ---------------------------------------
+
+PORT_RANGE_RULE = "a port range: one port, min-max or min+offset, within 0-65535"
+
+# Go's unicode.IsSpace, which strings.TrimSpace trims: Python's str.strip() also trims the
+# separators U+001C to U+001F, which Go keeps (and Atoi then refuses).
+_GO_SPACES = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def port_range(value: Any) -> range:
+    """PortRange.Set: `value` trimmed of spaces as `port`, `min-max` or `min+offset` (both ends
+    inclusive; each number as strconv.Atoi reads it), as kube-apiserver reads
+    --service-node-port-range. An empty value is the empty range, as in Go; a value with both
+    `-` and `+` is refused."""
+    if not isinstance(value, str):
+        raise ValueError(PORT_RANGE_RULE)
+    text = value.strip(_GO_SPACES)
+    if text == "":
+        return range(0)
+    hyphen, plus = text.find("-"), text.find("+")
+    try:
+        if hyphen == -1 and plus == -1:
+            low = high = go_strconv.atoi(text)
+        elif plus == -1:
+            low, high = go_strconv.atoi(text[:hyphen]), go_strconv.atoi(text[hyphen + 1 :])
+        elif hyphen == -1:
+            low = go_strconv.atoi(text[:plus])
+            high = low + go_strconv.atoi(text[plus + 1 :])
+        else:
+            raise ValueError(f"{PORT_RANGE_RULE} (unable to parse port range: {text})")
+    except go_strconv.NumError as err:
+        raise ValueError(f"{PORT_RANGE_RULE} ({err})") from None
+    if low > 65535 or high > 65535:
+        raise ValueError(f"{PORT_RANGE_RULE} (the port range cannot be greater than 65535)")
+    if high < low:
+        raise ValueError(f"{PORT_RANGE_RULE} (end port cannot be less than start port)")
+    return range(low, high + 1)

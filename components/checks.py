@@ -15,14 +15,17 @@ import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import api_rules, given_certificates, pod_scheduling, registry_config
+from . import api_rules, given_certificates, go_strconv, pod_scheduling, registry_config
 from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, GatewayRef, Issuer, IssuerKind, SecretRef
 from .object_storage import DRIVERS, check_object_storage
 from .plain import is_array, is_mapping, is_sequence
 from .problems import Invalid
 
-_GO_DURATION = re.compile(r"^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# Go's time.ParseDuration reads ASCII digits and nothing around them: these are used with
+# fullmatch (Python's `$` would pass a trailing newline) and re.ASCII (`\d` would pass Unicode
+# digits).
+_GO_DURATION = re.compile(r"(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+", re.ASCII)
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)", re.ASCII)
 _NANOSECONDS = {
     "ns": 1,
     "us": 1e3,
@@ -163,7 +166,7 @@ def check_duration(value: Any) -> str:
         "a positive Go duration with a unit, e.g. 24h, 1h30m or 90m "
         "(a bare number would be read as nanoseconds)"
     )
-    if not isinstance(value, str) or not _GO_DURATION.match(value):
+    if not isinstance(value, str) or not _GO_DURATION.fullmatch(value):
         raise Invalid(accepted)
     nanoseconds = sum(
         float(number) * _NANOSECONDS[unit] for number, unit in _GO_DURATION_PART.findall(value)
@@ -184,23 +187,21 @@ def check_quantity(value: Any) -> str:
     return str(value)
 
 
-_GO_INT = re.compile(r"^[+-]?[0-9]+$")
-
-
 def check_port_range(value: Any) -> range:
-    """A port range as kube-apiserver's --service-node-port-range takes it: `min-max`
-    (inclusive) or one port (apimachinery's util/net PortRange.Set), not empty."""
-    accepted = "a port range min-max within 1-65535, e.g. 30000-32767 (MKE: 32768-35535)"
-    if not isinstance(value, str):
+    """A node port range as kube-apiserver's --service-node-port-range takes it: one port,
+    `min-max` or `min+offset`, both ends inclusive (apimachinery's PortRange.Set, ported in
+    api_rules), with ports: not empty, and no port 0."""
+    accepted = (
+        "a port range min-max or min+offset within 1-65535, e.g. 30000-32767 or 30000+2767 "
+        "(MKE: 32768-35535)"
+    )
+    try:
+        ports = api_rules.port_range(value)
+    except ValueError:
+        raise Invalid(accepted) from None
+    if not ports or ports.start < 1:
         raise Invalid(accepted)
-    low_text, hyphen, high_text = value.strip().partition("-")
-    if not _GO_INT.match(low_text) or (hyphen and not _GO_INT.match(high_text)):
-        raise Invalid(accepted)
-    low = int(low_text)
-    high = int(high_text) if hyphen else low
-    if not 1 <= low <= high <= 65535:
-        raise Invalid(accepted)
-    return range(low, high + 1)
+    return ports
 
 
 def check_port(value: Any) -> int:
@@ -330,7 +331,7 @@ def check_image(value: Any) -> str:
     return value
 
 
-INT32_MAX = 2**31 - 1
+INT32_MAX = go_strconv.int_range(32).stop - 1
 """The largest value of a Kubernetes int32 field (a Deployment's replicas, say)."""
 
 
@@ -347,8 +348,8 @@ def check_generation(value: Any) -> int:
     return check_replicas(value)
 
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 
 def _passes(check: Callable[[str], Any]) -> Callable[[str], bool]:
@@ -412,7 +413,7 @@ def check_secret_ref(value: Any) -> SecretRef:
         )
     except Invalid:
         raise Invalid(accepted) from None
-    if not isinstance(key, str) or not _SECRET_KEY.match(key):
+    if not isinstance(key, str) or not _SECRET_KEY.fullmatch(key):
         raise Invalid(accepted)
     return ref
 

@@ -84,7 +84,7 @@ class MsrCacheArgs(TypedDict):
     port: NotRequired[pulumi.Input[int]]
     """The port clients connect to: with nodePort the node port (required, within node_port_range), with hostPort the port bound on the node, with loadBalancer the load balancer's port, with gateway_class_name the port of the Gateway made (all three default 443). Not with ingress or gateway: clients dial the ingress controller's or the Gateway listener's port, which the URL takes to be 443."""
     node_port_range: NotRequired[pulumi.Input[str]]
-    """With nodePort, the cluster's NodePort range as kube-apiserver's --service-node-port-range takes it (default 30000-32767; Mirantis Kubernetes Engine uses 32768-35535)."""
+    """With nodePort, the cluster's NodePort range as kube-apiserver's --service-node-port-range takes it: min-max or min+offset, both ends included (default 30000-32767; Mirantis Kubernetes Engine uses 32768-35535)."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace of the cache's objects (default dtr)."""
     create_namespace: NotRequired[pulumi.Input[bool]]

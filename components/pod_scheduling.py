@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from . import api_rules
+from . import api_rules, go_strconv
 from .plain import is_array, is_dict, is_list, is_mapping, is_sequence
 
 if TYPE_CHECKING:
@@ -38,9 +38,6 @@ _SCHEMA_FILE = Path(__file__).with_name("pod_scheduling.schema.json")
 _DEFS = "#/$defs/"
 _AFFINITY = "io.k8s.api.core.v1.Affinity"
 _TOLERATION = "io.k8s.api.core.v1.Toleration"
-
-_INT64 = (-(2**63), 2**63 - 1)
-
 
 # --- The schema ------------------------------------------------------------------------------
 
@@ -205,8 +202,12 @@ def _check_labels(labels: Mapping[str, str], path: Sequence[str | int]) -> None:
 
 
 def _is_go_int64(text: str) -> bool:
-    """strconv.ParseInt(text, 10, 64) succeeds: an optional sign, decimal digits, in int64."""
-    return bool(re.fullmatch(r"[+-]?[0-9]+", text)) and _INT64[0] <= int(text) <= _INT64[1]
+    """strconv.ParseInt(text, 10, 64) succeeds (labels.NewRequirement's reading of Gt/Lt)."""
+    try:
+        go_strconv.parse_int(text, 10, 64)
+    except go_strconv.NumError:
+        return False
+    return True
 
 
 def _values(requirement: Mapping[str, Any]) -> list[str]:
@@ -457,7 +458,7 @@ def _check_toleration(toleration: Mapping[str, Any], path: tuple[str | int, ...]
                 f"{_at((*path, 'effect'))}: must be NoExecute when tolerationSeconds is set, "
                 f"got {_show(effect)}"
             )
-        if not _INT64[0] <= seconds <= _INT64[1]:
+        if seconds not in go_strconv.int_range(64):
             raise ValueError(f"{_at((*path, 'tolerationSeconds'))}: must fit in 64 bits")
 
 

@@ -45,6 +45,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from components import go_strconv
 from components.plain import is_dict, is_list, is_mapping
 from components.problems import ConfigError
 
@@ -67,12 +68,7 @@ class CliConfigError(ConfigError):
 # --- YAML as the CLI reads it ---------------------------------------------------------------------
 
 _PLAIN = "tag:cli-config:plain"
-_INT64 = range(-(1 << 63), 1 << 63)
-_UINT64 = range(1 << 64)
-_GO_INT = re.compile(
-    r"(?P<sign>[+-]?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|0[oO](?P<oct>[0-7]+)|0[bB](?P<bin>[01]+)"
-    r"|0(?P<old_oct>[0-7]*)|(?P<dec>[1-9][0-9]*))"
-)
+_INT64 = go_strconv.int_range(64)
 _YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
 _SPECIAL = {
@@ -85,19 +81,13 @@ _SPECIAL = {
 }
 
 
-def _go_int(text: str) -> int | None:
-    """strconv.ParseInt(text, 0, 64), falling back to ParseUint: None if neither parses."""
-    match = _GO_INT.fullmatch(text)
-    if not match:
-        return None
-    digits, base = next(
-        (match[g], b)
-        for g, b in (("hex", 16), ("oct", 8), ("bin", 2), ("old_oct", 8), ("dec", 10))
-        if match[g] is not None
-    )
-    number = int(digits or "0", base) * (-1 if match["sign"] == "-" else 1)
-    if number in _INT64 or (match["sign"] != "-" and number in _UINT64):
-        return number
+def _go_int(text: str, base: int = 0) -> int | None:
+    """strconv.ParseInt(text, base, 64), falling back to ParseUint: None if neither parses."""
+    for parse in (go_strconv.parse_int, go_strconv.parse_uint):
+        try:
+            return parse(text, base, 64)
+        except go_strconv.NumError:
+            continue
     return None
 
 
@@ -723,10 +713,11 @@ def _property_path(text: str) -> list[str | int]:
                 segment = rest[1:end]
                 if segment == "*":
                     elements.append("*")
-                elif re.fullmatch(r"[+-]?[0-9]+", segment):
-                    elements.append(int(segment))
                 else:
-                    raise ValueError(f'invalid array index: parsing "{segment}": invalid syntax')
+                    try:
+                        elements.append(go_strconv.parse_int(segment, 10, 0))
+                    except go_strconv.NumError as err:
+                        raise ValueError(f"invalid array index: {err}") from None
                 rest = rest[end + 1 :]
         else:
             end = min((i for i in (rest.find("."), rest.find("[")) if i != -1), default=len(rest))
@@ -771,14 +762,14 @@ def _get(config: Mapping[str, Any], root: str, path: list[str | int]) -> Any:
 
 
 def _coerced(value: Any) -> Any:
-    """A default set below a key path, as Map.Set coerces it: `true`/`false` text to booleans,
-    decimal text without a leading zero to integers."""
+    """A default set below a key path, as Map.Set coerces it (object.go coerce): `true`/`false`
+    text to booleans, decimal text not starting with 0 to an int64, else a uint64."""
     if isinstance(value, str):
         if value in ("true", "false"):
             return value == "true"
-        if re.fullmatch(r"-?[0-9]+", value) and not (len(value) > 1 and value[0] == "0"):
-            number = int(value)
-            if number in _INT64 or number in _UINT64:
+        if not (len(value) > 1 and value[0] == "0"):
+            number = _go_int(value, 10)
+            if number is not None:
                 return number
     return value
 
@@ -829,8 +820,12 @@ def full_type_name(type_name: str, items: ItemsType | None) -> str:
 
 
 def _atoi(text: str) -> bool:
-    """Whether Go's strconv.Atoi accepts `text`: decimal digits, a sign, within int64."""
-    return re.fullmatch(r"[+-]?[0-9]+", text) is not None and int(text) in _INT64
+    """Whether Go's strconv.Atoi accepts `text` (ValidateConfigValue's reading of an integer)."""
+    try:
+        go_strconv.atoi(text)
+    except go_strconv.NumError:
+        return False
+    return True
 
 
 def valid_value(type_name: str, items: ItemsType | None, value: Any) -> bool:

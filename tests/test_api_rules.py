@@ -5,7 +5,8 @@ Each table names where its cases come from:
 - kubernetes/apimachinery v0.36.3 (40bf4b2b62f8838b9b37de7b407793f1f17ee225):
   pkg/util/validation/validation_test.go and pkg/api/resource/quantity_test.go;
 - distribution/reference v0.6.0 (ff14fafe2236e51c2894ac07d4bdfc778e96d682): reference_test.go and
-  normalize_test.go.
+  normalize_test.go;
+- kubernetes/apimachinery (eed236ceee2c19c2753a3d93ac0631dc20750454): pkg/util/net/port_range_test.go.
 
 Cases marked "beyond upstream" are ours; their expected results were confirmed by running the
 upstream Go functions at those versions on the same inputs.
@@ -36,6 +37,7 @@ from components.api_rules import (
     dns1123_subdomain,
     image_reference,
     label_value,
+    port_range,
     qualified_name,
     quantity,
 )
@@ -637,7 +639,8 @@ def test_rules_are_one_short_line(rule: str) -> None:
 
 
 def test_module_is_pure() -> None:
-    """settings imports api_rules, so api_rules imports neither settings nor pulumi."""
+    """settings imports api_rules, so api_rules imports neither settings nor pulumi: only the one
+    reading of Go integers (go_strconv), itself as pure."""
     tree = ast.parse(Path(api_rules.__file__).read_text())
     imported = {
         name.split(".")[0]
@@ -648,5 +651,48 @@ def test_module_is_pure() -> None:
         )
     }
     relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
-    assert imported <= {"__future__", "dataclasses", "decimal", "re", "typing"}
-    assert not relative
+    assert imported <= {"__future__", "dataclasses", "decimal", "re", "typing", ""}
+    assert [(n.module, [a.name for a in n.names]) for n in relative] == [(None, ["go_strconv"])]
+    strconv = ast.parse(Path(api_rules.__file__).with_name("go_strconv.py").read_text())
+    assert not [n for n in ast.walk(strconv) if isinstance(n, (ast.Import, ast.ImportFrom))][1:]
+
+
+# port_range_test.go TestPortRange: (input, the range as String() writes it, or None: refused).
+PORT_RANGES = [
+    ("100-200", "100-200"),
+    (" 100-200 ", "100-200"),
+    ("0-0", "0-0"),
+    ("", ""),
+    ("100", "100-100"),
+    ("100 - 200", None),
+    ("-100", None),
+    ("100-", None),
+    ("200-100", None),
+    ("60000-70000", None),
+    ("70000-80000", None),
+    ("70000+80000", None),
+    ("1+0", "1-1"),
+    ("0+0", "0-0"),
+    ("1+-1", None),
+    ("1-+1", None),
+    ("100+200", "100-300"),
+    ("1+65535", None),
+    ("0+65535", "0-65535"),
+    # Beyond upstream: each number is read by strconv.Atoi, the whole trimmed by TrimSpace.
+    ("30000-32767\n", "30000-32767"),
+    ("30000\n-32767", None),
+    ("30000-+32767", None),
+    ("30000++2767", "30000-32767"),
+    ("1_000-2000", None),
+    ("\x1f100-200", None),  # not a space to Go's unicode.IsSpace, unlike to str.strip()
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PORT_RANGES, ids=[_id(t) for t, _ in PORT_RANGES])
+def test_port_range(text: str, expected: str | None) -> None:
+    if expected is None:
+        with pytest.raises(ValueError, match=re.escape(api_rules.PORT_RANGE_RULE)):
+            port_range(text)
+        return
+    ports = port_range(text)
+    assert (f"{ports.start}-{ports.stop - 1}" if ports else "") == expected

@@ -153,8 +153,8 @@ def test_extra_env_takes_other_registry_overrides() -> None:
     assert parse({**BASE, "extraEnv": env}).extra_env == env
 
 
-# apimachinery util/net port_range_test.go TestPortRange: (input, accepted, included, excluded),
-# less the empty range (a NodePort range has ports) and 0 (no port 0 is a node port).
+# The node port ranges kube-apiserver takes (api_rules.port_range, tested there), less the empty
+# range (a NodePort range has ports) and 0 (no port 0 is a node port).
 @pytest.mark.parametrize(
     ("text", "included", "excluded"),
     [
@@ -163,6 +163,8 @@ def test_extra_env_takes_other_registry_overrides() -> None:
         ("100", 100, 101),
         ("30000-32767", 30000, 32768),
         ("32768-35535", 35535, 32767),
+        ("30000+2767", 32767, 32768),
+        ("30000-32767\n", 32767, 32768),
     ],
 )
 def test_node_port_range_is_read_as_kube_apiserver_reads_it(
@@ -173,8 +175,10 @@ def test_node_port_range_is_read_as_kube_apiserver_reads_it(
 
 
 @pytest.mark.parametrize(
-    "text", ["100 - 200", "-100", "100-", "200-100", "60000-70000", "70000-80000", "", "0-0", "x"]
-)
+    "text",
+    ["100 - 200", "-100", "100-", "200-100", "60000-70000", "70000-80000", "", "0-0", "x",
+     "30000\n-32767", "30000 -32767", "1_0-20", "0+100", "1+-1"],
+)  # fmt: skip
 def test_a_malformed_node_port_range_is_refused(text: str) -> None:
     assert refused({**BASE, "nodePortRange": text}).keys == ("nodePortRange",)
 
