@@ -152,7 +152,7 @@ class MsrCacheArgs(TypedDict):
     reload_on_certificate_change: NotRequired[pulumi.Input[bool]]
     """With cert_manager_issuer, annotate the Deployment for stakater Reloader (secret.reloader.stakater.com/reload), which restarts the pods when cert-manager renews the certificate: the cache reads it only at start. Reloader must run in the cluster (default false)."""
     adopt_existing: NotRequired[pulumi.Input[bool]]
-    """Take over a cache deployed by MSR's manual procedure (Deployment dtr/dtr-cache) in place: keep its pod selector app: dtr-cache, which a Deployment cannot change (default false). The Kubernetes provider must upsert existing objects (the stack program's adoptExisting sets upsertExistingObjects on it)."""
+    """Take over a cache deployed by MSR's manual procedure (namespace dtr): keep its pod selector app: dtr-cache, which a Deployment cannot change, and take over the fields kubectl owns in what it made (pulumi.com/patchForce) (default false). Delete its Deployment with --cascade=orphan first: its pods serve until the new Deployment has rolled them. The Kubernetes provider must upsert existing objects (the stack program's adoptExisting sets upsertExistingObjects on it)."""
     cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
     """{kind: Issuer|ClusterIssuer, name}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
@@ -201,7 +201,7 @@ class MsrCache(pulumi.ComponentResource):
         labels = workload.labels(s.name, s.image, s.adopt_existing)
         namespace = self._namespace(workload.namespace_labels(s))
         self._labels = labels
-        self._meta: k8s.meta.v1.ObjectMetaArgsDict = {"namespace": namespace, "labels": labels}
+        self._meta = self._annotated({"namespace": namespace, "labels": labels})
         service = self._object(k8s.core.v1.Service, "service", p.service, named=True)
         lb_address: pulumi.Output[str | None] = (
             service.status.apply(exposure.load_balancer_address)
@@ -236,6 +236,12 @@ class MsrCache(pulumi.ComponentResource):
             }
         )
 
+    def _annotated(self, meta: k8s.meta.v1.ObjectMetaArgsDict) -> k8s.meta.v1.ObjectMetaArgsDict:
+        """`meta` with the plan's annotations of every object."""
+        if self._p.annotations:
+            meta["annotations"] = dict(self._p.annotations)
+        return meta
+
     def _object(
         self,
         kind: Callable[..., _Resource],
@@ -250,6 +256,8 @@ class MsrCache(pulumi.ComponentResource):
         form (camelCase keys), which the SDK's typed specs (snake_case keys) leave out: hence
         `kind` taking any arguments."""
         meta = {**self._meta, **metadata, **({"name": self._s.name} if named else {})}
+        if "annotations" in metadata:  # beside the plan's, on every object
+            meta["annotations"] = {**self._p.annotations, **metadata["annotations"]}
         return kind(f"{self._name}-{role}", metadata=meta, spec=spec, opts=self._child)
 
     def _workload(
@@ -406,7 +414,7 @@ class MsrCache(pulumi.ComponentResource):
             return pulumi.Output.from_input(s.namespace)
         ns = k8s.core.v1.Namespace(
             f"{self._name}-namespace",
-            metadata={"name": s.namespace, "labels": labels},
+            metadata=self._annotated({"name": s.namespace, "labels": labels}),
             opts=self._child,
         )
         # Through the resource's output, so everything in it waits for the namespace.

@@ -53,6 +53,8 @@ class Plan:
     """The spec of the Gateway made with the cache (with gatewayClassName)."""
     deployment_annotations: Mapping[str, str]
     """Annotations of the Deployment itself (a reloader's, restarting the pods on a renewal)."""
+    annotations: Mapping[str, str]
+    """Annotations of every object of the cache (taking over what another tool applied)."""
     ca_generations: tuple[int, ...]
     """The generated CAs, by generation: the one signing the serving certificate first, then
     the next one of a rotation (both published in caCertPem, in this order)."""
@@ -83,9 +85,17 @@ def plan(s: Settings) -> Plan:
         tls_route=s.mode.tls_route_spec(s.hosts, s.name, s.gateway_parent),
         gateway=s.mode.gateway_spec(s.hosts, s.gateway_class_name, s.port),
         deployment_annotations=_reloader(s),
+        annotations={PATCH_FORCE: "true"} if s.adopt_existing else {},
         ca_generations=_ca_generations(s),
     )
 
+
+# An object another tool applied (kubectl, in MSR's manual procedure) has fields owned by that
+# tool's field manager: pulumi-kubernetes' server-side apply of it (upsertExistingObjects) fails
+# with a conflict, unless this annotation forces it to take them over (pulumi-kubernetes
+# provider/pkg/await/await.go, patchForce). A preview forces on its own where the state holds
+# nothing yet, so only `pulumi up` failed.
+PATCH_FORCE = "pulumi.com/patchForce"
 
 # stakater Reloader restarts a Deployment's pods when a Secret named in this annotation changes.
 RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"

@@ -63,7 +63,8 @@ class Result:
 
 
 class Project:
-    """A Pulumi project laid out in `root`: Pulumi.yaml copied, the rest linked from `source`."""
+    """A Pulumi project laid out in `root`: links to the files of the one in `source` (the
+    repository's, by default), without its stack files."""
 
     def __init__(self, root: Path, source: Path = ROOT, env: Mapping[str, str] | None = None):
         self.root = root

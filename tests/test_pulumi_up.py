@@ -15,6 +15,7 @@ what was deployed in the real registry; the e2e workflow runs the image on kind)
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ from cluster import LB_ADDRESS, Cluster
 from harness import DEPLOYMENT, ROOT
 from pod import lay_out, without_downstream
 from pulumi_cli import Project, Stack, require_tools
-from registry_client import request
-from servers import REGISTRY, Registry, require, running
+from registry_client import push_blob, request
+from servers import REGISTRY, S3, Moto, Registry, require, running
 
 from render.diff import changes, rendered
+from render.stack_config import self_signed_pair
 
 POLICY = ("--policy-pack", str(ROOT / "policy"))
 # Each test runs the CLI several times: bounded by each run's own timeout, not the suite's.
@@ -241,3 +243,151 @@ def test_up_serves_then_no_change_then_the_change_render_diff_shows_then_destroy
     assert not cluster.kubectl("get", "namespace", name, "--ignore-not-found")
     left = cluster.get("persistentvolumes")["items"]
     assert not [v for v in left if v["spec"].get("claimRef", {}).get("namespace") == name]
+
+
+def test_ha_over_s3_serves_from_the_bucket_with_the_key_only_in_a_secret(
+    project: Project, cluster: Cluster, tmp_path: Path
+) -> None:
+    require(REGISTRY)
+    (tmp_path / "moto").mkdir()
+    with running(Moto(tmp_path / "moto", setup_actions=3)) as moto:
+        s3 = S3(moto)
+        storage = s3.storage()
+        secret_key = storage.pop("secretkey")
+        config = {"upstreams": [MSR], "namespace": "ha", "hosts": ["node0.example.test"],
+                  "port": 30445, "replicas": 2, "objectStorage": storage}  # fmt: skip
+        stack = project.stack("ha", config, secrets={"objectStorage.secretkey": secret_key})
+        assert secret_key not in stack.file.read_text()
+
+        stack.up(*POLICY)
+        deployment = cluster.get("deployment", "dtr-cache", "ha")
+        assert condition(deployment, "Available") == "True"
+        assert deployment["status"]["readyReplicas"] == 2
+        assert secret_key not in json.dumps(cluster.get("configmaps", namespace="ha"))
+        stack.preview("--expect-no-changes", *POLICY)
+
+        ca = stack.outputs()["caCertPem"]
+        with running(serve_deployed(cluster, "ha", tmp_path)) as server:
+            blob = push_blob(server.pod.port, "node0.example.test", ca, "library/ha", b"a layer")
+        hexdigest = blob.removeprefix("sha256:")
+        assert f"docker/registry/v2/blobs/sha256/{hexdigest[:2]}/{hexdigest}/data" in s3.objects()
+
+        stack.destroy()
+        assert not cluster.kubectl("get", "namespace", "ha", "--ignore-not-found")
+
+
+COMPOSED = """
+import pulumi_kubernetes as k8s
+
+from components import MsrCache
+
+MsrCache("edge", {"upstreams": ["https://msr.example.com"], "namespace": "composed",
+                  "hosts": ["node0.example.test"], "port": 30446})
+# Beside the cache, a Deployment that no mandatory policy lets through: no seccomp profile,
+# no probes, no memory limit, an image by a moving tag.
+k8s.apps.v1.Deployment(
+    "beside",
+    metadata={"namespace": "default"},
+    spec={
+        "selector": {"matchLabels": {"app": "beside"}},
+        "template": {
+            "metadata": {"labels": {"app": "beside"}},
+            "spec": {"containers": [{"name": "beside", "image": "example.test/beside:latest"}]},
+        },
+    },
+)
+"""
+
+
+def test_a_mandatory_policy_violation_stops_pulumi_up_before_anything_is_made(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    require_tools()
+    source = tmp_path / "composed"
+    source.mkdir()
+    (source / "Pulumi.yaml").write_text(yaml.safe_dump({
+        "name": "composed",
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(ROOT / ".venv")}},
+    }))  # fmt: skip
+    (source / "__main__.py").write_text(COMPOSED)
+    (source / "components").symlink_to(ROOT / "components")
+    project = Project(tmp_path / "project", source, env={"KUBECONFIG": str(cluster.kubeconfig)})
+    stack = project.stack("composed", {})
+    result = stack.up(*POLICY, check=False)
+    assert result.code != 0, result
+    assert "mandatory" in result.stdout and "container-memory-limit" in result.stdout, result
+    assert not cluster.kubectl("get", "deployments", "--all-namespaces", "--output=name")
+
+
+def seed_objects() -> list[dict[str, Any]]:
+    """What MSR's manual procedure (the seed) applies: its namespace (no Pod Security level
+    but privileged lets its root pod run), its Secret and ConfigMap, its Service and Deployment."""
+    cert, key = self_signed_pair("node0.example.test")
+    config = {
+        "version": 0.1, "log": {"level": "info"},
+        "storage": {"delete": {"enabled": True}, "filesystem": {"rootdirectory": "/var/lib/registry"}},
+        "http": {"addr": "0.0.0.0:443", "secret": "generate-random-secret",
+                 "host": "https://node0.example.test:30447",
+                 "tls": {"certificate": "/certs/cache.cert.pem", "key": "/certs/cache.key.pem"}},
+        "middleware": {"registry": [{"name": "downstream", "options": {
+            "blobttl": "24h", "upstreams": [MSR], "cas": ["/certs/msr.cert.pem"]}}]},
+    }  # fmt: skip
+    labels = {"app": "dtr-cache"}
+    container = {
+        "name": "dtr-cache", "image": "mirantis/dtr-content-cache:2.9.16",
+        "command": ["bin/sh"], "args": ["start.sh", "/config/config.yaml"],
+        "ports": [{"name": "https", "containerPort": 443}],
+        "volumeMounts": [{"name": "dtr-certs", "readOnly": True, "mountPath": "/certs/"},
+                         {"name": "dtr-cache-config", "readOnly": True, "mountPath": "/config"}],
+    }  # fmt: skip
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": "dtr", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "dtr-certs", "namespace": "dtr"},
+         "stringData": {"cache.cert.pem": cert, "cache.key.pem": key, "msr.cert.pem": cert}},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "dtr-cache-config", "namespace": "dtr"},
+         "data": {"config.yaml": yaml.safe_dump(config)}},
+        # MSR's "Expose the MSR cache" page: a NodePort Service onto the pod's 443.
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "dtr-cache", "namespace": "dtr"},
+         "spec": {"type": "NodePort", "selector": labels, "ports": [
+             {"name": "https", "port": 443, "targetPort": 443, "nodePort": 30447}]}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "dtr-cache", "namespace": "dtr"},
+         "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+             "metadata": {"labels": labels},
+             "spec": {"containers": [container], "volumes": [
+                 {"name": "dtr-certs", "secret": {"secretName": "dtr-certs"}},
+                 {"name": "dtr-cache-config",
+                  "configMap": {"defaultMode": 0o666, "name": "dtr-cache-config"}}]}}}},
+    ]  # fmt: skip
+
+
+def test_adopt_existing_takes_over_the_manual_deployment_and_its_running_pods(
+    project: Project, cluster: Cluster
+) -> None:
+    # As the procedure does: kubectl apply, client-side.
+    cluster.kubectl("apply", "--filename=-", stdin=yaml.safe_dump_all(seed_objects()))
+    cluster.kubectl("rollout", "status", "--namespace=dtr", "deployment/dtr-cache", "--timeout=60s")
+    (manual,) = cluster.get("replicasets", namespace="dtr")["items"]
+    # The README's runbook: the procedure's Deployment goes, its ReplicaSet and pods stay.
+    cluster.kubectl("delete", "deployment", "dtr-cache", "--namespace=dtr", "--cascade=orphan")
+    config = {"upstreams": [MSR], "hosts": ["node0.example.test"], "port": 30447,
+              "createNamespace": False, "adoptExisting": True}  # fmt: skip
+    stack = project.stack("adopted", config)
+
+    stack.up(*POLICY)
+    adopted = cluster.get("deployment", "dtr-cache", "dtr")
+    assert adopted["spec"]["selector"] == {"matchLabels": {"app": "dtr-cache"}}
+    assert condition(adopted, "Available") == "True"
+    # The Deployment took the procedure's ReplicaSet over and rolled its pods onto the new one.
+    before = cluster.get("replicaset", manual["metadata"]["name"], "dtr")
+    assert before["metadata"]["ownerReferences"][0]["uid"] == adopted["metadata"]["uid"]
+    assert before["spec"]["replicas"] == 0
+    # The procedure's Service, upserted with the fields kubectl owned taken over.
+    (port,) = cluster.get("service", "dtr-cache", "dtr")["spec"]["ports"]
+    assert (port["port"], port["nodePort"], port["targetPort"]) == (443, 30447, "https")
+    stack.preview("--expect-no-changes", *POLICY)
+
+    stack.destroy()
+    assert not cluster.kubectl("get", "deployment", "--namespace=dtr", "--ignore-not-found")

@@ -347,8 +347,14 @@ def test_adopt_existing_makes_the_provider_upsert_what_the_procedure_made():
     )
     assert d.one("kubernetes:core/v1:Service").inputs["metadata"]["name"] == "dtr-cache"
     assert d.one("kubernetes:core/v1:Namespace").inputs["metadata"]["name"] == "dtr"
+    # What kubectl applied has fields of its own field manager: taken over, not a conflict.
+    named = [r for r in d.resources if r.typ.startswith("kubernetes:") and "kind" in r.inputs]
+    for r in named:
+        assert r.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true", r.name
 
 
 def test_without_adopt_existing_the_provider_refuses_existing_objects():
-    (provider,) = run_stack(BASE).all("pulumi:providers:kubernetes")
+    d = run_stack(BASE)
+    (provider,) = d.all("pulumi:providers:kubernetes")
     assert "upsertExistingObjects" not in provider.inputs
+    assert "pulumi.com/patchForce" not in json.dumps([r.inputs for r in d.resources])
