@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .checks import ip_or_none
 from .given_certificates import certificates, common_name, rfc3339
+from .ip_literal import ip_or_none
 from .model import Issuer, KeyAlgorithm
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from . import api_rules, given_certificates, go_strconv, pod_scheduling, registry_config
+from .ip_literal import has_zone, ip_or_none
 from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, GatewayRef, Issuer, IssuerKind, SecretRef
 from .object_storage import DRIVERS, check_object_storage
 from .plain import is_array, is_mapping, is_sequence
@@ -60,22 +61,14 @@ check_service_name = _rule(api_rules.dns1035_label)
 """A Service's name: the API server wants a DNS-1035 label (a letter first)."""
 
 
-def ip_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address `host` spells, or None when it is a name."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
 def check_host(value: Any) -> str:
     """A host clients use to reach the cache: a DNS name or an IP literal."""
     if not isinstance(value, str):
         raise Invalid(HOST_RULE)
+    if has_zone(value):
+        raise Invalid(HOST_RULE + " (no IPv6 zone)")
     address = ip_or_none(value)
     if address is not None:
-        if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
-            raise Invalid(HOST_RULE + " (no IPv6 zone)")
         return address.compressed
     try:
         check_dns_subdomain(value)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from .certificates import service_dns_names
-from .checks import ip_or_none
+from .ip_literal import ip_or_none
 from .model import Exposure, GatewayRef
 from .registry_config import CONTAINER_PORT, METRICS_PATH, METRICS_PORT
 

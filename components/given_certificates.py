@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 
+from .ip_literal import IPAddress, ip_or_none
+
 __all__ = [
     "UB_COMMON_NAME",
     "certificates",
@@ -46,7 +48,6 @@ _PRIVATE_KEY = re.compile(r"BEGIN [A-Z0-9 ]*PRIVATE KEY", re.IGNORECASE)
 
 _MAX_LISTED_SANS = 10
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -184,17 +185,6 @@ def _match_hostnames(pattern: str, host: str) -> bool:
     )
 
 
-def _ip_or_none(text: str) -> IPAddress | None:
-    """The address `text` spells, as Go's `net.ParseIP` reads it (no IPv6 zone), else None."""
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
-        return None
-    return address
-
-
 def _unmapped(address: IPAddress) -> IPAddress:
     """An IPv4-mapped IPv6 address as IPv4: Go's `net.IP.Equal` holds them equal."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -207,7 +197,7 @@ def _verify_hostname(
 ) -> bool:
     """Go's `Certificate.VerifyHostname`, as a yes/no."""
     candidate_ip = host[1:-1] if len(host) >= 3 and host[0] == "[" and host[-1] == "]" else host
-    address = _ip_or_none(candidate_ip)
+    address = ip_or_none(candidate_ip)  # Go's net.ParseIP: no zone
     if address is not None:
         # A network (an iPAddress SAN of 8 or 32 bytes, which Go refuses to parse) equals no
         # address: it matches no host.

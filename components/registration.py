@@ -27,7 +27,6 @@ import base64
 import contextlib
 import email.utils
 import http.client
-import ipaddress
 import json
 import re
 import ssl
@@ -41,6 +40,8 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi.dynamic as dynamic
 from pulumi.runtime import rpc
+
+from .ip_literal import ip_or_none
 
 PATH = "/api/v0/content_caches"
 # The worst case of one operation (create, read or delete; the README says it): each request
@@ -85,14 +86,11 @@ def normalised_url(value: Any) -> str:
         or "#" in value
     ):
         raise ValueError(value)
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = ip_or_none(host)  # a zone makes no address, and no DNS name either
+    if address is None:
         if not _DNS_NAME.fullmatch(host) or host.rsplit(".", 1)[-1].isdigit():
-            raise ValueError(value) from None
-    else:
-        if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
             raise ValueError(value)
+    else:
         host = f"[{address.compressed}]" if address.version == 6 else address.compressed
     return f"https://{host}" + (f":{port}" if port not in (None, 443) else "")
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from . import api_rules, checks
 from .exposure import MODES, Gateway
+from .ip_literal import ip_or_none
 from .model import DEFAULT_RESOURCES, AccessMode, Exposure
 from .problems import Invalid, Misnamed, Problem
 
@@ -64,7 +65,7 @@ def hosts_fit_the_exposure(found: Found) -> None:
         )
     if mode.names_only:
         for host in hosts:
-            if checks.ip_or_none(host) is not None:
+            if ip_or_none(host) is not None:
                 accepted = f"DNS names only with exposure {mode.exposure}: {mode.names_only}"
                 found.report("hosts", accepted, host)
 

@@ -16,7 +16,6 @@ import binascii
 import dataclasses
 import datetime
 import functools
-import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
 from components.checks import check_secret_ref
+from components.ip_literal import ip_or_none
 from components.plain import is_list
 from components.problems import ConfigError, Problem
 from components.settings import OPTIONS
@@ -121,7 +121,7 @@ def self_signed_pair(
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
     start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=valid_from_days)
     sans = [
-        x509.IPAddress(ipaddress.ip_address(h)) if _is_ip(h) else x509.DNSName(h) for h in hosts
+        x509.IPAddress(address) if (address := ip_or_none(h)) else x509.DNSName(h) for h in hosts
     ]
     cert = (
         x509.CertificateBuilder()
@@ -146,14 +146,6 @@ def stand_in_ca() -> str:
     """The render's stand-in CA certificate (CA:TRUE, its key thrown away): for what a stack reads
     from the cluster and for the CAs pulumi-tls makes; it reaches only redacted Secrets."""
     return self_signed_pair("stand-in.invalid")[0]
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _stand_in_hosts(hosts: Any) -> list[str]:
