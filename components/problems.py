@@ -5,7 +5,6 @@ what is accepted, and never showing a secret."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
@@ -13,6 +12,7 @@ from typing import Any
 
 import pulumi
 
+from .closest_name import closest_name
 from .plain import is_array, is_mapping
 
 PROJECT = "msr-cache"
@@ -215,10 +215,9 @@ class UnknownKey:
 
     def __str__(self) -> str:
         written = f"{PROJECT}:{self.key}" if _caller is Caller.STACK else self.key
-        by_case = {k.lower(): k for k in self.known}
-        close = difflib.get_close_matches(self.key.lower(), list(by_case), n=1, cutoff=0.6)
+        close = closest_name(self.key, self.known)
         if close:
-            return f"{written}: unknown key; did you mean {by_case[close[0]]}?"
+            return f"{written}: unknown key; did you mean {close}?"
         return f"{written}: unknown key; expected one of {', '.join(sorted(self.known))}"
 
 

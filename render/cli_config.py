@@ -46,6 +46,7 @@ import pulumi
 import yaml
 
 from components import go_strconv
+from components.closest_name import closest_name
 from components.plain import is_dict, is_list, is_mapping
 from components.problems import ConfigError
 
@@ -365,30 +366,10 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance, substitutions costing 1."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
-    return row[-1]
-
-
-def _closest(needle: str, haystack: list[str], max_distance: int = 2) -> str | None:
-    """findClosestKey: the first, alphabetically, of the nearest names within `max_distance`."""
-    best, best_distance = None, max_distance + 1
-    for name in sorted(haystack):
-        d = _distance(needle.lower(), name.lower())
-        if d < best_distance:
-            best, best_distance = name, d
-    return best
-
-
 def _not_allowed(where: str, attribute: str, allowed: list[str]) -> str:
     """The schema's message for an unknown attribute, with the CLI's suggestion."""
     message = f"{where}: '{attribute}' not allowed"
-    closest = _closest(attribute, allowed)
+    closest = closest_name(attribute, allowed)
     if closest:
         return f"{message}; did you mean '{closest}'?"
     quoted = [f"'{a}'" for a in sorted(allowed)]
@@ -516,7 +497,7 @@ def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
                 f"could not validate '{path}': expected only string keys, got '{cli_text(key)}'"
             )
     if "name" not in raw:
-        closest = _closest("name", list(raw))
+        closest = closest_name("name", [str(k) for k in raw])
         found = f"; found '{closest}' instead" if closest else ""
         raise CliConfigError(
             f"could not validate '{path}': project is missing a 'name' attribute{found}"
