@@ -80,6 +80,7 @@ class Cluster:
         self.kubeconfig = root / "kubeconfig"
         self.processes: list[Process] = []
         self.server = ""
+        self.context = "test"  # the kubeconfig's one context
 
     # -- starting --------------------------------------------------------------------------
 
@@ -138,8 +139,8 @@ class Cluster:
             "users": [{"name": "admin", "user": {
                 "client-certificate": str(self.pki / "admin.crt"),
                 "client-key": str(self.pki / "admin.key")}}],
-            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "admin"}}],
-            "current-context": "test",
+            "contexts": [{"name": self.context, "context": {"cluster": "test", "user": "admin"}}],
+            "current-context": self.context,
         }  # fmt: skip
         self.kubeconfig.write_text(yaml.safe_dump(config))
 

@@ -64,9 +64,15 @@ class Result:
 
 class Project:
     """A Pulumi project laid out in `root`: links to the files of the one in `source` (the
-    repository's, by default), without its stack files."""
+    repository's, by default), without its stack files, and the `links` given."""
 
-    def __init__(self, root: Path, source: Path = ROOT, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        source: Path = ROOT,
+        env: Mapping[str, str] | None = None,
+        links: Mapping[str, Path] | None = None,
+    ):
         self.root = root
         self.home = root / ".home"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -76,6 +82,8 @@ class Project:
             if entry.name in {".git", "rendered", "manifests"}:
                 continue
             (root / entry.name).symlink_to(entry)
+        for name, target in (links or {}).items():  # more, such as an example's virtualenv
+            (root / name).symlink_to(target)
         self.env = {
             "PATH": f"{bin_dir()}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(self.home),

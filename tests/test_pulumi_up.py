@@ -25,6 +25,7 @@ import pytest
 import yaml
 from cluster import LB_ADDRESS, Cluster
 from harness import DEPLOYMENT, ROOT
+from msr_api import MsrApi
 from pod import lay_out, without_downstream
 from pulumi_cli import Project, Stack, require_tools
 from registry_client import push_blob, request
@@ -391,3 +392,89 @@ def test_adopt_existing_takes_over_the_manual_deployment_and_its_running_pods(
 
     stack.destroy()
     assert not cluster.kubectl("get", "deployment", "--namespace=dtr", "--ignore-not-found")
+
+
+def test_msr_registration_on_up_survives_a_refresh_and_goes_with_destroy(
+    project: Project, cluster: Cluster
+) -> None:
+    api = MsrApi()
+    try:
+        config = {"upstreams": [MSR], "namespace": "registered", "hosts": ["node0.example.test"],
+                  "port": 30448, "msrApi": {"url": api.url, "username": "admin", "caCert": api.ca_pem}}  # fmt: skip
+        stack = project.stack("registered", config, secrets={"msrApi.token": api.state.token})
+
+        stack.up(*POLICY)
+        outputs = stack.outputs()
+        (registered,) = api.state.caches.values()
+        assert registered == {
+            "id": outputs["msrRegistrationId"], "name": "registered", "host": outputs["url"]
+        }  # fmt: skip
+        stack.run("refresh", "--yes", "--skip-preview")
+        stack.preview("--expect-no-changes", *POLICY)
+        assert api.state.caches == {registered["id"]: registered}
+
+        stack.destroy()
+        assert api.state.caches == {}
+    finally:
+        api.close()
+
+
+def test_the_fleet_example_deploys_a_central_cache_and_a_region_chained_to_it(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    require_tools()
+    # The example's virtualenv is the repository's, which holds what its requirements name.
+    links = {"venv": ROOT / ".venv", "components": ROOT / "components"}
+    env = {"KUBECONFIG": str(cluster.kubeconfig)}
+    project = Project(tmp_path / "fleet", ROOT / "examples" / "fleet", env, links)
+    context = cluster.context
+    config = {"msrUrl": MSR, "centralContext": context, "centralHost": "cache.central.example.test",
+              "regions": [{"name": "asia", "context": context, "hosts": ["node1.example.test"],
+                           "port": 30449}]}  # fmt: skip
+    stack = project.stack("fleet", config)
+
+    stack.up(*POLICY)
+    outputs = stack.outputs()
+    for namespace in ("msr-cache-central", "msr-cache-asia"):
+        deployment = cluster.get("deployment", "dtr-cache", namespace)
+        assert condition(deployment, "Available") == "True", namespace
+    # The region pulls from the central cache and trusts the CA that signed it.
+    region = lay_out(cluster.deployed("msr-cache-asia"), tmp_path / "asia")
+    (downstream,) = region.config["middleware"]["registry"]
+    assert downstream["options"]["upstreams"] == [outputs["centralUrl"]]
+    (cas,) = downstream["options"]["cas"]
+    assert region.path(cas).read_text() == outputs["centralCaCertPem"]
+    stack.preview("--expect-no-changes", *POLICY)
+
+    stack.destroy()
+    for namespace in ("msr-cache-central", "msr-cache-asia"):
+        assert not cluster.kubectl("get", "namespace", namespace, "--ignore-not-found")
+
+
+def test_the_yaml_example_deploys_the_cache_through_the_component_package(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    require_tools("pulumi-language-yaml")
+    # The package is ../../components from the example, as in the repository, with the
+    # repository's virtualenv as the one its PulumiPlugin.yaml names.
+    package = tmp_path / "components"
+    package.mkdir()
+    for entry in (ROOT / "components").iterdir():
+        if entry.name != "venv":
+            (package / entry.name).symlink_to(entry)
+    (package / "venv").symlink_to(ROOT / ".venv")
+    env = {"KUBECONFIG": str(cluster.kubeconfig)}
+    project = Project(tmp_path / "examples" / "yaml", ROOT / "examples" / "yaml", env)
+    stack = project.stack("yaml", {})
+
+    stack.up(*POLICY)
+    outputs = stack.outputs()
+    assert outputs["url"] == "https://node1.example.com:30443"
+    deployment = cluster.get("deployment", "dtr-cache", "msr-cache")
+    assert condition(deployment, "Available") == "True"
+    claim = cluster.get("persistentvolumeclaims", namespace="msr-cache")["items"][0]
+    assert claim["status"]["phase"] == "Bound"
+    stack.preview("--expect-no-changes", *POLICY)
+
+    stack.destroy()
+    assert not cluster.kubectl("get", "namespace", "msr-cache", "--ignore-not-found")
