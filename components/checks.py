@@ -204,30 +204,41 @@ def check_port(value: Any) -> int:
     return value
 
 
-def _certificates(value: Any) -> list[x509.Certificate]:
+SERVING_CERTIFICATE = (
+    "your serving certificate as PEM text (-----BEGIN CERTIFICATE-----, the leaf first, then its "
+    "intermediates), valid now"
+)
+TRUSTED_CERTIFICATES = (
+    "PEM text of the certificates to trust (-----BEGIN CERTIFICATE-----: CA certificates, or a "
+    "pinned self-signed certificate), each valid now"
+)
+
+
+def _certificates(value: Any, accepted: str) -> list[x509.Certificate]:
     try:
         return given_certificates.certificates(value)
     except ValueError as err:
-        raise Invalid(str(err)) from None
+        raise Invalid(f"{accepted}. {err}") from None
 
 
 def check_serving_certificate(value: Any) -> str:
     """Your serving certificate (chain, leaf first): valid now, as a client checks it."""
-    leaf = _certificates(value)[0]
+    leaf = _certificates(value, SERVING_CERTIFICATE)[0]
     try:
         given_certificates.check_valid_now([leaf], datetime.datetime.now(datetime.UTC))
     except ValueError as err:
-        raise Invalid(f"a certificate valid now: {err}") from None
+        raise Invalid(f"{SERVING_CERTIFICATE}. {err}") from None
     return value
 
 
 def check_ca_certificates(value: Any) -> str:
-    """CA certificates (a bundle): each may sign, as a client requires of the CA it trusts."""
-    for cert in _certificates(value):
-        try:
-            given_certificates.check_is_ca(cert)
-        except ValueError as err:
-            raise Invalid(f"CA certificates: {err}") from None
+    """Certificates a client trusts (a bundle): trust anchors as Go takes them, each valid now
+    (CA:TRUE is asked of what signs, in the chain check, not of an anchor)."""
+    certs = _certificates(value, TRUSTED_CERTIFICATES)
+    try:
+        given_certificates.check_trust_anchors(certs, datetime.datetime.now(datetime.UTC))
+    except ValueError as err:
+        raise Invalid(f"{TRUSTED_CERTIFICATES}. {err}") from None
     return value
 
 
@@ -237,7 +248,23 @@ def check_covers_hosts(cert: str, hosts: Sequence[str]) -> None:
     try:
         given_certificates.check_covers_hosts(leaf, hosts)
     except ValueError as err:
-        raise Invalid(f"a certificate whose SANs cover every host: {err}") from None
+        raise Invalid(f"a certificate whose SANs cover every host. {err}") from None
+
+
+def check_issued_by(cert: str, ca: str) -> None:
+    """tlsCaCert is what caCertPem publishes: clients must be able to verify the cache with it,
+    so a chain leads from tlsCert's leaf, through the intermediates after it, to one of
+    tlsCaCert's certificates, as a Go client builds it."""
+    chain, roots = given_certificates.certificates(cert), given_certificates.certificates(ca)
+    try:
+        given_certificates.check_chain(
+            chain[0], chain[1:], roots, datetime.datetime.now(datetime.UTC)
+        )
+    except ValueError as err:
+        raise Invalid(
+            "the certificates that issued tlsCert (caCertPem publishes them, and clients verify "
+            f"the cache with them). {err}"
+        ) from None
 
 
 def check_private_key(value: Any) -> str:

@@ -96,13 +96,13 @@ class MsrCacheArgs(TypedDict):
     blob_ttl: NotRequired[pulumi.Input[str]]
     """How long a cached layer is kept before it is fetched again, as a Go duration with a unit (default 24h; 1h30m). A bare number is refused: the cache would read it as nanoseconds."""
     upstream_ca_cert: NotRequired[pulumi.Input[str]]
-    """PEM of the CA (CA:TRUE) that signed the upstreams' certificates (MSR's CA, e.g. from kubectl get secret msr-nginx-ca-cert), when the image's default trust lacks it. May be an Output."""
+    """PEM of the certificates the cache trusts for its upstreams, each valid now: the CA that signed their certificates (MSR's CA, e.g. from kubectl get secret msr-nginx-ca-cert) or a pinned self-signed certificate, when the image's default trust lacks it. May be an Output."""
     tls_cert: NotRequired[pulumi.Input[str]]
     """PEM serving certificate (chain, leaf first) of your own, with tls_key: valid now, its SANs covering every host. Unset: a private CA and a certificate with the right SANs are generated."""
     tls_key: NotRequired[pulumi.Input[str]]
     """PEM private key of tls_cert; always stored as a secret (pulumi config set --secret tlsKey < key.pem)."""
     tls_ca_cert: NotRequired[pulumi.Input[str]]
-    """PEM of the CA (CA:TRUE) that issued tls_cert or cert-manager's certificate, published as ca_cert_pem (default: tls_cert itself)."""
+    """PEM of the CA that issued tls_cert (a chain must lead from tls_cert, through the intermediates after its leaf, to it, as clients build it) or cert-manager's certificate, published as ca_cert_pem (default: tls_cert itself)."""
     replicas: NotRequired[pulumi.Input[int]]
     """Number of cache pods (default 1); more than 1 needs no storage_size (each pod caches on its own), a ReadWriteMany claim, or object_storage."""
     storage_size: NotRequired[pulumi.Input[str]]
@@ -426,11 +426,13 @@ class MsrCache(pulumi.ComponentResource):
         """(what clients trust, serving certificate, serving key): yours, or generated."""
         s, name, child = self._s, self._name, self._child
         if s.tls_cert is not None and s.tls_key is not None:
+            # tlsCaCert, when given, must have issued tlsCert: it is what clients trust.
+            given_ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else None
             pair = pulumi.Output.all(
-                _checked("tlsCert", s.tls_cert), _checked("tlsKey", s.tls_key)
+                _checked("tlsCert", s.tls_cert), _checked("tlsKey", s.tls_key), given_ca
             ).apply(lambda p: _checked_pair(p, s.hosts))
             cert = pair.apply(lambda p: p[0])
-            ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else cert
+            ca = pair.apply(lambda p: p[2] or p[0])
             expiry = (cert.apply(certificates.expires_at), ca.apply(certificates.expires_at))
             trust = _Trust(ca, *expiry)
             return trust, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
@@ -511,7 +513,7 @@ def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(value).apply(lambda v: config.resolved(key, v))
 
 
-def _checked_pair(pair: list[str], hosts: Sequence[str]) -> tuple[str, str]:
-    cert, key = pair
-    config.resolved_pair(cert, key, hosts)
-    return cert, key
+def _checked_pair(given: list[Any], hosts: Sequence[str]) -> tuple[str, str, str | None]:
+    cert, key, ca = given
+    config.resolved_pair(cert, key, hosts, ca)
+    return cert, key, ca

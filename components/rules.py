@@ -13,7 +13,7 @@ from . import api_rules, checks
 from .exposure import MODES, Gateway
 from .ip_literal import ip_or_none
 from .model import DEFAULT_RESOURCES, AccessMode, Exposure
-from .problems import Invalid, Misnamed, Problem
+from .problems import HIDDEN, Invalid, Misnamed, Problem, shape
 
 
 class Shown(Protocol):
@@ -148,23 +148,32 @@ def tls_cert_and_key_together(found: Found) -> None:
             Problem(found.options[missing].key, None, "tlsCert and tlsKey together, or neither")
         )
         return
-    cert, key = found["tls_cert"], found["tls_key"]
+    cert, key, ca = found["tls_cert"], found["tls_key"], found["tls_ca_cert"]
     if isinstance(cert, str) and isinstance(key, str):
-        found.problems += tls_pair_problems(cert, key, found["hosts"] or ())
+        ca = ca if isinstance(ca, str) else None
+        found.problems += tls_pair_problems(cert, key, found["hosts"] or (), ca)
 
 
-def tls_pair_problems(cert: str, key: str, hosts: Sequence[str]) -> list[Problem]:
+def tls_pair_problems(
+    cert: str, key: str, hosts: Sequence[str], ca: str | None = None
+) -> list[Problem]:
     """What is wrong with a certificate and key given together: the key must be the
-    certificate's, and its SANs must cover `hosts`."""
+    certificate's, its SANs must cover `hosts`, and `ca` (tlsCaCert), when given, must have
+    issued it."""
     problems: list[Problem] = []
     try:
         checks.check_key_pair(cert, key)
     except Invalid as invalid:
-        problems.append(Problem("tlsKey", "<secret>", invalid.accepted))
+        problems.append(Problem("tlsKey", HIDDEN, invalid.accepted))
     try:
         checks.check_covers_hosts(cert, hosts)
     except Invalid as invalid:
-        problems.append(Problem("tlsCert", "your certificate", invalid.accepted))
+        problems.append(Problem("tlsCert", shape(cert), invalid.accepted))
+    if ca is not None:
+        try:
+            checks.check_issued_by(cert, ca)
+        except Invalid as invalid:
+            problems.append(Problem("tlsCaCert", shape(ca), invalid.accepted))
     return problems
 
 

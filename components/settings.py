@@ -529,10 +529,10 @@ def resolved(key: str, value: Any) -> Any:
         raise ConfigError([Problem(key, o.show(invalid.shown(value)), invalid.accepted)]) from None
 
 
-def resolved_pair(cert: str, key: str, hosts: Sequence[str]) -> None:
-    """Check, once both resolve, that tlsKey is the key of tlsCert's first certificate and that
-    the certificate covers `hosts`."""
-    problems = rules.tls_pair_problems(cert, key, hosts)
+def resolved_pair(cert: str, key: str, hosts: Sequence[str], ca: str | None = None) -> None:
+    """Check, once they resolve, that tlsKey is the key of tlsCert's first certificate, that the
+    certificate covers `hosts`, and that `ca` (tlsCaCert), when given, issued it."""
+    problems = rules.tls_pair_problems(cert, key, hosts, ca)
     if problems:
         raise ConfigError(problems)
 

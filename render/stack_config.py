@@ -193,7 +193,7 @@ def _upstream_ca_secret(project: str, text: str) -> ClusterStandIn | None:
         ref = check_secret_ref(json.loads(text))
     except ValueError:  # not JSON, or Invalid
         return None
-    ca = stand_in_ca()  # CA:TRUE, as the program requires
+    ca = stand_in_ca()  # valid now, as the program requires of a CA input
     return ClusterStandIn(
         "kubernetes:core/v1:Secret",
         f"{ref.namespace}/{ref.name}",

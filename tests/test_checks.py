@@ -239,15 +239,31 @@ def test_own_certificate_must_be_valid_now(valid_from_days: int, valid_days: int
     assert wording in str(err)
 
 
+def test_a_pinned_certificate_is_trusted_as_go_trusts_it() -> None:
+    """A CA input is a set of trust anchors: Go asks CA:TRUE of what signs, not of an anchor, so
+    MSR's own self-signed certificate (CA:FALSE) may be pinned as upstreamCaCert."""
+    pinned, _ = self_signed_pair("msr.example.com", ca=False)
+    assert parse({**BASE, "upstreamCaCert": pinned}).upstream_ca_cert == pinned
+
+
 @pytest.mark.parametrize("key", ["tlsCaCert", "upstreamCaCert"])
-def test_a_ca_certificate_must_be_a_ca(key: str, pki: Mapping[str, str]) -> None:
-    not_a_ca, _ = self_signed_pair("ca.example.com", ca=False)
-    raw = {**BASE, key: not_a_ca}
+def test_an_expired_ca_certificate_is_refused(key: str, pki: Mapping[str, str]) -> None:
+    expired, _ = self_signed_pair("ca.example.com", valid_from_days=-60, valid_days=30)
+    raw = {**BASE, key: pki[CERT] + expired}
     if key == "tlsCaCert":
         raw.update({"tlsCert": pki[CERT], "tlsKey": pki[KEY]})
     err = refused(raw)
     assert err.keys == (key,)
-    assert "CA:FALSE" in str(err)
+    assert ". Certificate 2 of 2 expired on " in str(err)
+
+
+def test_tls_ca_cert_must_have_issued_tls_cert(pki: Mapping[str, str]) -> None:
+    """tlsCaCert is published as caCertPem, which clients verify the cache with."""
+    other_ca, _ = self_signed_pair("other-ca.example.com")
+    err = refused({**BASE, "tlsCert": pki[CERT], "tlsKey": pki[KEY], "tlsCaCert": other_ca})
+    assert err.keys == ("tlsCaCert",)
+    assert "expected the certificates that issued tlsCert" in str(err)
+    assert 'None of them signed the certificate "node1.example.com"' in str(err)
 
 
 def test_own_tls_is_accepted(pki: Mapping[str, str]) -> None:

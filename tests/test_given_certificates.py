@@ -25,13 +25,15 @@ from cryptography.x509.oid import NameOID
 from components import given_certificates as given
 from components.given_certificates import (
     certificates,
+    check_chain,
     check_covers_hosts,
-    check_is_ca,
+    check_trust_anchors,
     check_valid_now,
     common_name,
 )
 
 MODULE = Path(given.__file__)
+_NO_PEM = "The text holds no PEM block (no -----BEGIN CERTIFICATE----- line)."
 NOT_BEFORE = datetime(2024, 1, 1, tzinfo=UTC)
 NOT_AFTER = datetime(2025, 1, 1, tzinfo=UTC)
 MIDWAY = datetime(2024, 6, 1, tzinfo=UTC)
@@ -142,7 +144,7 @@ def test_a_private_key_is_refused_without_being_shown(
     key = private_keys[kind]
     assert f"-----BEGIN {header}-----" in key
     text = pem(make_cert(dns=["cache.example.com"])) + key if with_certificate else key
-    with pytest.raises(ValueError, match="private key was given where a certificate belongs") as e:
+    with pytest.raises(ValueError, match="private key where a certificate belongs") as e:
         certificates(text)
     message = str(e.value)
     body = [line for line in key.splitlines() if line and not line.startswith("-----")]
@@ -166,29 +168,29 @@ def test_a_private_key_is_refused_without_being_shown(
     ids=["empty", "blank", "prose", "bare base64", "DER"],
 )
 def test_text_that_is_not_pem_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match=r"-----BEGIN CERTIFICATE-----") as e:
+    with pytest.raises(ValueError) as e:
         certificates(text)
-    assert str(e.value).startswith(("empty", "not PEM"))
+    assert str(e.value) in ("The text is empty.", _NO_PEM)
 
 
 @pytest.mark.parametrize("value", [None, b"-----BEGIN CERTIFICATE-----", 42])
 def test_a_value_that_is_not_text_is_refused(value: object) -> None:
-    with pytest.raises(ValueError, match="not text: expected PEM text"):
+    with pytest.raises(ValueError, match=r"^The value is not text\.$"):
         certificates(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("label", ["PUBLIC KEY", "CERTIFICATE REQUEST", "TRUSTED CERTIFICATE"])
 def test_a_block_of_another_type_is_named(make_cert: Factory, label: str) -> None:
     other = f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n"
-    with pytest.raises(ValueError, match=f"PEM block of type '{label}'"):
+    with pytest.raises(ValueError, match=f'PEM block of type "{label}", not CERTIFICATE'):
         certificates(pem(make_cert(dns=["a.example.com"])) + other)
 
 
 def test_an_unterminated_block_is_refused(make_cert: Factory) -> None:
     text = pem(make_cert(dns=["a.example.com"]))
-    with pytest.raises(ValueError, match="no -----END CERTIFICATE----- line"):
+    with pytest.raises(ValueError, match="no -----END CERTIFICATE----- line of its own"):
         certificates(text.replace("-----END CERTIFICATE-----", ""))
-    with pytest.raises(ValueError, match="no -----END CERTIFICATE----- line"):
+    with pytest.raises(ValueError, match="no -----END CERTIFICATE----- line of its own"):
         certificates("-----BEGIN CERTIFICATE-----\n" + text)
 
 
@@ -197,7 +199,7 @@ def test_an_unterminated_block_is_refused(make_cert: Factory) -> None:
 )
 def test_a_block_that_is_no_certificate_is_numbered(make_cert: Factory, body: str) -> None:
     bad = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
-    with pytest.raises(ValueError, match=r"certificate 2 of 2 is not a valid X\.509 certificate"):
+    with pytest.raises(ValueError, match=r"^Certificate 2 of 2 is not valid X\.509: its base64"):
         certificates(pem(make_cert(dns=["a.example.com"])) + bad)
 
 
@@ -214,7 +216,7 @@ def test_expired_gives_the_date(make_cert: Factory) -> None:
     with pytest.raises(ValueError) as e:
         check_valid_now([make_cert()], NOT_AFTER + timedelta(seconds=1))
     assert str(e.value) == (
-        "the certificate expired on 2025-01-01T00:00:00Z (now is 2025-01-01T00:00:01Z)"
+        "The certificate expired on 2025-01-01T00:00:00Z (now is 2025-01-01T00:00:01Z)."
     )
 
 
@@ -222,7 +224,7 @@ def test_not_yet_valid_gives_the_date(make_cert: Factory) -> None:
     with pytest.raises(ValueError) as e:
         check_valid_now([make_cert()], NOT_BEFORE - timedelta(days=1))
     assert str(e.value) == (
-        "the certificate is not valid before 2024-01-01T00:00:00Z (now is 2023-12-31T00:00:00Z)"
+        "The certificate is not valid before 2024-01-01T00:00:00Z (now is 2023-12-31T00:00:00Z)."
     )
 
 
@@ -310,10 +312,19 @@ def test_go_match_hostnames(make_cert: Factory, pattern: str, host: str, ok: boo
             check_covers_hosts(cert, [host])
 
 
+@pytest.mark.parametrize("host", ["localhost", "cache"])
+def test_a_bare_wildcard_matches_nothing(make_cert: Factory, host: str) -> None:
+    """Go's validHostname: `*` alone is no valid pattern (golang/go#65085), so it only matches
+    exactly, and a host is never `*`; before, it covered every single-label host."""
+    assert given._valid_hostname("*", is_pattern=True) is False
+    with pytest.raises(ValueError, match="does not cover host"):
+        check_covers_hosts(make_cert(dns=["*"]), [host])
+
+
 def test_go_match_ip(make_cert: Factory) -> None:
     """Go's TestMatchIP: wildcards match names, never IPs; IPs match IP SANs, [ ] or not."""
     check_covers_hosts(make_cert(dns=["*.foo.bar.baz"], cn="*.foo.bar.baz"), ["quux.foo.bar.baz"])
-    with pytest.raises(ValueError, match=re.escape("'1.2.3.4'")):
+    with pytest.raises(ValueError, match=re.escape('"1.2.3.4"')):
         check_covers_hosts(make_cert(dns=["*.2.3.4"], cn="*.2.3.4"), ["1.2.3.4"])
     check_covers_hosts(make_cert(ips=["127.0.0.1", "::1"]), ["127.0.0.1", "::1", "[::1]"])
 
@@ -420,15 +431,15 @@ def test_the_subject_cn_is_ignored(make_cert: Factory) -> None:
     with pytest.raises(ValueError) as e:
         check_covers_hosts(with_sans, ["foo.example.com"])
     assert str(e.value) == (
-        "the certificate does not cover host 'foo.example.com': its SANs are DNS:bar.example.com"
+        'The certificate does not cover host "foo.example.com": its SANs are DNS:bar.example.com.'
     )
 
     cn_only = make_cert(cn="foo.example.com", san=False)
     with pytest.raises(ValueError) as e:
         check_covers_hosts(cn_only, ["foo.example.com"])
     assert str(e.value) == (
-        "the certificate does not cover host 'foo.example.com': it has no DNS or IP SANs "
-        "(its subject CN matches, but clients ignore the CN: put the host in a SAN)"
+        'The certificate does not cover host "foo.example.com": it has no DNS or IP SANs '
+        "(its subject CN matches, but clients ignore the CN: put the host in a SAN)."
     )
 
 
@@ -438,8 +449,8 @@ def test_the_message_names_the_first_host_missing_and_the_sans(make_cert: Factor
     with pytest.raises(ValueError) as e:
         check_covers_hosts(cert, hosts)
     assert str(e.value) == (
-        "the certificate does not cover host 'c.example.com': its SANs are DNS:a.example.com, "
-        "DNS:*.b.example.com, IP:192.0.2.7, IP:2001:db8::1"
+        'The certificate does not cover host "c.example.com": its SANs are DNS:a.example.com, '
+        "DNS:*.b.example.com, IP:192.0.2.7, IP:2001:db8::1."
     )
 
 
@@ -447,28 +458,218 @@ def test_a_long_san_list_is_cut_short(make_cert: Factory) -> None:
     cert = make_cert(dns=[f"h{i}.example.com" for i in range(15)])
     with pytest.raises(ValueError) as e:
         check_covers_hosts(cert, ["other.example.com"])
-    assert str(e.value).endswith("DNS:h9.example.com and 5 more")
+    assert str(e.value).endswith("DNS:h9.example.com and 5 more.")
 
 
 def test_no_hosts_is_nothing_to_cover(make_cert: Factory) -> None:
     check_covers_hosts(make_cert(san=False), [])
 
 
-# --- check_is_ca() ------------------------------------------------------------------------------
+# --- check_trust_anchors() and check_chain(): Go's chain building ------------------------------
+#
+# Cases of ours for the rules isValid and CheckSignatureFrom state (verify.go, x509.go at the
+# commit the module names): CA:TRUE only of intermediates and of signers, every certificate on the
+# path valid, pathLenConstraint, and a trusted leaf needing no chain.
 
 
-def test_ca_true_is_a_ca(make_cert: Factory) -> None:
-    check_is_ca(make_cert(cn="Example CA", ca=True))
+def _tlv(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    length = (
+        bytes([n])
+        if n < 0x80
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)])
+        + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
+    return bytes([tag]) + length + body
+
+
+def _children(der: bytes) -> list[bytes]:
+    """The raw TLVs inside a DER SEQUENCE."""
+
+    def header(i: int) -> tuple[int, int]:
+        first = der[i + 1]
+        if first < 0x80:
+            return i + 2, first
+        count = first & 0x7F
+        return i + 2 + count, int.from_bytes(der[i + 2 : i + 2 + count], "big")
+
+    start, length = header(0)
+    out, i = [], start
+    while i < start + length:
+        body, n = header(i)
+        out.append(der[i : body + n])
+        i = body + n
+    return out
+
+
+def _version1(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    """`cert` (made without extensions) as an X.509 v1 certificate, signed again: cryptography's
+    builder writes only v3, and a v1 root is what some old CAs still are."""
+    tbs_fields = _children(cert.tbs_certificate_bytes)
+    assert tbs_fields[0][0] == 0xA0  # [0] version: v1 leaves it out
+    tbs = _tlv(0x30, b"".join(tbs_fields[1:]))
+    algorithm = _children(cert.public_bytes(serialization.Encoding.DER))[1]
+    signature = key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    der = _tlv(0x30, tbs + algorithm + _tlv(0x03, b"\x00" + signature))
+    v1 = x509.load_der_x509_certificate(der)
+    assert v1.version is x509.Version.v1
+    return v1
+
+
+Issue = Callable[..., tuple[x509.Certificate, ec.EllipticCurvePrivateKey]]
+
+
+@pytest.fixture(scope="module")
+def issue() -> Issue:
+    """A certificate named `cn`, issued by `by` (a (certificate, key) pair) or self-signed."""
+
+    def make(
+        cn: str,
+        by: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+        *,
+        ca: bool | None = True,
+        path_length: int | None = None,
+        key_usage: bool | None = None,
+        not_after: datetime = NOT_AFTER,
+        extensions: bool = True,
+    ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        issuer_name, signer = (by[0].subject, by[1]) if by else (name, key)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOT_BEFORE)
+            .not_valid_after(not_after)
+        )
+        if extensions and ca is not None:
+            constraints = x509.BasicConstraints(ca=ca, path_length=path_length if ca else None)
+            builder = builder.add_extension(constraints, critical=True)
+        if extensions and key_usage is not None:
+            usage = x509.KeyUsage(True, False, False, False, False, key_usage, False, False, False)
+            builder = builder.add_extension(usage, critical=True)
+        if extensions and not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), False)
+        cert = builder.sign(signer, hashes.SHA256())
+        if not extensions:
+            cert = _version1(cert, signer)
+        return cert, key
+
+    return make
+
+
+def test_any_certificate_is_a_trust_anchor(issue: Issue) -> None:
+    """A pinned self-signed server certificate (CA:FALSE) and a v1 root are anchors to Go."""
+    pinned, _ = issue("cache.example.com", ca=False)
+    v1_root, _ = issue("Old Root", extensions=False)
+    no_constraints, _ = issue("Bare", ca=None)
+    check_trust_anchors([pinned, v1_root, no_constraints], MIDWAY)
 
 
 @pytest.mark.parametrize(
-    ("ca", "says"),
-    [(False, "its basicConstraints say CA:FALSE"), (None, "it has no basicConstraints extension")],
+    ("now", "says"),
+    [
+        (NOT_AFTER + timedelta(days=1), "Certificate 2 of 2 expired on 2025-01-01T00:00:00Z"),
+        (NOT_BEFORE - timedelta(days=1), "Certificate 1 of 2 is not valid before 2024-01-01"),
+    ],
 )
-def test_not_a_ca(make_cert: Factory, ca: bool | None, says: str) -> None:
+def test_an_anchor_not_valid_now_is_refused(issue: Issue, now: datetime, says: str) -> None:
+    late, _ = issue("Late CA", not_after=NOT_AFTER + timedelta(days=30))
+    with pytest.raises(ValueError, match=f"^{re.escape(says)}"):
+        check_trust_anchors([late, issue("CA")[0]], now)
+
+
+def test_a_leaf_issued_by_the_ca_verifies(issue: Issue) -> None:
+    root = issue("Root")
+    leaf, _ = issue("cache.example.com", root, ca=False)
+    check_chain(leaf, [], [root[0]], MIDWAY)
+
+
+def test_a_path_through_an_intermediate_verifies(issue: Issue) -> None:
+    root = issue("Root", path_length=1)
+    intermediate = issue("Intermediate", root, path_length=0)
+    leaf, _ = issue("cache.example.com", intermediate, ca=False)
+    check_chain(leaf, [intermediate[0]], [root[0]], MIDWAY)
+
+
+def test_a_v1_root_may_sign(issue: Issue) -> None:
+    """CheckSignatureFrom asks basicConstraints of a v3 signer only."""
+    root = issue("Old Root", extensions=False)
+    leaf, _ = issue("cache.example.com", root, ca=False)
+    check_chain(leaf, [], [root[0]], MIDWAY)
+
+
+def test_a_trusted_leaf_needs_no_chain(issue: Issue) -> None:
+    pinned, _ = issue("cache.example.com", ca=False)
+    check_chain(pinned, [], [pinned], MIDWAY)
+
+
+def test_another_ca_did_not_sign_it(issue: Issue) -> None:
+    root, other = issue("Root"), issue("Other CA")
+    leaf, _ = issue("cache.example.com", root, ca=False)
     with pytest.raises(ValueError) as e:
-        check_is_ca(make_cert(cn="cache.example.com", dns=["cache.example.com"], ca=ca))
-    assert str(e.value) == f"not a CA certificate: {says} (CA:TRUE is needed)"
+        check_chain(leaf, [], [other[0]], MIDWAY)
+    assert str(e.value) == (
+        'None of them signed the certificate "cache.example.com", nor an intermediate that '
+        "leads to it."
+    )
+
+
+def test_a_namesake_ca_with_another_key_is_named(issue: Issue) -> None:
+    root, impostor = issue("Root"), issue("Root")
+    leaf, _ = issue("cache.example.com", root, ca=False)
+    with pytest.raises(
+        ValueError,
+        match='"Root" has the issuer\'s name but cannot have signed it: its key did not make the signature',
+    ):
+        check_chain(leaf, [], [impostor[0]], MIDWAY)
+
+
+@pytest.mark.parametrize(
+    ("signer", "says"),
+    [
+        ({"ca": False}, "its basicConstraints say CA:FALSE"),
+        ({"ca": None}, "it has no basicConstraints extension (CA:TRUE)"),
+        ({"key_usage": False}, "its keyUsage lacks keyCertSign"),
+    ],
+)
+def test_a_root_that_may_not_sign_signed_nothing(issue: Issue, signer: dict, says: str) -> None:
+    """CheckSignatureFrom: a v3 signer needs CA:TRUE, and keyCertSign if it has a keyUsage."""
+    root = issue("Root", **signer)
+    leaf, _ = issue("cache.example.com", root, ca=False)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        check_chain(leaf, [], [root[0]], MIDWAY)
+
+
+def test_an_intermediate_must_be_a_ca(issue: Issue) -> None:
+    """isValid: a v1 intermediate may sign (CheckSignatureFrom), but no path passes through it."""
+    root = issue("Root")
+    middle = issue("Middle", root, extensions=False)
+    leaf, _ = issue("cache.example.com", middle, ca=False)
+    with pytest.raises(ValueError) as e:
+        check_chain(leaf, [middle[0]], [root[0]], MIDWAY)
+    assert str(e.value) == (
+        'Intermediate certificate "Middle" is no CA (CA:TRUE), so it may not sign other '
+        "certificates."
+    )
+
+
+def test_an_expired_root_anchors_nothing(issue: Issue) -> None:
+    root = issue("Root", not_after=datetime(2024, 3, 1, tzinfo=UTC))
+    leaf, _ = issue("cache.example.com", root, ca=False)
+    with pytest.raises(ValueError, match=r'^CA certificate "Root" expired on 2024-03-01T00:00:00Z'):
+        check_chain(leaf, [], [root[0]], MIDWAY)
+
+
+def test_the_path_length_constraint_is_kept(issue: Issue) -> None:
+    root = issue("Root", path_length=0)
+    intermediate = issue("Intermediate", root)
+    leaf, _ = issue("cache.example.com", intermediate, ca=False)
+    with pytest.raises(ValueError, match='"Root" allows 0 intermediates below it, not 1'):
+        check_chain(leaf, [intermediate[0]], [root[0]], MIDWAY)
 
 
 # --- common_name() ------------------------------------------------------------------------------

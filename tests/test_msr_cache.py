@@ -28,6 +28,7 @@ from harness import (
 )
 
 from components import ConfigError, MsrCache
+from render.stack_config import self_signed_pair
 
 
 def test_no_secret_reaches_a_config_map():
@@ -310,3 +311,30 @@ def test_a_bad_secret_reference_is_named():
     assert rejected({**NODE_PORT, "upstream_ca_secret": {"name": "ca"}}).keys == (
         "upstreamCaSecret",
     )
+
+
+def test_a_tls_ca_cert_output_is_checked_against_tls_cert_when_they_resolve():
+    """tlsCaCert as an Output (another stack's CA, say) must still have issued tlsCert: it is
+    published as caCertPem, which clients verify the cache with."""
+    cert, key = self_signed_pair("n1.example.com")
+    other_ca, _ = self_signed_pair("other-ca.example.com")
+
+    def program() -> dict[str, Any]:
+        c = MsrCache(
+            "late",
+            {
+                "upstreams": [MSR],
+                "hosts": ["n1.example.com"],
+                "port": 30443,
+                "tls_cert": pulumi.Output.from_input(cert),
+                "tls_key": pulumi.Output.secret(key),
+                "tls_ca_cert": pulumi.Output.from_input(other_ca),
+            },
+        )
+        return {"ca": c.ca_cert_pem}
+
+    with pytest.raises(
+        Exception,
+        match=r"- tls_ca_cert: got PEM text with 1 block \(CERTIFICATE\); expected the certificates that issued tlsCert",
+    ):
+        deploy(program)

@@ -127,7 +127,7 @@ def test_own_certificate_must_cover_every_host() -> None:
     err = refused({**BASE, "hosts": ["node1.example.com", "node2.example.com"], "tlsCert": cert,
                     "tlsKey": key})  # fmt: skip
     assert err.keys == ("tlsCert",)
-    assert "does not cover host 'node2.example.com'" in str(err)
+    assert 'does not cover host "node2.example.com"' in str(err)
 
 
 def test_load_balancer_needs_no_hosts() -> None:
