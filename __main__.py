@@ -173,8 +173,13 @@ def provider(config: pulumi.Config, settings: Settings) -> k8s.Provider:
     context = config.get("kubeContext")
     upsert = True if settings.adopt_existing else None
     if render_dir:
+        # No kubeconfig: the SDK would fill in $KUBECONFIG, which pulumi-kubernetes before
+        # 4.32 refuses beside renderYamlToDirectory (pulumi-kubernetes#4406).
         return k8s.Provider(
-            "kubernetes", render_yaml_to_directory=render_dir, upsert_existing_objects=upsert
+            "kubernetes",
+            render_yaml_to_directory=render_dir,
+            kubeconfig="",
+            upsert_existing_objects=upsert,
         )
     return k8s.Provider("kubernetes", context=context, upsert_existing_objects=upsert)
 
