@@ -892,7 +892,8 @@ def validate_values(
                 else:
                     plaintext(ciphertext)
             except ValueError as err:
-                raise CliConfigError(f"{VALIDATING}{key}: {err}") from None
+                # The CLI's words (pulumi 3.274 says only these), then the key they are about.
+                raise CliConfigError(f"{VALIDATING}{err} (the secure: value of {key})") from None
     for key in sorted(project.config):
         declaration = project.config[key]
         if declaration.type is None:

@@ -144,6 +144,17 @@ class Cluster:
         }  # fmt: skip
         self.kubeconfig.write_text(yaml.safe_dump(config))
 
+    def kubeconfig_with(self, contexts: set[str]) -> Path:
+        """A kubeconfig with more contexts, each naming this cluster as cluster-admin: for stack
+        files whose kubeContext names another cluster."""
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        config["contexts"] += [
+            {"name": c, "context": {"cluster": "test", "user": "admin"}} for c in sorted(contexts)
+        ]
+        path = self.root / "kubeconfig-contexts"
+        path.write_text(yaml.safe_dump(config))
+        return path
+
     def _process(self, name: str, args: Sequence[str]) -> Process:
         env = {"PATH": f"{bin_dir()}:/usr/bin:/bin", "HOME": str(self.root)}
         process = Process(name, [str(bin_dir() / name), *args], env, self.root / f"{name}.log")

@@ -814,7 +814,10 @@ def test_an_encrypted_value_without_a_passphrase_is_checked_for_form_only(tmp_pa
     project = "name: test\nconfig:\n  port:\n    type: integer\n    secret: true\n"
     good = base64.b64encode(b"n" * 12).decode()
     validated(tmp_path, project, f"config:\n  test:port:\n    secure: v1:{good}:{good}\n")
-    with pytest.raises(CliConfigError, match=r"^validating stack config: test:port: bad value$"):
+    with pytest.raises(
+        CliConfigError,
+        match=r"^validating stack config: bad value \(the secure: value of test:port\)$",
+    ):
         validated(tmp_path, project, "config:\n  test:port:\n    secure: AAAA\n")
 
 
@@ -886,11 +889,11 @@ def test_a_stack_missing_a_required_key_exits_with_the_clis_message(tmp_path, ca
         ),
         (
             "config:\n" + UPSTREAMS + "  msr-cache:tlsKey:\n    secure: not-a-ciphertext\n",
-            "validating stack config: msr-cache:tlsKey: bad value",
+            "validating stack config: bad value (the secure: value of msr-cache:tlsKey)",
         ),
         (
             "config:\n" + UPSTREAMS + "  msr-cache:tlsKey:\n    secure: v2:AAAA:AAAA\n",
-            "validating stack config: msr-cache:tlsKey: unknown value version",
+            "validating stack config: unknown value version (the secure: value of msr-cache:tlsKey)",
         ),
         (
             "config:\n" + UPSTREAMS + "  msr-cache:tlsKey:\n    secure: 42\n",
@@ -970,9 +973,10 @@ def test_a_wrong_passphrase_is_the_clis_message(tmp_path, capsys, monkeypatch, e
     code, err = run_render(tmp_path, capsys, stack)
     assert code == 1
     assert err == (
-        "error: validating stack config: msr-cache:tlsKey: failed to decrypt: incorrect "
+        "error: validating stack config: failed to decrypt: incorrect "
         "passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct passphrase or set "
-        "PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase\n"
+        "PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase "
+        "(the secure: value of msr-cache:tlsKey)\n"
     )
 
 
@@ -987,7 +991,8 @@ def test_a_value_sealed_with_another_passphrase_is_one_message(
     code, err = run_render(tmp_path, capsys, stack)
     assert code == 1
     assert err == (
-        "error: validating stack config: msr-cache:tlsKey: cipher: message authentication failed\n"
+        "error: validating stack config: cipher: message authentication failed "
+        "(the secure: value of msr-cache:tlsKey)\n"
     )
 
 
