@@ -15,7 +15,16 @@ from pulumi.runtime import config as runtime_config
 
 from components import MsrCache, MsrCacheArgs, problems, registration, rules
 from components.plain import is_mapping
-from components.problems import PROJECT, Caller, ConfigError, Problem, shape, shown_key, url_shape
+from components.problems import (
+    MISSING,
+    PROJECT,
+    Caller,
+    ConfigError,
+    Problem,
+    shape,
+    shown_key,
+    url_shape,
+)
 from components.registration import MsrRegistration
 from components.settings import CONFIG_KEYS, STRUCTURED, Settings, parse
 
@@ -116,12 +125,13 @@ def msr_api_problems(config: pulumi.Config) -> list[Problem]:
     try:
         registration.normalised_url(api.get("url"))
     except ValueError:
-        found.append(
-            Problem("msrApi.url", url_shape(api.get("url")), registration.API_URL_ACCEPTED)
-        )
+        url = api.get("url")
+        shown = MISSING if url is None else url_shape(url)
+        found.append(Problem("msrApi.url", shown, registration.API_URL_ACCEPTED))
     for field in ("username", "token"):
         if not isinstance(api.get(field), str) or not api[field]:
-            found.append(Problem(f"msrApi.{field}", shape(api.get(field)), "a non-empty string"))
+            shown = MISSING if api.get(field) is None else shape(api[field])
+            found.append(Problem(f"msrApi.{field}", shown, "a non-empty string"))
     if api.get("caCert") is not None:
         try:
             registration.check_ca_cert(api["caCert"])

@@ -20,7 +20,7 @@ from .ip_literal import has_zone, ip_or_none
 from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, GatewayRef, Issuer, IssuerKind, SecretRef
 from .object_storage import DRIVERS, check_object_storage
 from .plain import is_array, is_mapping, is_sequence
-from .problems import Invalid
+from .problems import Invalid, Shape
 
 # Go's time.ParseDuration reads ASCII digits and nothing around them: these are used with
 # fullmatch (Python's `$` would pass a trailing newline) and re.ASCII (`\d` would pass Unicode
@@ -578,6 +578,6 @@ def check_annotations(value: Any) -> dict[str, str]:
         raise Invalid(
             f"annotations of at most {ANNOTATIONS_MAX_BYTES} bytes in all, names and values "
             f"(the API server's limit); these are {size}",
-            given=f"{len(annotations)} annotations of {size} bytes",
+            given=Shape(f"{len(annotations)} annotations of {size} bytes"),
         )
     return annotations

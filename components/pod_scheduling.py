@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from . import api_rules, go_strconv
-from .plain import is_array, is_dict, is_list, is_mapping, is_sequence
+from .plain import as_yaml, is_array, is_dict, is_list, is_mapping, is_sequence
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -127,12 +127,12 @@ def _at(parts: Iterable[str | int]) -> str:
         elif _FIELD.fullmatch(part):
             out += f".{part}" if out else part
         else:
-            out += f"[{part!r}]"
+            out += f"[{as_yaml(part)}]"
     return out
 
 
 def _show(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    text = as_yaml(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -150,7 +150,7 @@ def _normalise(value: Any, path: tuple[str | int, ...], labels: bool = False) ->
                 raise ValueError(f"{where}keys must be strings, got {_show(key)}")
             if item is None:
                 if labels:
-                    raise ValueError(f"{_at((*path, key))}: expected a string, got None")
+                    raise ValueError(f"{_at((*path, key))}: expected a string, got null")
                 continue
             out[key] = _normalise(item, (*path, key), key == "matchLabels")
         return out
@@ -158,7 +158,7 @@ def _normalise(value: Any, path: tuple[str | int, ...], labels: bool = False) ->
         items: list[Any] = []
         for index, item in enumerate(value):
             if item is None:
-                raise ValueError(f"{_at((*path, index))}: expected a value, got None")
+                raise ValueError(f"{_at((*path, index))}: expected a value, got null")
             items.append(_normalise(item, (*path, index)))
         return items
     if isinstance(value, float) and value.is_integer():

@@ -13,11 +13,25 @@ from typing import Any
 import pulumi
 
 from .closest_name import closest_name
-from .plain import is_array, is_mapping
+from .plain import as_yaml, is_array, is_mapping
 
 PROJECT = "msr-cache"
 """The stack config namespace of the component's inputs (the project's name)."""
-HIDDEN = "<secret>"
+
+
+class Shape(str):
+    """What a value looks like, shown in place of a value that may hold a secret (see `shape`):
+    an error prints it as it reads, not quoted (`plain.as_yaml`)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+HIDDEN = Shape("<secret>")
+"""What an error shows in place of a secret."""
+MISSING = Shape("missing")
+"""What an error shows for an input (or a field of one) that was not given: it reads
+`<key>: missing; expected ...`."""
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}")
@@ -102,14 +116,6 @@ def scrubbed(value: Any) -> Any:
     return value
 
 
-class Shape(str):
-    """What a value looks like, shown in place of a value that may hold a secret (see `shape`):
-    an error prints it as it reads, not quoted."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
 _NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
 
 
@@ -186,9 +192,12 @@ class Problem:
     None for the component's own inputs, spelled as their caller wrote them."""
 
     def __str__(self) -> str:
-        shown = repr(scrubbed(self.given))
+        key = spelled(self.key, self.namespace)
+        if self.given is MISSING:
+            return f"{key}: missing; expected {self.accepted}"
+        shown = as_yaml(scrubbed(self.given))
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        return f"{spelled(self.key, self.namespace)}: got {shown}; expected {self.accepted}"
+        return f"{key}: got {shown}; expected {self.accepted}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,7 +210,7 @@ class Misnamed:
     accepted: str
 
     def __str__(self) -> str:
-        return f"{self.key}: got {self.given!r}; expected {self.accepted}"
+        return f"{self.key}: got {as_yaml(self.given)}; expected {self.accepted}"
 
 
 @dataclasses.dataclass(frozen=True)

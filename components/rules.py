@@ -13,7 +13,7 @@ from . import api_rules, checks
 from .exposure import MODES, Gateway
 from .ip_literal import ip_or_none
 from .model import DEFAULT_RESOURCES, AccessMode, Exposure
-from .problems import HIDDEN, Invalid, Misnamed, Problem, shape
+from .problems import HIDDEN, MISSING, Invalid, Misnamed, Problem, Shape, shape
 
 
 class Shown(Protocol):
@@ -41,7 +41,7 @@ class Found:
     def report(self, name: str, accepted: str, given: Any = None) -> None:
         """A problem with input `name`: `given` (default: as given), shown as the input allows."""
         option = self.options[name]
-        shown = self.given.get(name) if given is None else given
+        shown = self.given.get(name, MISSING) if given is None else given
         self.problems.append(Problem(option.key, option.show(shown), accepted))
 
 
@@ -107,7 +107,7 @@ def one_gateway(found: Found) -> None:
         found.problems.append(
             Problem(
                 found.options["gateway"].key,
-                None,
+                MISSING,
                 "gateway {name, namespace, sectionName (optional)} naming an existing Gateway "
                 "with a TLS Passthrough listener, or else gatewayClassName to have one made "
                 "(exposure gateway needs one of them)",
@@ -119,7 +119,7 @@ def one_gateway(found: Found) -> None:
             "hosts",
             f"at most {most} hosts with gatewayClassName: the Gateway made has a listener per "
             f"host, and Gateway API allows {most} listeners",
-            f"{len(hosts)} hosts",
+            Shape(f"{len(hosts)} hosts"),
         )
 
 
@@ -145,7 +145,7 @@ def tls_cert_and_key_together(found: Found) -> None:
     if ("tls_cert" in given) != ("tls_key" in given):
         missing = "tls_key" if "tls_key" not in given else "tls_cert"
         found.problems.append(
-            Problem(found.options[missing].key, None, "tlsCert and tlsKey together, or neither")
+            Problem(found.options[missing].key, MISSING, "tlsCert and tlsKey together, or neither")
         )
         return
     cert, key, ca = found["tls_cert"], found["tls_key"], found["tls_ca_cert"]

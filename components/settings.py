@@ -37,13 +37,14 @@ from .model import (
     Storage,
 )
 from .object_storage import ObjectStorage
-from .plain import is_mapping
+from .plain import as_yaml, is_mapping
 from .problems import (
     HIDDEN,
     ConfigError,
     Invalid,
     Problem,
     Reported,
+    Shape,
     camel_case,
     shape,
     unknown_keys,
@@ -482,7 +483,7 @@ def _checked(given: Mapping[str, Any], problems: list[Reported]) -> dict[str, An
                 problems.append(
                     Problem(
                         o.key,
-                        "an Output",
+                        Shape("an Output"),
                         "a plain value known when the program runs "
                         "(it decides which Kubernetes objects are made)",
                     )
@@ -544,12 +545,12 @@ def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
     where = f"{ref.namespace}/{ref.name}"
     if ref.key not in data:
         held = ", ".join(sorted(data)) or "no keys"
-        accepted = f"a key {ref.key!r} in it (it has {held})"
-        raise ConfigError([Problem("upstreamCaSecret", where, accepted)])
+        accepted = f"a key {as_yaml(ref.key)} in it (it has {held})"
+        raise ConfigError([Problem("upstreamCaSecret", Shape(f"Secret {where}"), accepted)])
     pem = base64.b64decode(data[ref.key]).decode(errors="replace")
     try:
         return checks.check_ca_certificates(pem)
     except Invalid as invalid:
         raise ConfigError(
-            [Problem("upstreamCaSecret", f"{where}[{ref.key}]", invalid.accepted)]
+            [Problem("upstreamCaSecret", Shape(f"Secret {where}, key {ref.key}"), invalid.accepted)]
         ) from None

@@ -33,7 +33,7 @@ from cryptography.x509.oid import NameOID
 from components.checks import check_secret_ref
 from components.ip_literal import ip_or_none
 from components.plain import is_list
-from components.problems import ConfigError, Problem
+from components.problems import ConfigError, Problem, Shape
 from components.settings import OPTIONS
 
 from . import cli_config
@@ -288,7 +288,7 @@ def load(
                 [
                     Problem(
                         k.split(":", 1)[1],
-                        "an encrypted value",
+                        Shape("an encrypted value"),
                         "PULUMI_CONFIG_PASSPHRASE set, to render it (no stand-in fits this key)",
                         namespace=k.split(":", 1)[0],
                     )

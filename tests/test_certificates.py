@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from harness import (
     CERT,
@@ -314,17 +314,41 @@ def test_your_own_certificate_replaces_the_generated_one():
     data = d.one(SECRET).inputs["stringData"]
     assert (data["cache.cert.pem"], data["cache.key.pem"]) == (cert, key)
     assert d.outputs["ca_cert_pem"].value == cert
-    ca, _ = self_signed_pair("ca.example.com")
+    ca, ca_key = self_signed_pair("ca.example.com")
+    issued, issued_key = _issued_by(ca, ca_key, "cache.example.com")
     d = cache(
         {
             "exposure": "ingress",
             "hosts": ["cache.example.com"],
-            "tls_cert": cert,
-            "tls_key": key,
+            "tls_cert": issued,
+            "tls_key": issued_key,
             "tls_ca_cert": ca,
         }
     )
     assert d.outputs["ca_cert_pem"].value == ca
+
+
+def _issued_by(ca_pem: str, ca_key_pem: str, host: str) -> tuple[str, str]:
+    """(certificate, key) PEMs for `host`, issued by the CA given as PEMs."""
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ca.not_valid_before_utc)
+        .not_valid_after(ca.not_valid_after_utc)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
 # When the certificates expire: outputs a user can alert on.

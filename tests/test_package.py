@@ -60,9 +60,9 @@ def test_bad_inputs_are_one_message_naming_every_input_in_camel_case(package_pro
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     message = error.details()
     assert message.startswith("invalid configuration:\n"), message
-    assert "  - blobTtl: got '5'; expected a positive Go duration" in message
+    assert '  - blobTtl: got "5"; expected a positive Go duration' in message
     # The SDK would refuse a bad enum value alone, before MsrCache lists every problem.
-    assert "  - exposure: got 'sideways'; expected one of nodePort, hostPort" in message
+    assert '  - exposure: got "sideways"; expected one of nodePort, hostPort' in message
     assert "blob_ttl" not in message and "msr-cache:blobTtl" not in message
     assert "port" not in message  # 30443 arrives as 30443.0 and is an integer again
     assert_clean(message)
@@ -108,7 +108,7 @@ def test_gateway_mistakes_are_named_as_the_schema_names_them(package_provider):
     message = construct(package_provider, gateway).details()
     assert "  - port: got 30443; expected port only with an exposure" in message
     assert "; its sectionName must be a DNS-1123 subdomain" in message
-    assert "  - gatewayClassName: got 'eg'; expected no gatewayClassName with gateway" in message
+    assert '  - gatewayClassName: got "eg"; expected no gatewayClassName with gateway' in message
     assert "gateway_class_name" not in message and "section_name" not in message
     assert_clean(message)
 

@@ -259,11 +259,11 @@ INVALID_AFFINITIES = {
     # TestValidatePod errorCases
     "invalid node selector requirement in node affinity, operator can't be null": (
         node_required(req("key1")),
-        f"{NA_REQ}.matchExpressions[0]: missing required field 'operator'",
+        f'{NA_REQ}.matchExpressions[0]: missing required field "operator"',
     ),
     "invalid node selector requirement in node affinity, key is invalid": (
         node_required(req("invalid key ___@#", "Exists")),
-        f"{NA_REQ}.matchExpressions[0].key: 'invalid key ___@#' is not a valid label key",
+        f'{NA_REQ}.matchExpressions[0].key: "invalid key ___@#" is not a valid label key',
     ),
     "invalid node field selector requirement in node affinity, more values for field selector": (
         node_required(fields=[req("metadata.name", "In", ["host1", "host2"])]),
@@ -271,11 +271,11 @@ INVALID_AFFINITIES = {
     ),
     "invalid node field selector requirement in node affinity, invalid operator": (
         node_required(fields=[req("metadata.name", "Exists")]),
-        f"{NA_REQ}.matchFields[0].operator: 'Exists' is not a valid operator",
+        f'{NA_REQ}.matchFields[0].operator: "Exists" is not a valid operator',
     ),
     "invalid node field selector requirement in node affinity, invalid key": (
         node_required(fields=[req("metadata.namespace", "In", ["ns1"])]),
-        f"{NA_REQ}.matchFields[0].key: 'metadata.namespace' is not a valid field selector key",
+        f'{NA_REQ}.matchFields[0].key: "metadata.namespace" is not a valid field selector key',
     ),
     "invalid preferredSchedulingTerm in node affinity, weight should be in range 1-100": (
         node_preferred(199, req("foo", "In", ["bar"])),
@@ -355,14 +355,14 @@ INVALID_AFFINITIES = {
                 topologyKey="region",
             ),
         ),
-        f"podAffinity.{PREF}[0].podAffinityTerm.namespaces[0]: 'INVALID_NAMESPACE' is not a "
+        f'podAffinity.{PREF}[0].podAffinityTerm.namespaces[0]: "INVALID_NAMESPACE" is not a '
         "namespace name",
     ),
     # Go leaves the topology key unset: JSON without it misses a required field...
     **{
         f"invalid {name}, empty topologyKey is not allowed for {name}": (
             pod_affinity(kind, hard, pod_term(topologyKey=None, namespaces=["ns"])),
-            f"{term_path(kind, hard)}: missing required field 'topologyKey'",
+            f'{term_path(kind, hard)}: missing required field "topologyKey"',
         )
         for name, kind, hard in KINDS
     },
@@ -377,7 +377,7 @@ INVALID_AFFINITIES = {
     **{
         f"invalid {name}, key in {field[0].upper() + field[1:]} isn't correctly defined": (
             pod_affinity(kind, hard, pod_term(**{field: ["/simple"]})),
-            f"{term_path(kind, hard)}.{field}[0]: '/simple' is not a valid label key: a "
+            f'{term_path(kind, hard)}.{field}[0]: "/simple" is not a valid label key: a '
             "qualified name",
         )
         for name, kind, hard in KINDS
@@ -395,7 +395,7 @@ INVALID_AFFINITIES = {
                     matchLabelKeys=["key"],
                 ),
             ),
-            f"{term_path(kind, hard)}.matchLabelKeys[0]: 'key' exists in both matchLabelKeys "
+            f'{term_path(kind, hard)}.matchLabelKeys[0]: "key" exists in both matchLabelKeys '
             "and labelSelector",
         )
         for name, kind, hard in KINDS
@@ -405,7 +405,7 @@ INVALID_AFFINITIES = {
             pod_affinity(
                 kind, hard, pod_term(matchLabelKeys=["samekey"], mismatchLabelKeys=["samekey"])
             ),
-            f"{term_path(kind, hard)}.matchLabelKeys[0]: 'samekey' exists in both "
+            f'{term_path(kind, hard)}.matchLabelKeys[0]: "samekey" exists in both '
             "matchLabelKeys and mismatchLabelKeys",
         )
         for name, kind, hard in KINDS
@@ -413,7 +413,7 @@ INVALID_AFFINITIES = {
     "invalid required node affinity, value of NodeSelectorRequirement should be a valid label "
     "value": (
         node_required(req("foo", "In", ["-1"])),
-        f"{NA_REQ}.matchExpressions[0].values[0]: '-1' is not a valid label value",
+        f'{NA_REQ}.matchExpressions[0].values[0]: "-1" is not a valid label value',
     ),
     # This module's own: the schema.
     "nodeAffinity is a string": (
@@ -421,23 +421,23 @@ INVALID_AFFINITIES = {
         "nodeAffinity: expected an object as in a pod spec (",
     ),
     "affinity is a list": ([POPULATE_AFFINITY], "expected an object as in a pod spec ("),
-    "affinity is None": (None, "got None"),
-    "unknown field at the top": ({"nodeAfinity": {}}, "unknown field 'nodeAfinity'; accepted:"),
+    "affinity is None": (None, "got null"),
+    "unknown field at the top": ({"nodeAfinity": {}}, 'unknown field "nodeAfinity"; accepted:'),
     "unknown field in a node selector requirement": (
         node_required({"key": "a", "operator": "Exists", "value": "b"}),
-        f"{NA_REQ}.matchExpressions[0]: unknown field 'value'",
+        f'{NA_REQ}.matchExpressions[0]: unknown field "value"',
     ),
     "unknown field in a pod affinity term": (
         pod_affinity("podAffinity", True, pod_term(topologykey="zone")),
-        f"podAffinity.{REQ}[0]: unknown field 'topologykey'",
+        f'podAffinity.{REQ}[0]: unknown field "topologykey"',
     ),
     "requiredDuringSchedulingRequiredDuringExecution does not exist": (
         {"nodeAffinity": {"requiredDuringSchedulingRequiredDuringExecution": {}}},
-        "nodeAffinity: unknown field 'requiredDuringSchedulingRequiredDuringExecution'",
+        'nodeAffinity: unknown field "requiredDuringSchedulingRequiredDuringExecution"',
     ),
     "nodeSelectorTerms missing": (
         {"nodeAffinity": {REQ: {}}},
-        f"nodeAffinity.{REQ}: missing required field 'nodeSelectorTerms'",
+        f'nodeAffinity.{REQ}: missing required field "nodeSelectorTerms"',
     ),
     "nodeSelectorTerms is an object": (
         {"nodeAffinity": {REQ: {"nodeSelectorTerms": {"matchExpressions": []}}}},
@@ -445,17 +445,17 @@ INVALID_AFFINITIES = {
     ),
     "weight is a string": (
         node_preferred("10"),
-        f"{NA_PREF}.weight: expected an integer, got '10'",
+        f'{NA_PREF}.weight: expected an integer, got "10"',
     ),
     "weight is a boolean": (node_preferred(True), f"{NA_PREF}.weight: expected an integer"),
     "weight is a fraction": (node_preferred(1.5), f"{NA_PREF}.weight: expected an integer"),
     "weight missing": (
         {"nodeAffinity": {PREF: [{"preference": {}}]}},
-        f"{NA_PREF}: missing required field 'weight'",
+        f'{NA_PREF}: missing required field "weight"',
     ),
     "values is a string": (
         node_required(req("a", "In", "b")),
-        f"{NA_REQ}.matchExpressions[0].values: expected a list of strings, got 'b'",
+        f'{NA_REQ}.matchExpressions[0].values: expected a list of strings, got "b"',
     ),
     "a value is a number": (
         node_required(req("a", "In", [1])),
@@ -467,17 +467,17 @@ INVALID_AFFINITIES = {
     ),
     "a matchLabels value is None": (
         pod_affinity("podAffinity", True, pod_term(labelSelector={"matchLabels": {"app": None}})),
-        f"podAffinity.{REQ}[0].labelSelector.matchLabels.app: expected a string, got None",
+        f"podAffinity.{REQ}[0].labelSelector.matchLabels.app: expected a string, got null",
     ),
     "a list item is None": (
         {"nodeAffinity": {REQ: {"nodeSelectorTerms": [None]}}},
-        f"nodeAffinity.{REQ}.nodeSelectorTerms[0]: expected a value, got None",
+        f"nodeAffinity.{REQ}.nodeSelectorTerms[0]: expected a value, got null",
     ),
     "a key is not a string": ({1: {}}, "keys must be strings, got 1"),
     # This module's own: the API server's rules.
     "node selector operator not supported": (
         node_required(req("a", "Equals", ["b"])),
-        f"{NA_REQ}.matchExpressions[0].operator: 'Equals' is not a valid operator; accepted: In,",
+        f'{NA_REQ}.matchExpressions[0].operator: "Equals" is not a valid operator; accepted: In,',
     ),
     "In without values": (
         node_required(req("a", "In", [])),
@@ -499,7 +499,7 @@ INVALID_AFFINITIES = {
     "Gt with a word (the scheduler could not parse it)": (
         node_preferred(5, req("a", "Gt", ["ten"])),
         f"{NA_PREF}.preference.matchExpressions[0].values[0]: must be an integer when operator "
-        "is Gt, got 'ten'",
+        'is Gt, got "ten"',
     ),
     "Lt beyond 64 bits": (
         node_required(req("a", "Lt", [str(2**63)])),
@@ -507,16 +507,19 @@ INVALID_AFFINITIES = {
     ),
     "preferred term with a value that is no label value (the scheduler refuses it)": (
         node_preferred(5, req("a", "In", ["a b"])),
-        f"{NA_PREF}.preference.matchExpressions[0].values[0]: 'a b' is not a valid label value",
+        f'{NA_PREF}.preference.matchExpressions[0].values[0]: "a b" is not a valid label value',
     ),
     "label value of 64 characters": (
         node_required(req("a", "In", ["a" * 64])),
-        f"{NA_REQ}.matchExpressions[0].values[0]: '{'a' * 56}... is not a valid label value: "
+        f"{NA_REQ}.matchExpressions[0].values[0]: "
+        + '"'
+        + "a" * 56
+        + "... is not a valid label value: "
         "a label value: empty, or at most 63",
     ),
     "node name in matchFields is no DNS subdomain": (
         node_required(fields=[req("metadata.name", "In", ["Node_1"])]),
-        f"{NA_REQ}.matchFields[0].values[0]: 'Node_1' is not a node name",
+        f'{NA_REQ}.matchFields[0].values[0]: "Node_1" is not a node name',
     ),
     "label selector operator Gt": (
         pod_affinity(
@@ -524,7 +527,7 @@ INVALID_AFFINITIES = {
             True,
             pod_term(labelSelector={"matchExpressions": [req("a", "Gt", ["1"])]}),
         ),
-        f"podAffinity.{REQ}[0].labelSelector.matchExpressions[0].operator: 'Gt' is not a valid "
+        f'podAffinity.{REQ}[0].labelSelector.matchExpressions[0].operator: "Gt" is not a valid '
         "operator; accepted: In, NotIn, Exists, DoesNotExist",
     ),
     "label selector value is no label value": (
@@ -533,12 +536,12 @@ INVALID_AFFINITIES = {
             True,
             pod_term(labelSelector={"matchExpressions": [req("a", "In", ["-x-"])]}),
         ),
-        f"podAntiAffinity.{REQ}[0].labelSelector.matchExpressions[0].values[0]: '-x-' is not a "
+        f'podAntiAffinity.{REQ}[0].labelSelector.matchExpressions[0].values[0]: "-x-" is not a '
         "valid label value",
     ),
     "matchLabels key with two slashes": (
         pod_affinity("podAffinity", True, pod_term(labelSelector={"matchLabels": {"a/b/c": "x"}})),
-        f"podAffinity.{REQ}[0].labelSelector.matchLabels['a/b/c']: 'a/b/c' is not a valid label key",
+        f'podAffinity.{REQ}[0].labelSelector.matchLabels["a/b/c"]: "a/b/c" is not a valid label key',
     ),
     "matchLabelKeys without labelSelector": (
         pod_affinity("podAffinity", True, pod_term(labelSelector=None, matchLabelKeys=["a"])),
@@ -550,12 +553,12 @@ INVALID_AFFINITIES = {
             False,
             pod_term(labelSelector={"matchLabels": {"app": "x"}}, matchLabelKeys=["app"]),
         ),
-        f"podAntiAffinity.{PREF}[0].podAffinityTerm.matchLabelKeys[0]: 'app' exists in both "
+        f'podAntiAffinity.{PREF}[0].podAffinityTerm.matchLabelKeys[0]: "app" exists in both '
         "matchLabelKeys and labelSelector",
     ),
     "topologyKey is no label key": (
         pod_affinity("podAffinity", True, pod_term(topologyKey="Example.com/zone")),
-        f"podAffinity.{REQ}[0].topologyKey: 'Example.com/zone' is not a valid label key: a "
+        f'podAffinity.{REQ}[0].topologyKey: "Example.com/zone" is not a valid label key: a '
         "qualified name",
     ),
     "namespace longer than 63 characters": (
@@ -659,57 +662,57 @@ INVALID_TOLERATIONS = {
     # TestValidatePod errorCases
     "invalid toleration key": (
         {"key": "nospecialchars^=@", "operator": "Equal", "value": "bar", "effect": "NoSchedule"},
-        "[0].key: 'nospecialchars^=@' is not a valid label key",
+        '[0].key: "nospecialchars^=@" is not a valid label key',
     ),
     "invalid toleration operator": (
         {"key": "foo", "operator": "In", "value": "bar", "effect": "NoSchedule"},
-        "[0].operator: 'In' is not supported; accepted: Equal (the default), Exists",
+        '[0].operator: "In" is not supported; accepted: Equal (the default), Exists',
     ),
     # Go reports this one at the operator; the value is what is wrong.
-    "value must be empty when `operator` is 'Exists'": (
+    'value must be empty when `operator` is "Exists"': (
         {"key": "foo", "operator": "Exists", "value": "bar", "effect": "NoSchedule"},
-        "[0].value: must be empty when operator is Exists, got 'bar'",
+        '[0].value: must be empty when operator is Exists, got "bar"',
     ),
-    "operator must be 'Exists' when `key` is empty": (
+    'operator must be "Exists" when `key` is empty': (
         {"operator": "Equal", "value": "bar", "effect": "NoSchedule"},
         "[0].operator: must be Exists when key is empty",
     ),
-    "effect must be 'NoExecute' when `TolerationSeconds` is set": (
+    'effect must be "NoExecute" when `TolerationSeconds` is set': (
         {
             "key": "node.kubernetes.io/not-ready",
             "operator": "Exists",
             "effect": "NoSchedule",
             "tolerationSeconds": 20,
         },
-        "[0].effect: must be NoExecute when tolerationSeconds is set, got 'NoSchedule'",
+        '[0].effect: must be NoExecute when tolerationSeconds is set, got "NoSchedule"',
     ),
     # This module's own.
     "empty toleration": ({}, "[0].operator: must be Exists when key is empty"),
     "tolerationSeconds without an effect": (
         {"key": "a", "operator": "Exists", "tolerationSeconds": 5},
-        "[0].effect: must be NoExecute when tolerationSeconds is set, got ''",
+        '[0].effect: must be NoExecute when tolerationSeconds is set, got ""',
     ),
     "effect not supported": (
         {"key": "a", "operator": "Exists", "effect": "NoScheduleNoAdmit"},
-        "[0].effect: 'NoScheduleNoAdmit' is not supported; accepted: NoSchedule, "
+        '[0].effect: "NoScheduleNoAdmit" is not supported; accepted: NoSchedule, '
         "PreferNoSchedule, NoExecute",
     ),
     "Lt is behind an alpha feature gate": (
         {"key": "a", "operator": "Lt", "value": "5", "effect": "NoSchedule"},
-        "[0].operator: 'Lt' is not supported",
+        '[0].operator: "Lt" is not supported',
     ),
     "value is no label value": (
         {"key": "a", "operator": "Equal", "value": "b c"},
-        "[0].value: 'b c' is not a valid label value",
+        '[0].value: "b c" is not a valid label value',
     ),
     "unknown field": (
         {"key": "a", "operator": "Exists", "values": []},
-        "[0]: unknown field 'values'",
+        '[0]: unknown field "values"',
     ),
     "key is a number": ({"key": 1, "operator": "Exists"}, "[0].key: expected a string, got 1"),
     "tolerationSeconds is a string": (
         {"key": "a", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": "60"},
-        "[0].tolerationSeconds: expected an integer, got '60'",
+        '[0].tolerationSeconds: expected an integer, got "60"',
     ),
     "tolerationSeconds beyond 64 bits": (
         {"key": "a", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 2**63},
@@ -823,7 +826,7 @@ def test_node_selector_label_value_ok(value):
 def test_node_selector_label_value_bad(value):
     with pytest.raises(ValueError) as caught:
         check_node_selector({"kubernetes.io/os": value})
-    assert str(caught.value).startswith("['kubernetes.io/os']: ")
+    assert str(caught.value).startswith('["kubernetes.io/os"]: ')
     assert "is not a valid label value" in str(caught.value)
 
 
@@ -839,13 +842,13 @@ def test_node_selector():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("linux", "expected an object of node label keys to values, got 'linux'"),
+        ("linux", 'expected an object of node label keys to values, got "linux"'),
         (["a=b"], "expected an object of node label keys to values"),
         ({"disktype": 1}, "disktype: expected a string label value, got 1"),
-        ({"disktype": None}, "disktype: expected a string label value, got None"),
-        ({"disktype": True}, "disktype: expected a string label value, got True"),
+        ({"disktype": None}, "disktype: expected a string label value, got null"),
+        ({"disktype": True}, "disktype: expected a string label value, got true"),
         ({1: "a"}, "keys must be strings, got 1"),
-        ({"bad key": "x"}, "['bad key']: 'bad key' is not a valid label key"),
+        ({"bad key": "x"}, '["bad key"]: "bad key" is not a valid label key'),
     ],
 )
 def test_node_selector_invalid(value, message):

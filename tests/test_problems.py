@@ -16,7 +16,7 @@ from harness import (
     with_changes,
 )
 
-from components.problems import Caller, ConfigError, Problem, set_caller
+from components.problems import MISSING, Caller, ConfigError, Problem, set_caller, shape
 from components.settings import parse, resolved
 
 # These cases are written as stack config, so errors spell keys as msr-cache:<key>.
@@ -65,9 +65,9 @@ def test_resolved_key_is_never_printed() -> None:
 @pytest.mark.parametrize(
     ("caller", "line"),
     [
-        (Caller.STACK, "  - msr-cache:blobTtl: got '10'; expected"),
-        (Caller.PYTHON, "  - blob_ttl: got '10'; expected"),
-        (Caller.PACKAGE, "  - blobTtl: got '10'; expected"),
+        (Caller.STACK, '  - msr-cache:blobTtl: got "10"; expected'),
+        (Caller.PYTHON, '  - blob_ttl: got "10"; expected'),
+        (Caller.PACKAGE, '  - blobTtl: got "10"; expected'),
     ],
 )
 def test_errors_name_each_input_as_its_caller_wrote_it(caller: Caller, line: str) -> None:
@@ -192,3 +192,37 @@ def test_url_userinfo_is_never_shown_whatever_the_url(upstream: str) -> None:
     err = refused({**BASE, "upstreams": [upstream]})
     assert err.keys == ("upstreams",)
     assert SECRET not in str(err) and SECRET[:5] not in str(err)
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (None, "null"),
+        (True, "true"),
+        (False, "false"),
+        (30443, "30443"),
+        (1.5, "1.5"),
+        ("10", '"10"'),
+        ("tab\there", '"tab\\there"'),
+        (["a", None], '["a", null]'),
+        ({"kind": "Issuer", "enabled": True}, '{"kind": "Issuer", "enabled": true}'),
+        (shape("s3cr3t"), "a string of 6 characters"),
+    ],
+)
+def test_a_given_value_is_shown_as_yaml_says_it(given: object, shown: str) -> None:
+    """Users write YAML (or the package's JSON): null and true, not Python's None and True."""
+    set_caller(Caller.STACK)
+    assert str(Problem("port", given, "x")) == f"msr-cache:port: got {shown}; expected x"
+
+
+def test_a_rule_on_a_boolean_says_true() -> None:
+    set_caller(Caller.STACK)
+    err = refused({**BASE, "namespace": "default", "createNamespace": True})
+    assert "  - msr-cache:createNamespace: got true; expected false with namespace default" in str(
+        err
+    )
+
+
+def test_an_input_not_given_is_missing() -> None:
+    set_caller(Caller.STACK)
+    assert str(Problem("tlsKey", MISSING, "x")) == "msr-cache:tlsKey: missing; expected x"

@@ -174,5 +174,5 @@ def test_a_config_mistake_exits_with_the_programs_message(tmp_path, capsys):
         "  msr-cache:port: 30443\n  msr-cache:blobTtl: '86400'\n",
     )
     assert code == 1
-    assert "msr-cache:blobTtl: got '86400'" in err
+    assert 'msr-cache:blobTtl: got "86400"' in err
     assert not (tmp_path / "out").exists()

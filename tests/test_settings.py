@@ -227,32 +227,32 @@ def test_bad_input_is_named_by_its_config_key(
 @pytest.mark.parametrize(
     ("changes", "line"),
     [
-        ({"gateway": ABSENT}, "msr-cache:gateway: got None; expected gateway {name, namespace, "
+        ({"gateway": ABSENT}, "msr-cache:gateway: missing; expected gateway {name, namespace, "
          "sectionName (optional)} naming an existing Gateway with a TLS Passthrough listener, or "
          "else gatewayClassName to have one made (exposure gateway needs one of them)"),
-        ({"gatewayClassName": "eg"}, "msr-cache:gatewayClassName: got 'eg'; expected no "
+        ({"gatewayClassName": "eg"}, 'msr-cache:gatewayClassName: got "eg"; expected no '
          "gatewayClassName with gateway: the TLSRoute attaches to the existing Gateway named by "
          "gateway, or to one made from gatewayClassName, not both"),
         ({"port": 8443}, "msr-cache:port: got 8443; expected port only with an exposure that has "
          "a port of its own (not ingress: its controller's 443; not gateway with an existing "
          "Gateway: its listener's)"),
-        ({"hosts": ["192.0.2.1"]}, "msr-cache:hosts: got '192.0.2.1'; expected DNS names only "
+        ({"hosts": ["192.0.2.1"]}, 'msr-cache:hosts: got "192.0.2.1"; expected DNS names only '
          "with exposure gateway: a TLSRoute matches the SNI, which names a host, never an IP "
          "(RFC 6066)"),
         ({"hosts": []}, "msr-cache:hosts: got []; expected at least one host with exposure "
          "gateway: the external FQDNs the Gateway routes by SNI"),
-        ({"gateway": {**SHARED, "namespace": "gateway.system"}}, "msr-cache:gateway: got {'name': "
-         "'shared', 'namespace': 'gateway.system'}; expected an object {name, namespace, "
+        ({"gateway": {**SHARED, "namespace": "gateway.system"}}, 'msr-cache:gateway: got {"name": '
+         '"shared", "namespace": "gateway.system"}; expected an object {name, namespace, '
          "sectionName (optional)} naming an existing Gateway and, optionally, its TLS Passthrough "
          "listener; its namespace must be a DNS-1123 label: at most 63 of a-z, 0-9 and '-', "
          "starting and ending alphanumeric"),
         ({"gateway": {**SHARED, "sectionName": "TLS"}}, "; its sectionName must be a DNS-1123 "
          "subdomain: at most 253 of a-z, 0-9, '-' and '.', each dot-separated part starting and "
          "ending alphanumeric"),
-        ({"exposure": "hostPort", "port": 443}, "msr-cache:gateway: got {'name': 'shared', "
-         "'namespace': 'gateway-system'}; expected gateway only with exposure gateway"),
+        ({"exposure": "hostPort", "port": 443}, 'msr-cache:gateway: got {"name": "shared", '
+         '"namespace": "gateway-system"}; expected gateway only with exposure gateway'),
         ({"gateway": ABSENT, "gatewayClassName": "eg",
-          "hosts": [f"h{i}.example.com" for i in range(65)]}, "msr-cache:hosts: got '65 hosts'; "
+          "hosts": [f"h{i}.example.com" for i in range(65)]}, "msr-cache:hosts: got 65 hosts; "
          "expected at most 64 hosts with gatewayClassName: the Gateway made has a listener per "
          "host, and Gateway API allows 64 listeners"),
     ],

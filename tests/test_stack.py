@@ -166,7 +166,7 @@ def test_a_value_stored_encrypted_is_never_shown():
     config = {**BASE, "upstreams": [f"https://cache:{password}@msr.example.com"]}
     run_program(ROOT / "__main__.py", "msr-cache", config, errors=errors, secret_keys=["upstreams"])
     (err,) = errors
-    assert "msr-cache:upstreams: got '<secret>'" in str(err)
+    assert "msr-cache:upstreams: got <secret>;" in str(err)
     assert password not in str(err)
 
 
@@ -174,7 +174,7 @@ def test_a_stack_name_kubernetes_cannot_take_stops_the_program():
     errors: list[ConfigError] = []
     d = run_stack(BASE, stack="Prod_EU", errors=errors)
     (err,) = errors
-    assert "stack name: got 'Prod_EU'; expected lowercase" in str(err)
+    assert 'stack name: got "Prod_EU"; expected lowercase' in str(err)
     assert d.resources == []
 
 
@@ -276,7 +276,11 @@ def test_without_msr_api_nothing_is_registered():
      "msr-cache:msrApi.url: got a URL of scheme https, with a path; expected MSR's https:// URL, "
      "https://host[:port], without path (the provider adds /api/v0/content_caches)"),
     ({"url": "https://msr.example.com", "token": "tok-3c9e1f"}, True,
-     "msr-cache:msrApi.username: got None; expected a non-empty string"),
+     "msr-cache:msrApi.username: missing; expected a non-empty string"),
+    ({"url": "https://msr.example.com", "username": "admin"}, True,
+     "msr-cache:msrApi.token: missing; expected a non-empty string"),
+    ({"url": "https://msr.example.com", "username": "admin", "token": None}, True,
+     "msr-cache:msrApi.token: missing; expected a non-empty string"),
     ({**MSR_API, "user": "x"}, True,
      "msr-cache:msrApi.user: got a string of 1 character; expected no other field"),
     ({**MSR_API, "caCert": "not a certificate"}, True,
