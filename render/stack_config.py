@@ -259,8 +259,16 @@ def load(
     folder = stack_dir or root / (project.stack_config_dir or "")
     stack_path = folder / f"Pulumi.{stack}.yaml"
     if not stack_path.exists():
+        known = ", ".join(sorted(stacks(folder))) or "none yet"
         raise ConfigError(
-            [Problem("stack", stack, f"a stack with a file Pulumi.<stack>.yaml in {folder}")]
+            [
+                Problem(
+                    "stack",
+                    stack,
+                    f"a stack with a file Pulumi.<stack>.yaml in {folder}: {known} (make render "
+                    "STACK=<stack>; a new stack is a new file, e.g. a copy of Pulumi.dev.yaml)",
+                )
+            ]
         )
     stack_file = cli_config.load_stack_file(stack_path, project.name)
 

@@ -15,7 +15,7 @@ from crd_schemas import crd_for
 from crd_schemas import validate as validate_custom_resource
 from harness import objects, run_render
 
-from render.__main__ import ROOT
+from render.__main__ import ROOT, main
 from render.stack_config import stacks
 
 STACKS = ROOT / "tests" / "stacks"
@@ -176,3 +176,15 @@ def test_a_config_mistake_exits_with_the_programs_message(tmp_path, capsys):
     assert code == 1
     assert 'msr-cache:blobTtl: got "86400"' in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stack_that_does_not_exist_is_named_with_the_ones_that_do(capsys):
+    """`make render STACK=nosuch` says which stacks there are, as `pulumi stack ls` would."""
+    code = main(["nosuch", "--stack-dir", str(ROOT / "tests" / "stacks")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(
+        'error: invalid configuration:\n  - stack: got "nosuch"; expected a stack'
+    )
+    listed = err.split(": ", 3)[-1]
+    assert "certmanager-gcs, gateway, gateway-class, ha, hostport, ingress-ca" in listed
