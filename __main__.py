@@ -7,6 +7,7 @@ a folder, or a kubeconfig context), makes the MsrCache and exports what users ne
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -14,12 +15,14 @@ import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
 from components import MsrCache, MsrCacheArgs, problems, registration, rules
+from components.closest_name import closest_name
 from components.plain import is_mapping
 from components.problems import (
     MISSING,
     PROJECT,
     Caller,
     ConfigError,
+    Misplaced,
     Problem,
     shape,
     shown_key,
@@ -36,10 +39,52 @@ MSR_API = {"url": "apiUrl", "username": "username", "token": "token", "caCert": 
 MSR_API_OBJECT = "an object {url, username, token, caCert (optional), adopt (optional)}"
 
 
+def stack_config() -> dict[str, str]:
+    """Every key the stack sets, of any namespace, as text (the CLI passes undeclared ones too)."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
 def configured_keys() -> set[str]:
-    """Every `msr-cache:*` key the stack sets, known or not (the CLI passes undeclared ones too)."""
-    every = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return {k.split(":", 1)[1] for k in every if k.startswith(f"{PROJECT}:")}
+    """Every `msr-cache:*` key the stack sets, known or not."""
+    return {k.split(":", 1)[1] for k in stack_config() if k.startswith(f"{PROJECT}:")}
+
+
+def misplaced(every: Mapping[str, str], known: Sequence[str]) -> list[Misplaced]:
+    """Keys the program never reads that were meant as its own: `msr-cahce:storageSize` (a
+    misspelled namespace, which the CLI hands over as another project's config), and keys
+    nested Helm-style under `msr-cache:` (which the CLI reads as one key, `msr-cache:msr-cache`)."""
+    found: list[Misplaced] = []
+    for full in sorted(every):
+        namespace, _, key = full.partition(":")
+        if namespace != PROJECT and closest_name(namespace, [PROJECT]) is not None:
+            meant = closest_name(key, known) or key
+            found.append(
+                Misplaced(
+                    full,
+                    f"namespace {namespace} is not this project's ({PROJECT}), so the program "
+                    "never reads it",
+                    f"did you mean {PROJECT}:{meant}?",
+                )
+            )
+        elif namespace == PROJECT and key == PROJECT:
+            try:
+                nested = json.loads(every[full])
+            except json.JSONDecodeError:
+                continue
+            if not is_mapping(nested):
+                continue
+            names = [shown_key(k) for k in nested]
+            listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            example = ", ".join(f"{PROJECT}:{n}" for n in names[:3])
+            found.append(
+                Misplaced(
+                    full,
+                    f"keys ({listed}) nested under {PROJECT}: as in a Helm values file, which "
+                    f"the CLI reads as one key named {PROJECT}",
+                    f"write each at the top of config:, namespaced: {example}",
+                )
+            )
+    return found
 
 
 def is_secret(key: str) -> bool:
@@ -56,7 +101,9 @@ def cache_config(config: pulumi.Config) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     for key in CONFIG_KEYS.values():
         text = config.get(key)
-        if text is None:
+        if text is None or (key == "upstreams" and text == "[]"):
+            # Pulumi.yaml declares upstreams with a default of [], so that the CLI hands the
+            # program a stack without it, which then says what was meant (reference.py).
             continue
         try:
             raw[key] = json.loads(text) if key in STRUCTURED else text
@@ -71,8 +118,11 @@ def checked(config: pulumi.Config) -> tuple[dict[str, Any], Settings]:
     conflicts."""
     raw = cache_config(config)
     known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
+    every = stack_config()
+    nested = [m for m in misplaced(every, known) if m.key == f"{PROJECT}:{PROJECT}"]
     found: list[Any] = [
-        *problems.unknown_keys(configured_keys(), known),
+        *misplaced(every, known),
+        *problems.unknown_keys(configured_keys() - ({PROJECT} if nested else set()), known),
         *rules.check_resource_name(pulumi.get_stack(), "stack name"),
     ]
     settings = None

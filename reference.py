@@ -105,6 +105,10 @@ def pulumi_yaml(current: str) -> str:
             entry["items"] = {"type": "string"}
         if o.default is not None:
             entry["default"] = plain(o.default)
+        elif o.required:
+            # The program takes [] for not set: the CLI would refuse a stack without a declared
+            # key's value before the program runs, in words that cannot say what was meant.
+            entry["default"] = []
         entry["description"] = for_stack(docs[o.name])
         declared[o.key] = entry
     block = yaml.safe_dump({"config": declared}, sort_keys=False, width=96)
@@ -112,11 +116,13 @@ def pulumi_yaml(current: str) -> str:
         CONFIG_START + " Set them per stack in Pulumi.<stack>.yaml, e.g.",
         "#   pulumi config set --path 'upstreams[0]' https://msr.example.com",
         "# Made by `make docs` from components/settings.py (the registry) and MsrCacheArgs'",
-        "# docstrings: edit those. The CLI requires every key declared here without a default on",
-        "# every stack, and passes a declared default as if set, so only `upstreams` (required) and",
-        "# the plain keys whose default always applies are declared; the others are described in",
-        "# the comments after the block. A key the program does not know (a typo such as",
-        "# msr-cache:blobTTL) stops `pulumi up` naming the closest known key.",
+        "# docstrings: edit those. The CLI passes a declared default as if set, so only the plain",
+        "# keys whose default always applies are declared, the others described in the comments",
+        "# after the block. `upstreams` is required, yet declared with a default of [], which the",
+        "# program takes for not set: a declared key without a default stops the CLI before the",
+        "# program can say what was meant. A key the program does not know stops `pulumi up`",
+        "# naming the closest known key: a typo such as msr-cache:blobTTL, a misspelled namespace",
+        "# (msr-cahce:blobTtl), or keys nested Helm-style under msr-cache:.",
         block.rstrip(),
         "# Optional keys, not declared (see above), set the same way:",
     ]

@@ -230,13 +230,29 @@ class UnknownKey:
         return f"{written}: unknown key; expected one of {', '.join(sorted(self.known))}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Misplaced:
+    """A stack config key the program never reads, where the user meant one it does: under a
+    misspelled project namespace, or nested Helm-style under the project's name."""
+
+    key: str
+    """The key exactly as the stack file has it, with its namespace."""
+    why: str
+    """What the key is, to the CLI and the program."""
+    meant: str
+    """What to write instead."""
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.why}; {self.meant}"
+
+
 def unknown_keys(given: Iterable[str], known: Iterable[str]) -> list[UnknownKey]:
     """An UnknownKey for each key of `given` not in `known` (both as the caller spells them)."""
     known = tuple(known)
     return [UnknownKey(key, known) for key in sorted(set(given) - set(known))]
 
 
-Reported = Problem | UnknownKey | Misnamed
+Reported = Problem | UnknownKey | Misnamed | Misplaced
 
 
 class ConfigError(pulumi.RunError):

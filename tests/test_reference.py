@@ -19,11 +19,12 @@ def test_the_generated_reference_is_fresh():
 
 
 def test_only_upstreams_and_plain_keys_with_a_default_are_declared():
-    """The CLI requires a declared key without a default on every stack, and passes a declared
-    default as if the user had set it: a conditional default must not be declared."""
+    """The CLI passes a declared default as if the user had set it: a conditional default must
+    not be declared. The required upstreams has a default of [], which the program takes for not
+    set (a declared key without one would stop the CLI first, unable to say what was meant)."""
     declared = PROJECT["config"]
     assert set(declared) == {o.key for o in OPTIONS if o.declared}
-    assert "default" not in declared["upstreams"]
+    assert declared["upstreams"]["default"] == []
     for key in set(declared) - {"upstreams"}:
         assert declared[key]["default"] == reference.plain(DEFAULTS[key]), key
     assert not set(declared) & CONDITIONAL_DEFAULTS

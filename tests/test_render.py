@@ -188,3 +188,37 @@ def test_a_stack_that_does_not_exist_is_named_with_the_ones_that_do(capsys):
     )
     listed = err.split(": ", 3)[-1]
     assert "certmanager-gcs, gateway, gateway-class, ha, hostport, ingress-ca" in listed
+
+
+def test_keys_nested_helm_style_say_what_was_meant(tmp_path, capsys):
+    """`msr-cache:` with keys indented under it is one key to the CLI, msr-cache:msr-cache; the
+    program (under make render and pulumi up alike) says how to write them."""
+    code, err = run_render(
+        tmp_path,
+        capsys,
+        "config:\n  msr-cache:\n    upstreams: [https://msr.example.com]\n"
+        "    hosts: [n1.example.com]\n    port: 30443\n",
+    )
+    assert code == 1
+    assert (
+        "  - msr-cache:msr-cache: keys (hosts, port, upstreams) nested under msr-cache: as in a "
+        "Helm values file, which the CLI reads as one key named msr-cache; write each at the top "
+        "of config:, namespaced: msr-cache:hosts, msr-cache:port, msr-cache:upstreams\n"
+    ) in err
+    assert "  - msr-cache:upstreams: missing; expected at least one https URL" in err
+    assert "unknown key" not in err
+
+
+def test_a_misspelled_project_namespace_is_not_ignored(tmp_path, capsys):
+    code, err = run_render(
+        tmp_path,
+        capsys,
+        "config:\n  msr-cache:upstreams: [https://msr.example.com]\n"
+        "  msr-cache:hosts: [n1.example.com]\n  msr-cache:port: 30443\n"
+        "  msr-cahce:storageSize: 10Gi\n  kubernetes:context: kind\n",
+    )
+    assert code == 1
+    assert err.split("\n", 1)[1] == (
+        "  - msr-cahce:storageSize: namespace msr-cahce is not this project's (msr-cache), so "
+        "the program never reads it; did you mean msr-cache:storageSize?\n"
+    )
