@@ -515,6 +515,15 @@ def check_extra_env(value: Any) -> dict[str, str]:
             f"no {', '.join(reserved)}: the component sets them (the http secret, storage "
             "credentials through objectStorage, and the config.yaml it writes)"
         )
+    for name in registry_config.proxy_variables(env):
+        # The network policy lets the cache out to the proxy's port: it must be the one Go dials.
+        try:
+            registry_config.proxy_url(env[name])
+        except registry_config.GoURLError as err:
+            raise Invalid(
+                f"{name} as Go's net/http reads a proxy: http://, https:// or socks5://host[:port],"
+                f" or host[:port] for http ({err.reason})"
+            ) from None
     return env
 
 

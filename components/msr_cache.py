@@ -134,7 +134,7 @@ class MsrCacheArgs(TypedDict):
     priority_class_name: NotRequired[pulumi.Input[str]]
     """PriorityClass of the cache's pods."""
     network_policy: NotRequired[pulumi.Input[bool]]
-    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from gateway_proxy_namespace with exposure gateway, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the upstreams' and object storage's ports (default true)."""
+    """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from gateway_proxy_namespace with exposure gateway, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the ports of the upstreams, object storage and the proxies extra_env names (HTTPS_PROXY, HTTP_PROXY) (default true)."""
     ingress_namespace: NotRequired[pulumi.Input[str]]
     """With exposure ingress and network_policy, the ingress controller's namespace, the only one let in (default ingress-nginx)."""
     gateway_proxy_namespace: NotRequired[pulumi.Input[str]]
@@ -158,7 +158,7 @@ class MsrCacheArgs(TypedDict):
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
     """{namespace, name, key (default ca.crt)}: read MSR's CA from an existing Secret (e.g. msr/msr-nginx-ca-cert) instead of upstream_ca_cert. Read at deployment; a render, which reaches no cluster, uses a stand-in CA and says so."""
     extra_env: NotRequired[pulumi.Input[Mapping[str, str]]]
-    """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides); not for secrets, and none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...)."""
+    """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides); not for secrets, and none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...). A proxy (HTTPS_PROXY, HTTP_PROXY, as Go reads them: http://host:port, or host:port) is checked, and the network policy lets the cache out to its port."""
     pod_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
     """Annotations on the cache's pods."""
 

@@ -4,15 +4,15 @@ In: the https port from the ingress controller's namespace with exposure ingress
 Gateway's namespace with exposure gateway (the cache's own when it makes the Gateway), from
 anywhere otherwise (node ports, host ports and load balancers bring clients from outside the
 cluster);
-the metrics port only from the metrics namespace. Out: DNS, and the upstreams' and object
-storage's ports.
+the metrics port only from the metrics namespace. Out: DNS, and the upstreams', object storage's
+and the proxies' ports (a proxy extraEnv names, HTTPS_PROXY or HTTP_PROXY, is what the cache
+dials to pull).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from . import registry_config as rc
 from .settings import Settings
@@ -21,8 +21,8 @@ NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set on every namespace since 
 
 
 def upstream_ports(upstreams: Iterable[str]) -> set[int]:
-    """The ports the cache pulls from."""
-    return {urlsplit(u).port or 443 for u in upstreams}
+    """The ports the cache pulls from (each upstream read as the cache reads it)."""
+    return {int(port) if (port := rc.parse_go_url(u).port) else 443 for u in upstreams}
 
 
 def _from_namespace(namespace: str) -> list[dict[str, Any]]:

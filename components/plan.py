@@ -42,7 +42,7 @@ class Plan:
     """The PodDisruptionBudget's spec."""
     network_policy: bool
     egress_ports: frozenset[int]
-    """TCP ports the pods reach besides DNS and the upstreams (object storage's)."""
+    """TCP ports the pods reach besides DNS and the upstreams (object storage's, proxies')."""
     metrics_service: Mapping[str, Any] | None
     service_monitor: Mapping[str, Any] | None
     ingress: Mapping[str, Any] | None
@@ -78,7 +78,7 @@ def plan(s: Settings) -> Plan:
         claim=workload.claim_spec(s.storage) if s.storage is not None else None,
         disruption_budget=workload.disruption_budget_spec(s) if s.replicas > 1 else None,
         network_policy=s.network_policy,
-        egress_ports=frozenset(storage.ports() if storage else ()),
+        egress_ports=frozenset(storage.ports() if storage else ()) | _proxy_ports(s),
         metrics_service=exposure.metrics_service_spec(selector) if s.metrics else None,
         service_monitor=exposure.service_monitor_spec(selector) if s.service_monitor else None,
         ingress=s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
@@ -105,6 +105,12 @@ def _reloader(s: Settings) -> dict[str, str]:
     if not s.reload_on_certificate_change or s.cert_manager_issuer is None:
         return {}
     return {RELOADER_ANNOTATION: str(_certificate_secret(s))}
+
+
+def _proxy_ports(s: Settings) -> frozenset[int]:
+    """The ports of the proxies extraEnv gives the cache (HTTPS_PROXY, HTTP_PROXY): its pulls go
+    through them, so the network policy must let it out to them."""
+    return frozenset(rc.proxy_port(url) for url in rc.proxies(s.extra_env).values())
 
 
 def _ca_generations(s: Settings) -> tuple[int, ...]:

@@ -262,3 +262,63 @@ def _split_host_port(host_port: str) -> tuple[str, str]:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host, port
+
+
+# --- proxies, as the cache's HTTP client reads them from its environment -------------------------
+#
+# Go's net/http takes a proxy from the environment with golang.org/x/net/http/httpproxy
+# (http/httpproxy/proxy.go at commit 6d5817c50fd36144893a5fbb76d81cec07b4d782, vendored into
+# golang/go): FromEnvironment reads HTTPS_PROXY, else https_proxy, for https requests (HTTP_PROXY,
+# else http_proxy, for http ones), the first that is not empty; parseProxy reads it with url.Parse
+# and, when that fails or gives no scheme or no host, reads "http://" + it instead (so
+# `proxy.example.com:3128` is an http proxy), keeping the first error if that fails too; net/http's
+# transport then dials the URL's port, else its scheme's (portMap), and takes no scheme but http,
+# https, socks5 and socks5h.
+PROXY_VARIABLES: tuple[tuple[str, str], ...] = (
+    ("HTTPS_PROXY", "https_proxy"),
+    ("HTTP_PROXY", "http_proxy"),
+)
+"""The variables Go reads a proxy from, for https then for http requests, each upper case first."""
+PROXY_PORTS: Mapping[str, int] = {"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080}
+"""The port Go's transport dials for a proxy URL without one, by its scheme."""
+
+
+def proxy_url(value: str) -> GoURL:
+    """A proxy variable's value as Go's httpproxy reads it; raises GoURLError where it refuses it
+    (after both readings), or where the transport could not use it (no host, another scheme)."""
+    url: GoURL | None = None
+    first: GoURLError | None = None
+    try:
+        url = parse_go_url(value)
+    except GoURLError as err:
+        first = err
+    if url is None or not url.scheme or not url.host:
+        try:
+            url = parse_go_url("http://" + value)
+        except GoURLError:
+            if first is not None:
+                raise first from None
+    assert url is not None
+    if url.scheme not in PROXY_PORTS:
+        raise GoURLError("the proxy's scheme is none of http, https, socks5 and socks5h")
+    if not url.hostname:
+        raise GoURLError("the proxy has no host")
+    if url.port and not 1 <= int(url.port) <= 65535:
+        raise GoURLError("the proxy's port is not within 1-65535")
+    return url
+
+
+def proxy_variables(env: Mapping[str, str]) -> list[str]:
+    """The variables of `env` Go reads a proxy from (FromEnvironment's getEnvAny)."""
+    names = [upper if env.get(upper) else lower for upper, lower in PROXY_VARIABLES]
+    return [name for name in names if env.get(name)]
+
+
+def proxies(env: Mapping[str, str]) -> dict[str, GoURL]:
+    """The proxies the cache uses, by the variable Go reads each from."""
+    return {name: proxy_url(env[name]) for name in proxy_variables(env)}
+
+
+def proxy_port(url: GoURL) -> int:
+    """The TCP port Go's transport dials for a proxy."""
+    return int(url.port) if url.port else PROXY_PORTS[url.scheme]

@@ -144,13 +144,21 @@ class Cluster:
         }  # fmt: skip
         self.kubeconfig.write_text(yaml.safe_dump(config))
 
+    @classmethod
+    def existing(cls, kubeconfig: Path, root: Path) -> Cluster:
+        """A cluster something else runs (kind, in the e2e workflow), through the current
+        context of `kubeconfig`: the same tests then meet real kubelets and MSR's image."""
+        cluster = cls(root)
+        cluster.kubeconfig = kubeconfig
+        cluster.context = yaml.safe_load(kubeconfig.read_text())["current-context"]
+        return cluster
+
     def kubeconfig_with(self, contexts: set[str]) -> Path:
         """A kubeconfig with more contexts, each naming this cluster as cluster-admin: for stack
         files whose kubeContext names another cluster."""
         config = yaml.safe_load(self.kubeconfig.read_text())
-        config["contexts"] += [
-            {"name": c, "context": {"cluster": "test", "user": "admin"}} for c in sorted(contexts)
-        ]
+        (current,) = [c for c in config["contexts"] if c["name"] == self.context]
+        config["contexts"] += [{"name": c, "context": current["context"]} for c in sorted(contexts)]
         path = self.root / "kubeconfig-contexts"
         path.write_text(yaml.safe_dump(config))
         return path

@@ -148,6 +148,19 @@ def test_enums_accept_their_values() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "proxy",
+    ["ftp://proxy.example:21", " http://proxy.example:3128", "http://p.example:99999",
+     " http://user:s3cr3t@proxy.example:3128", "proxy.example:3128\n"],
+)  # fmt: skip
+def test_a_proxy_go_cannot_use_is_refused(proxy: str) -> None:
+    """The network policy lets the cache out to the proxy's port: it must be the one Go dials."""
+    err = refused({**BASE, "extraEnv": {"HTTPS_PROXY": proxy}})
+    assert err.keys == ("extraEnv",)
+    assert "expected HTTPS_PROXY as Go's net/http reads a proxy" in str(err)
+    assert "s3cr3t" not in str(err) and "proxy.example" not in str(err)
+
+
 def test_extra_env_takes_other_registry_overrides() -> None:
     env = {"REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR": "inmemory", "HTTP_PROXY": "http://p:3128"}
     assert parse({**BASE, "extraEnv": env}).extra_env == env

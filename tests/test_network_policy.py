@@ -123,3 +123,28 @@ def test_network_policy_can_be_turned_off():
 )  # fmt: skip
 def test_network_and_metrics_mistakes_are_named(args, key):
     assert rejected(args).keys == (key,)
+
+
+def _egress_ports(d) -> list[int]:
+    _, pulls = d.one(NETWORK_POLICY).inputs["spec"]["egress"]
+    return [p["port"] for p in pulls["ports"]]
+
+
+@pytest.mark.parametrize(
+    ("env", "ports"),
+    [
+        ({"HTTPS_PROXY": "http://proxy.corp.example:3128"}, [443, 3128]),
+        ({"HTTPS_PROXY": "proxy.corp.example:8080"}, [443, 8080]),  # host:port is an http proxy
+        ({"https_proxy": "http://proxy.corp.example"}, [80, 443]),  # the scheme's port
+        ({"HTTP_PROXY": "socks5://socks.corp.example"}, [443, 1080]),
+        ({"HTTPS_PROXY": "", "https_proxy": "http://p.example:3129"}, [443, 3129]),  # empty: unset
+        (
+            {"HTTPS_PROXY": "http://a.example:3128", "https_proxy": "http://b.example:9"},
+            [443, 3128],
+        ),
+    ],
+)
+def test_the_cache_may_reach_the_proxy_extra_env_names(env: dict[str, str], ports: list[int]):
+    """Under the default policy a proxy in extraEnv is what the cache dials to pull: its port is
+    let out, read as Go's net/http reads the variable (upper case first, host:port for http)."""
+    assert _egress_ports(cache({**NODE_PORT, "extra_env": env})) == ports

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from cluster import LB_ADDRESS, Cluster
+from cluster import Cluster
 from harness import DEPLOYMENT, ROOT
 from msr_api import MsrApi
 from pod import lay_out, without_downstream
@@ -53,7 +53,7 @@ class Scenario:
 
     config: dict[str, Any]
     change: dict[str, Any]
-    url: str
+    url: str | None  # None: the address the cluster gave the LoadBalancer Service
 
 
 SCENARIOS = {
@@ -70,7 +70,7 @@ SCENARIOS = {
     "loadbalancer": Scenario(
         {"exposure": "loadBalancer"},
         {"hosts": ["cache.lb.example.test"]},
-        f"https://{LB_ADDRESS}",
+        None,
     ),
     "ingress": Scenario(
         {
@@ -106,6 +106,12 @@ SCENARIOS = {
         "https://node0.example.test:30444",
     ),
 }
+
+
+def load_balancer_address(cluster: Cluster, namespace: str) -> str:
+    """The address the cluster gave the cache's LoadBalancer Service (kwok gives LB_ADDRESS)."""
+    (ingress,) = cluster.get("service", "dtr-cache", namespace)["status"]["loadBalancer"]["ingress"]
+    return ingress.get("ip") or ingress["hostname"]
 
 
 def condition(obj: dict[str, Any], kind: str) -> str:
@@ -228,9 +234,9 @@ def test_up_serves_then_no_change_then_the_change_render_diff_shows_then_destroy
     stack.up(*POLICY)
     assert condition(cluster.get("deployment", "dtr-cache", name), "Available") == "True"
     outputs = stack.outputs()
-    assert outputs["url"] == scenario.url
+    assert outputs["url"] == (scenario.url or f"https://{load_balancer_address(cluster, name)}")
     # What was deployed serves TLS under the URL's host to a client trusting only caCertPem.
-    host = urlsplit(scenario.url).hostname or ""
+    host = urlsplit(outputs["url"]).hostname or ""
     with running(serve_deployed(cluster, name, tmp_path)) as server:
         assert request(server.pod.port, host, outputs["caCertPem"]).status == 200
 

@@ -120,3 +120,36 @@ def test_upstream_ca_is_trusted_through_the_secret():
     assert d.one(SECRET).inputs["stringData"]["msr.cert.pem"] == ca
     mounts = {m["mountPath"]: m for m in pod_spec(d)["containers"][0]["volumeMounts"]}
     assert mounts["/certs"]["readOnly"] is True
+
+
+# A proxy variable as Go's httpproxy.parseProxy and net/http's transport read it (cases ours, by
+# the rules registry_config names): (value, scheme, host, port) or None where Go cannot use it.
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ("http://proxy.example:3128", ("http", "proxy.example", 3128)),
+        ("proxy.example:3128", ("http", "proxy.example", 3128)),  # url.Parse: scheme "proxy.example"
+        ("proxy.example", ("http", "proxy.example", 80)),  # no scheme: "http://" + it
+        ("https://proxy.example", ("https", "proxy.example", 443)),
+        ("socks5://10.0.0.1", ("socks5", "10.0.0.1", 1080)),
+        ("socks5h://socks.example:1081", ("socks5h", "socks.example", 1081)),
+        ("http://[fd00::1]:3128", ("http", "fd00::1", 3128)),
+        ("ftp://proxy.example", None),  # the transport takes no ftp proxy
+        (" http://proxy.example", None),  # both readings refused: the first error stands
+        ("http://proxy.example:70000", None),
+        ("//:3128", None),  # no host to dial
+    ],
+)
+def test_a_proxy_is_read_as_go_reads_it(value: str, read: tuple[str, str, int] | None) -> None:
+    if read is None:
+        with pytest.raises(rc.GoURLError):
+            rc.proxy_url(value)
+        return
+    url = rc.proxy_url(value)
+    assert (url.scheme, url.hostname, rc.proxy_port(url)) == read
+
+
+def test_the_proxy_variable_go_reads_is_upper_case_first_and_not_empty() -> None:
+    env = {"HTTPS_PROXY": "", "https_proxy": "a.example:1", "HTTP_PROXY": "b.example:2",
+           "http_proxy": "c.example:3"}  # fmt: skip
+    assert rc.proxy_variables(env) == ["https_proxy", "HTTP_PROXY"]

@@ -82,13 +82,19 @@ def edits(spec: dict[str, Any], gomod: Path) -> list[str]:
     return flags
 
 
+# What a tool's table says that does not change what is built.
+NOT_BUILT = ("check", "wanted", "candidates")
+
+
 def stamp_key(spec: dict[str, Any]) -> str:
-    """What a build depends on besides Go's caches: the pin, our main package, the Go version."""
+    """What a build depends on besides Go's caches: the pin and how it is built, our main
+    package, the Go version."""
+    built = {k: v for k, v in spec.items() if k not in NOT_BUILT}
     ours = ""
     if "main" in spec:
         files = sorted((HERE / spec["main"]).rglob("*"))
         ours = "".join(f"{f.relative_to(HERE)}\n{f.read_text()}" for f in files if f.is_file())
-    text = json.dumps([spec, ours, go_version()], sort_keys=True)
+    text = json.dumps([built, ours, go_version()], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
