@@ -46,6 +46,7 @@ __all__ = [
     "dns1035_label",
     "dns1123_label",
     "dns1123_subdomain",
+    "host_by_capitals",
     "image_reference",
     "label_value",
     "port_range",
@@ -429,6 +430,17 @@ def _split_docker_domain(text: str) -> tuple[str, str]:
     if domain == _DEFAULT_DOMAIN and "/" not in remote:
         remote = _OFFICIAL_REPO_PREFIX + remote
     return domain, remote
+
+
+def host_by_capitals(value: str) -> str | None:
+    """The first path component of an image reference that splitDockerDomain takes for a
+    registry host only because it has capitals (no `.` or `:`, not localhost), else None:
+    `MyOrg/cache:1` is pulled from a host named MyOrg, not from Docker Hub's myorg."""
+    first, slash, _ = value.partition("/")
+    if slash and not any(c in first for c in ".:") and first != "localhost":
+        if first.lower() != first:
+            return first
+    return None
 
 
 def _normalized_ok(text: str) -> bool:

@@ -196,6 +196,8 @@ class MsrCache(pulumi.ComponentResource):
         s = config.parse(config.from_args(args), resource_name=name)
         p = plan(s)
         super().__init__(TYPE, name, {}, opts)
+        for warning in s.warnings():  # accepted, but likely not what was meant
+            pulumi.log.warn(warning, resource=self)
         self._name, self._s, self._p = name, s, p
         self._child = pulumi.ResourceOptions(parent=self)
         labels = workload.labels(s.name, s.image, s.adopt_existing)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 
-from . import checks, rules
+from . import api_rules, checks, rules
 from .exposure import MODES, Mode
 from .model import (
     DEFAULT_IMAGE,
@@ -47,6 +47,7 @@ from .problems import (
     Shape,
     camel_case,
     shape,
+    spelled,
     unknown_keys,
 )
 from .problems import Caller as Caller
@@ -368,6 +369,20 @@ class Settings:
     pod_annotations: Mapping[str, str] = option(
         checks.check_annotations, default={}, stack_type="object", production=True
     )
+
+    def warnings(self) -> list[str]:
+        """What is accepted but is likely not what was meant, each naming its input as the
+        caller spells it: the component says them (pulumi.log.warn), as does the render."""
+        found: list[str] = []
+        host = api_rules.host_by_capitals(self.image)
+        if host is not None:
+            found.append(
+                f"{spelled('image')}: {as_yaml(self.image)} is pulled from a registry host named "
+                f"{host}: a first path component with capitals is read as a host (by the kubelet "
+                f"and Docker alike), never as a Docker Hub namespace. Write it in lower case, "
+                f"as a host name ({host.lower()}) or as a namespace on Docker Hub."
+            )
+        return found
 
     @property
     def mode(self) -> Mode:

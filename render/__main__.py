@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import logging
 import os
 import runpy
 import shutil
@@ -30,6 +32,16 @@ from .engine import ClusterReadInRender, RenderProviders, evaluate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclasses.dataclass
+class Said:
+    """What a render says besides its manifests."""
+
+    notices: list[str] = dataclasses.field(default_factory=list[str])
+    """What the render stood in for (encrypted values, what the stack reads from the cluster)."""
+    warnings: list[str] = dataclasses.field(default_factory=list[str])
+    """What the program warned of (pulumi.log.warn), as `pulumi up` shows it."""
+
+
 class NotARenderFolder(pulumi.RunError):
     """OUT holds files a render did not write: replacing it, or removing it on a failure, would
     lose them."""
@@ -40,10 +52,11 @@ def render(
     out: Path,
     root: Path = ROOT,
     stack_dir: Path | None = None,
-    notices: list[str] | None = None,
+    said: Said | None = None,
 ) -> list[Path]:
     """Render `stack` (its file in `stack_dir`, default `root`) into `out`, replacing it whole;
-    returns the files written, and adds to `notices` what the render stood in for. Raises
+    returns the files written, and records in `said` what the render stood in for, what the
+    program warned of and the stack's outputs. Raises
     ConfigError on a mistake, and then `out` is gone: manifests left from an earlier run must not
     pass for this one's. Raises NotARenderFolder, touching nothing, when `out` holds anything but
     a render's manifests."""
@@ -59,7 +72,7 @@ def render(
     staging = _beside(target, "rendering")
     staging.mkdir()
     try:
-        written = _render(stack, staging, root, stack_dir, notices if notices is not None else [])
+        written = _render(stack, staging, root, stack_dir, said if said is not None else Said())
         _replace(target, staging)
     except BaseException:
         _remove(staging)
@@ -108,15 +121,13 @@ def _replace(out: Path, staging: Path) -> None:
         _remove(old)
 
 
-def _render(
-    stack: str, out: Path, root: Path, stack_dir: Path | None, notices: list[str]
-) -> list[Path]:
+def _render(stack: str, out: Path, root: Path, stack_dir: Path | None, said: Said) -> list[Path]:
     config = stack_config.load(root, stack, stack_dir)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     providers = RenderProviders(cluster={(c.typ, c.id): c.state for c in config.cluster})
-    notices += [c.notice for c in config.cluster]
+    said.notices += [c.notice for c in config.cluster]
     if config.stood_in:
-        notices.append(
+        said.notices.append(
             f"{', '.join(config.stood_in)}: encrypted, and PULUMI_CONFIG_PASSPHRASE is not set; "
             "the render puts stand-ins in their place (they reach only redacted Secrets)"
         )
@@ -125,12 +136,28 @@ def _render(
         runpy.run_path(str(root / "__main__.py"), run_name="__main__")
         return {}  # the manifests are what the providers recorded; no output is needed
 
+    logged = _Warnings()
     try:
-        evaluate(program, providers, stack=stack, project=config.project)
+        evaluate(program, providers, stack=stack, project=config.project, logger=logged.logger)
+        said.warnings += logged.texts
     finally:
         pulumi.runtime.set_all_config({})
         set_caller(Caller.PYTHON)  # the stack program spelled keys for stack config
     return manifests.write(providers.resources, out)
+
+
+class _Warnings(logging.Handler):
+    """What the program warns of (pulumi.log.warn): `pulumi up` shows it, so the render does."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.texts: list[str] = []
+        self.logger = logging.getLogger(f"msr-cache.render.{id(self)}")
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(record.getMessage())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,14 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out: Path = args.out or args.project_dir / "rendered" / args.stack
-    notices: list[str] = []
+    said = Said()
     try:
-        written = render(args.stack, out, args.project_dir, args.stack_dir, notices)
+        written = render(args.stack, out, args.project_dir, args.stack_dir, said)
     except (ConfigError, ClusterReadInRender, NotARenderFolder, pulumi.RunError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    for notice in notices:
+    for notice in said.notices:
         print(f"notice: {notice}")
+    for warning in said.warnings:
+        print(f"warning: {warning}")
     folders = sorted({str(path.relative_to(out).parent) for path in written})
     where = ", ".join(str(out / folder) for folder in folders) or str(out)
     print(f"rendered {len(written)} objects of stack {args.stack} into {where}")

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -226,9 +227,13 @@ def evaluate(
     preview: bool = False,
     project: str = "msr-cache",
     stack: str = "dev",
+    logger: logging.Logger | None = None,
 ) -> dict[str, Value]:
-    """Run `program` under the mock monitor; return the outputs it hands back, as the engine sees them."""
-    pulumi.runtime.set_mocks(providers, project=project, stack=stack, preview=preview)
+    """Run `program` under the mock monitor; return the outputs it hands back, as the engine sees them.
+    What the program logs (pulumi.log.warn, ...) goes to `logger` (default the root logger)."""
+    pulumi.runtime.set_mocks(
+        providers, project=project, stack=stack, preview=preview, logger=logger
+    )
     values: dict[str, Value] = {}
 
     async def run() -> None:

@@ -696,3 +696,22 @@ def test_port_range(text: str, expected: str | None) -> None:
         return
     ports = port_range(text)
     assert (f"{ports.start}-{ports.stop - 1}" if ports else "") == expected
+
+
+# normalize.go splitDockerDomain takes a first component with capitals for a host (cases ours).
+@pytest.mark.parametrize(
+    ("image", "host"),
+    [
+        ("MyOrg/dtr-content-cache:2.9.16", "MyOrg"),
+        ("LOCALHOST/cache:1", "LOCALHOST"),  # only "localhost" itself is the local name
+        ("myorg/dtr-content-cache:2.9.16", None),
+        ("Registry.example.com/cache:1", None),  # a dot makes it a host anyway
+        ("Registry:5000/cache:1", None),
+        ("localhost/cache:1", None),
+        ("cache:1", None),
+    ],
+)
+def test_a_host_only_by_its_capitals(image: str, host: str | None) -> None:
+    assert api_rules.host_by_capitals(image) == host
+    if host is not None:
+        image_reference(image)  # accepted: the kubelet pulls it, from that host

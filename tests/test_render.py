@@ -222,3 +222,19 @@ def test_a_misspelled_project_namespace_is_not_ignored(tmp_path, capsys):
         "  - msr-cahce:storageSize: namespace msr-cahce is not this project's (msr-cache), so "
         "the program never reads it; did you mean msr-cache:storageSize?\n"
     )
+
+
+def test_an_image_with_a_capitalised_first_component_is_warned_of(tmp_path, capsys):
+    """`MyOrg/cache:1` is pulled from a host named MyOrg: accepted (the kubelet pulls it), but
+    said, by pulumi up (pulumi.log.warn) and by the render alike."""
+    (tmp_path / "Pulumi.warned.yaml").write_text(
+        "config:\n  msr-cache:upstreams: [https://msr.example.com]\n"
+        "  msr-cache:hosts: [n1.example.com]\n  msr-cache:port: 30443\n"
+        "  msr-cache:image: MyOrg/dtr-content-cache:2.9.16\n"
+    )
+    assert main(["warned", str(tmp_path / "out"), "--stack-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        'warning: msr-cache:image: "MyOrg/dtr-content-cache:2.9.16" is pulled from a registry '
+        "host named MyOrg: a first path component with capitals is read as a host"
+    ) in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -456,3 +457,11 @@ def test_reload_needs_cert_manager() -> None:
     assert "reload_on_certificate_change" in str(
         rejected({**NODE_PORT, "reload_on_certificate_change": True})
     )
+
+
+def test_an_image_read_as_a_host_by_its_capitals_is_warned_of(caplog):
+    with caplog.at_level(logging.WARNING):
+        d = cache({**NODE_PORT, "image": "MyOrg/dtr-content-cache:2.9.16"})
+    assert pod_spec(d)["containers"][0]["image"] == "MyOrg/dtr-content-cache:2.9.16"
+    (warned,) = [r.getMessage() for r in caplog.records if "MyOrg" in r.getMessage()]
+    assert warned.startswith('image: "MyOrg/dtr-content-cache:2.9.16" is pulled from a registry')
