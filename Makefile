@@ -13,8 +13,8 @@ STACK ?= dev
 # The Pulumi project `make render` renders: this one, or an example (PROJECT=examples/fleet).
 PROJECT ?= .
 
-.PHONY: up preview test registry-tools toolchain toolchain-probe cluster lint actionlint \
-	shellcheck render render-diff bench docs lock clean
+.PHONY: up preview test test-cluster registry-tools toolchain toolchain-probe cluster lint \
+	actionlint shellcheck render render-diff bench docs lock clean
 
 # Every virtualenv is installed from lock files: every package pinned, with its hashes
 # (pip-compile output of the requirements*.txt beside them, which keep the ranges; `make lock`).
@@ -95,6 +95,13 @@ toolchain-probe:
 # kwok's fake nodes) until Ctrl-C: it prints the KUBECONFIG to use.
 cluster: $(VENV)/.installed toolchain
 	PYTHONPATH=. $(PY) tests/cluster.py
+
+# The engine layer's tests (tests/test_pulumi_up.py) against the cluster of an existing
+# kubeconfig instead of the one tests/cluster.py starts: the e2e workflow runs them on kind, so
+# the same assertions meet real kubelets and MSR's image. PYTEST_ARGS narrows them (-k ...).
+test-cluster: $(VENV)/.installed $(POLICY_VENV)/.installed $(MOTO_VENV)/.installed registry-tools toolchain
+	MSR_CACHE_KUBECONFIG=$${KUBECONFIG:-$$HOME/.kube/config} $(PY) -m pytest -n 0 \
+	  tests/test_pulumi_up.py $(PYTEST_ARGS)
 
 NEED_PULUMI = command -v pulumi >/dev/null || { \
 	  echo "make $@ needs the Pulumi CLI, which is not installed."; \
