@@ -26,7 +26,7 @@ import pulumi
 
 from components.problems import Caller, ConfigError, set_caller
 
-from . import manifests, stack_config
+from . import manifests, policy_pack, stack_config
 from .engine import ClusterReadInRender, RenderProviders, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +140,13 @@ def _render(stack: str, out: Path, root: Path, stack_dir: Path | None, said: Sai
     try:
         evaluate(program, providers, stack=stack, project=config.project, logger=logged.logger)
         said.warnings += logged.texts
+        # What `make up` runs over the deployment, the render runs over its objects.
+        reported = policy_pack.violations(
+            root, providers.resources, stack=stack, project=config.project
+        )
+        said.warnings += [f"policy {v.policy} (advisory): {v.message}" for v in reported
+                          if v.level == "advisory"]  # fmt: skip
+        policy_pack.refuse_mandatory(reported)
     finally:
         pulumi.runtime.set_all_config({})
         set_caller(Caller.PYTHON)  # the stack program spelled keys for stack config

@@ -238,3 +238,28 @@ def test_an_image_with_a_capitalised_first_component_is_warned_of(tmp_path, caps
         'warning: msr-cache:image: "MyOrg/dtr-content-cache:2.9.16" is pulled from a registry '
         "host named MyOrg: a first path component with capitals is read as a host"
     ) in out
+
+
+def test_the_render_refuses_what_the_policy_pack_refuses(tmp_path, capsys):
+    """A CPU limit without a memory limit passes the program's checks; the pack's mandatory
+    container-memory-limit stops `make up` on it, and the render runs the same pack."""
+    code, err = run_render(
+        tmp_path,
+        capsys,
+        "config:\n  msr-cache:upstreams: [https://msr.example.com]\n"
+        "  msr-cache:hosts: [n1.example.com]\n  msr-cache:port: 30443\n"
+        "  msr-cache:resources: {limits: {cpu: '2'}}\n",
+    )
+    assert code == 1
+    assert err.startswith("error: the policy pack (policy/) refuses what this stack would deploy")
+    assert (
+        "  - [mandatory] container-memory-limit: Deployment dtr/dtr-cache, container 'dtr-cache' "
+        "has no memory limit"
+    ) in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_packs_advisories_are_said_as_pulumi_up_says_them(tmp_path, capsys):
+    assert main(["dev", str(tmp_path / "out"), "--stack-dir", str(ROOT)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: policy image-by-digest (advisory): Deployment dtr/dtr-cache" in out
