@@ -261,6 +261,7 @@ def main() -> None:
     pulumi.export("registration", cache.registration)
     pulumi.export("certExpiresAt", cache.cert_expires_at)
     pulumi.export("caExpiresAt", cache.ca_expires_at)
+    pulumi.export("certSans", cache.cert_sans)
     register(config, cache)
 
 

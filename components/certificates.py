@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from . import given_certificates
 from .given_certificates import certificates, common_name, rfc3339
 from .ip_literal import ip_or_none
 from .model import Issuer, KeyAlgorithm
@@ -99,6 +100,16 @@ def subject_alt_names(
     addresses = _unique(str(ip_or_none(h)) for h in external if ip_or_none(h) is not None)
     first = external[0] if external else names[0]
     return SubjectAltNames(names, addresses, common_name=common_name([first]))
+
+
+def san_texts(sans: SubjectAltNames) -> list[str]:
+    """The SANs as OpenSSL writes them (DNS:<name>, IP:<address>), as the cert_sans output."""
+    return [f"DNS:{name}" for name in sans.dns_names] + [f"IP:{ip}" for ip in sans.ip_addresses]
+
+
+def pem_san_texts(pem: str) -> list[str]:
+    """The SANs of a PEM chain's first certificate, as `san_texts` writes them."""
+    return given_certificates.san_texts(certificates(pem)[0])
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

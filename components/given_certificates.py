@@ -33,6 +33,7 @@ __all__ = [
     "check_trust_anchors",
     "check_valid_now",
     "common_name",
+    "san_texts",
 ]
 
 PEM_CERTIFICATES = "PEM text of one or more X.509 certificates (-----BEGIN CERTIFICATE-----)"
@@ -269,13 +270,19 @@ def _common_names(cert: x509.Certificate) -> list[str]:
     ]
 
 
+def san_texts(leaf: x509.Certificate) -> list[str]:
+    """`leaf`'s DNS and IP SANs as OpenSSL writes them: DNS:<name>, IP:<address>."""
+    dns_names, ip_addresses, _ = _subject_alt_names(leaf)
+    return [f"DNS:{name}" for name in dns_names] + [f"IP:{ip}" for ip in ip_addresses]
+
+
 def check_covers_hosts(leaf: x509.Certificate, hosts: Sequence[str]) -> None:
     """Every host (a DNS name or an IP literal) is matched by a SAN of `leaf`, as Go matches it."""
     dns_names, ip_addresses, has_san = _subject_alt_names(leaf)
     for host in hosts:
         if _verify_hostname(dns_names, ip_addresses, host):
             continue
-        listed = [f"DNS:{name}" for name in dns_names] + [f"IP:{ip}" for ip in ip_addresses]
+        listed = san_texts(leaf)
         if not listed:
             has = "it has no DNS or IP SANs"
         else:

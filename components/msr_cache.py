@@ -188,6 +188,8 @@ class MsrCache(pulumi.ComponentResource):
     """When the serving certificate expires (RFC 3339, UTC): the generated or given one's; empty with cert_manager_issuer, which renews it itself."""
     ca_expires_at: pulumi.Output[str]
     """When the CA that signs the serving certificate expires (RFC 3339, UTC): the generated one's, tls_ca_cert's or a self-signed tls_cert's; empty with cert_manager_issuer without tls_ca_cert."""
+    cert_sans: pulumi.Output[Sequence[str]]
+    """The serving certificate's subject alternative names, DNS:<name> and IP:<address>, the hosts clients may dial it by: tls_cert's, or those the generated or cert-manager's certificate is made with (the hosts, the load balancer's address, the Service's names)."""
 
     def __init__(
         self, name: str, args: MsrCacheArgs, opts: pulumi.ResourceOptions | None = None
@@ -225,6 +227,11 @@ class MsrCache(pulumi.ComponentResource):
         self.service_name = service.metadata.name
         self.registration = url.apply(lambda u: json.dumps({"name": name, "host": u}))
         self.cert_expires_at = trust.cert_expires_at
+        self.cert_sans = (
+            _checked("tlsCert", s.tls_cert).apply(certificates.pem_san_texts)
+            if s.tls_cert is not None
+            else sans.apply(certificates.san_texts)
+        )
         self.ca_expires_at = trust.ca_expires_at
         self.register_outputs(
             {
@@ -234,6 +241,7 @@ class MsrCache(pulumi.ComponentResource):
                 "service_name": self.service_name,
                 "registration": self.registration,
                 "cert_expires_at": self.cert_expires_at,
+                "cert_sans": self.cert_sans,
                 "ca_expires_at": self.ca_expires_at,
             }
         )

@@ -26,8 +26,8 @@ import pulumi
 
 from components.problems import Caller, ConfigError, set_caller
 
-from . import manifests, policy_pack, stack_config
-from .engine import ClusterReadInRender, RenderProviders, evaluate
+from . import manifests, outputs, policy_pack, stack_config
+from .engine import ClusterReadInRender, Registered, RenderProviders, Value, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +40,12 @@ class Said:
     """What the render stood in for (encrypted values, what the stack reads from the cluster)."""
     warnings: list[str] = dataclasses.field(default_factory=list[str])
     """What the program warned of (pulumi.log.warn), as `pulumi up` shows it."""
+    outputs: dict[str, Value] = dataclasses.field(default_factory=dict[str, Value])
+    """The stack's outputs, as the engine would see them."""
+    resources: list[Registered] = dataclasses.field(default_factory=list[Registered])
+    """What the program registered."""
+    stood_in: list[str] = dataclasses.field(default_factory=list[str])
+    """The inputs (config keys, without the namespace) the render stood in for."""
 
 
 class NotARenderFolder(pulumi.RunError):
@@ -126,20 +132,38 @@ def _render(stack: str, out: Path, root: Path, stack_dir: Path | None, said: Sai
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     providers = RenderProviders(cluster={(c.typ, c.id): c.state for c in config.cluster})
     said.notices += [c.notice for c in config.cluster]
+    said.stood_in = [key.split(":", 1)[1] for key in config.stood_in]
     if config.stood_in:
         said.notices.append(
             f"{', '.join(config.stood_in)}: encrypted, and PULUMI_CONFIG_PASSPHRASE is not set; "
             "the render puts stand-ins in their place (they reach only redacted Secrets)"
         )
 
+    exported: dict[str, object] = {}
+
     def program() -> dict[str, object]:
-        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
-        return {}  # the manifests are what the providers recorded; no output is needed
+        # The stack's outputs, as pulumi.export hands them to the engine (the manifests are what
+        # the providers recorded).
+        real_export = pulumi.export
+
+        def export(name: str, value: object) -> None:
+            exported[name] = value
+            real_export(name, value)
+
+        pulumi.export = export
+        try:
+            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        finally:
+            pulumi.export = real_export
+        return exported
 
     logged = _Warnings()
     try:
-        evaluate(program, providers, stack=stack, project=config.project, logger=logged.logger)
+        said.outputs = evaluate(
+            program, providers, stack=stack, project=config.project, logger=logged.logger
+        )
         said.warnings += logged.texts
+        said.resources = providers.resources
         # What `make up` runs over the deployment, the render runs over its objects.
         reported = policy_pack.violations(
             root, providers.resources, stack=stack, project=config.project
@@ -192,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"notice: {notice}")
     for warning in said.warnings:
         print(f"warning: {warning}")
+    if said.outputs:
+        print("Outputs (as pulumi up would print them):")
+        for line in outputs.described(said.outputs, said.resources, said.stood_in):
+            print(f"    {line}")
     folders = sorted({str(path.relative_to(out).parent) for path in written})
     where = ", ".join(str(out / folder) for folder in folders) or str(out)
     print(f"rendered {len(written)} objects of stack {args.stack} into {where}")

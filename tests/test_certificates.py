@@ -13,10 +13,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from harness import (
     CERT,
     KEY,
+    MSR,
     NODE_PORT,
     SECRET,
     cache,
     config_yaml,
+    deploy,
     pod_spec,
     rejected,
     sans,
@@ -25,7 +27,7 @@ from harness import (
 )
 from mocks import LOAD_BALANCER_IP
 
-from components import certificates
+from components import MsrCache, certificates
 from render.stack_config import self_signed_pair
 
 SERVICE_NAMES = ("dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local")
@@ -443,3 +445,22 @@ def test_step_one_keeps_the_first_cas_resources_so_nothing_is_replaced() -> None
 def test_rotation_inputs_only_for_a_generated_ca(changes: dict[str, Any]) -> None:
     key = next(iter(changes))
     assert key in str(rejected({**NODE_PORT, **changes}))
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["generated", "given"])
+def test_cert_sans_are_those_of_the_served_certificate(given: bool):
+    """The cert_sans output (certSans of the stack) names what clients may dial."""
+    own = self_signed_pair("cache.example.com", "192.0.2.7") if given else None
+
+    def program() -> dict[str, Any]:
+        tls = {"tls_cert": own[0], "tls_key": own[1]} if own else {}
+        c = MsrCache(
+            "edge",
+            {"upstreams": [MSR], "exposure": "loadBalancer", "hosts": ["cache.example.com"], **tls},  # type: ignore[typeddict-item]
+        )
+        return {"cert_sans": c.cert_sans}
+
+    d = deploy(program, load_balancer=LOAD_BALANCER_IP)
+    dns, ips = sans(served_cert(d))
+    assert d.outputs["cert_sans"].value == [f"DNS:{n}" for n in dns] + [f"IP:{i}" for i in ips]
+    assert ("IP:192.0.2.7" in d.outputs["cert_sans"].value) is given

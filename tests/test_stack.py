@@ -28,7 +28,10 @@ BASE = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"]
 def test_exports_what_users_need():
     d = run_stack({**BASE, "renderYamlToDirectory": "out"}, stack="asia")
     assert set(d.outputs) == {"url", "caCertPem", "namespace", "serviceName", "registration",
-                              "certExpiresAt", "caExpiresAt"}  # fmt: skip
+                              "certExpiresAt", "caExpiresAt", "certSans"}  # fmt: skip
+    assert d.outputs["certSans"].value == [
+        "DNS:cache.example.com", "DNS:dtr-cache.dtr.svc", "DNS:dtr-cache.dtr.svc.cluster.local"
+    ]  # fmt: skip
     assert d.outputs["url"].value == "https://cache.example.com:30443"
     assert json.loads(d.outputs["registration"].value) == {
         "name": "asia",
