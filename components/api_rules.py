@@ -437,10 +437,8 @@ def host_by_capitals(value: str) -> str | None:
     registry host only because it has capitals (no `.` or `:`, not localhost), else None:
     `MyOrg/cache:1` is pulled from a host named MyOrg, not from Docker Hub's myorg."""
     first, slash, _ = value.partition("/")
-    if slash and not any(c in first for c in ".:") and first != "localhost":
-        if first.lower() != first:
-            return first
-    return None
+    local = any(c in first for c in ".:") or first == "localhost"
+    return first if slash and not local and first.lower() != first else None
 
 
 def _normalized_ok(text: str) -> bool:
