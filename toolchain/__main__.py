@@ -1,4 +1,4 @@
-"""python3 -m toolchain build [tool …] | probe | bin"""
+"""The toolchain's commands: build what is not built, probe the proxy, print the bin folder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 from toolchain import bin_dir, build, probe
 
-USAGE = __doc__.strip()
+USAGE = "python3 -m toolchain build [tool …] | probe | bin"
 
 
 def main(argv: list[str]) -> int:

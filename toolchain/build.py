@@ -16,7 +16,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from toolchain import HERE, bin_dir, cache_dir, pins, share_dir
 
@@ -71,9 +71,11 @@ def edits(spec: dict[str, Any], gomod: Path) -> list[str]:
     flags = [f"-require={spec['module']}@{spec['version']}"]
     flags += [f"-require={expand(r, spec)}" for r in spec.get("requires", [])]
     flags += [f"-replace={expand(r, spec)}" for r in spec.get("replace", [])]
-    upstream = json.loads(go("mod", "edit", "-json", str(gomod)))
-    for replace in upstream.get("Replace") or []:
-        old, new = replace["Old"]["Path"], replace["New"]
+    upstream: dict[str, Any] = json.loads(go("mod", "edit", "-json", str(gomod)))
+    replaces: list[dict[str, Any]] = upstream.get("Replace") or []
+    for replace in replaces:
+        old: str = replace["Old"]["Path"]
+        new: dict[str, str] = replace["New"]
         if new.get("Version"):
             flags.append(f"-replace={old}={new['Path']}@{new['Version']}")
         elif new["Path"].startswith("./staging/") and "staging" in spec:
@@ -201,16 +203,17 @@ def _split_file(text: str) -> tuple[str, str]:
 def check(name: str, spec: dict[str, Any]) -> str:
     """What a built binary says of itself: its version, or the port a plugin serves on."""
     binary = bin_dir() / name
-    how = spec.get("check", [])
+    how: object = spec.get("check", [])
     if isinstance(how, dict):
-        how = how[name]
+        how = cast(dict[str, object], how)[name]
     if how == "plugin":
         return _plugin_port(binary)
+    args = [str(a) for a in cast(list[object], how)]
     done = subprocess.run(
-        [str(binary), *how], capture_output=True, text=True, timeout=CHECK_TIMEOUT
+        [str(binary), *args], capture_output=True, text=True, timeout=CHECK_TIMEOUT
     )
     if done.returncode != 0:
-        raise BuildError(f"{name} {' '.join(how)} exited {done.returncode}:\n{done.stderr}")
+        raise BuildError(f"{name} {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return (done.stdout or done.stderr).strip().splitlines()[0]
 
 
