@@ -103,21 +103,35 @@ test-cluster: $(VENV)/.installed $(POLICY_VENV)/.installed $(MOTO_VENV)/.install
 	MSR_CACHE_KUBECONFIG=$${KUBECONFIG:-$$HOME/.kube/config} $(PY) -m pytest -n 0 \
 	  tests/test_pulumi_up.py $(PYTEST_ARGS)
 
+# What make up, preview and render need, checked before they build anything (so their
+# virtualenvs are made in the recipe, once the checks pass, not as prerequisites): the Pulumi
+# CLI (not for render), and a Python the virtualenvs can be built with (pyproject.toml's
+# requires-python; an older one fails deep in pip with no word of why).
 NEED_PULUMI = command -v pulumi >/dev/null || { \
 	  echo "make $@ needs the Pulumi CLI, which is not installed."; \
 	  echo "Install it: curl -fsSL https://get.pulumi.com | sh   (or brew install pulumi/tap/pulumi)"; \
 	  echo "See https://www.pulumi.com/docs/iac/download-install/ - then run make $@ again."; \
 	  exit 1; }
+NEED_PYTHON = $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  found=$$($(PYTHON) --version 2>&1) || found=""; \
+	  echo "make $@ needs Python 3.11 or later to build its virtualenvs; $(PYTHON) is $${found:-not installed}."; \
+	  echo "Install one (e.g. sudo apt-get install python3.12, or https://www.python.org/downloads/),"; \
+	  echo "then run make $@ PYTHON=python3.12 (or the name of yours)."; \
+	  exit 1; }
 
 # Deploys with the policy pack in policy/: a mandatory policy's violation stops `pulumi up` too.
-up: $(VENV)/.installed $(POLICY_VENV)/.installed
+up:
 	@$(NEED_PULUMI)
+	@$(NEED_PYTHON)
+	@$(MAKE) --no-print-directory $(VENV)/.installed $(POLICY_VENV)/.installed
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK) --policy-pack policy
 
 # What `pulumi up` would do to the stack, checked by the policy pack in policy/.
-preview: $(VENV)/.installed $(POLICY_VENV)/.installed
+preview:
 	@$(NEED_PULUMI)
+	@$(NEED_PYTHON)
+	@$(MAKE) --no-print-directory $(VENV)/.installed $(POLICY_VENV)/.installed
 	pulumi stack select --create $(STACK)
 	pulumi preview --stack $(STACK) --policy-pack policy
 
@@ -167,7 +181,9 @@ shellcheck:
 
 # The manifests a stack would deploy, without the Pulumi CLI or a cluster: $(PROJECT)/rendered/$(STACK)/
 # (the fleet's: make render PROJECT=examples/fleet STACK=example, a folder per cache).
-render: $(VENV)/.installed
+render:
+	@$(NEED_PYTHON)
+	@$(MAKE) --no-print-directory $(VENV)/.installed
 	$(PY) -m render $(STACK) --project-dir $(PROJECT)
 
 # The manifest diff between a git ref and the working tree, as Markdown, of every stack of this
