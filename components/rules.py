@@ -165,6 +165,13 @@ def tls_pair_problems(
         checks.check_key_pair(cert, key)
     except Invalid as invalid:
         problems.append(Problem("tlsKey", HIDDEN, invalid.accepted))
+    return problems + certificate_problems(cert, hosts, ca)
+
+
+def certificate_problems(cert: str, hosts: Sequence[str], ca: str | None = None) -> list[Problem]:
+    """What is wrong with a serving certificate (checked on its own) beside other inputs: its
+    SANs must cover `hosts`, and `ca` (tlsCaCert), when given, must have issued it."""
+    problems: list[Problem] = []
     try:
         checks.check_covers_hosts(cert, hosts)
     except Invalid as invalid:

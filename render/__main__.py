@@ -132,7 +132,13 @@ def _render(stack: str, out: Path, root: Path, stack_dir: Path | None, said: Sai
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     providers = RenderProviders(cluster={(c.typ, c.id): c.state for c in config.cluster})
     said.notices += [c.notice for c in config.cluster]
-    said.stood_in = [key.split(":", 1)[1] for key in config.stood_in]
+    said.stood_in = [key.split(":", 1)[1] for key in [*config.stood_in, *config.replaced]]
+    for key in config.replaced:
+        said.notices.append(
+            f"{key}: not encrypted, but its key is, and PULUMI_CONFIG_PASSPHRASE is not set: "
+            "the render checked your certificate as given (valid now, its SANs, its issuer), "
+            "then put a stand-in pair in place of both, as a key needs its certificate"
+        )
     if config.stood_in:
         said.notices.append(
             f"{', '.join(config.stood_in)}: encrypted, and PULUMI_CONFIG_PASSPHRASE is not set; "

@@ -30,10 +30,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
+from components import checks, rules
 from components.checks import check_secret_ref
 from components.ip_literal import ip_or_none
 from components.plain import is_list
-from components.problems import ConfigError, Problem, Shape
+from components.problems import ConfigError, Invalid, Problem, Shape, shape
 from components.settings import OPTIONS
 
 from . import cli_config
@@ -58,6 +59,8 @@ class StackConfig:
     values: dict[str, str]
     secret_keys: list[str]
     stood_in: list[str]  # secret keys whose values are stand-ins (no passphrase)
+    replaced: list[str] = dataclasses.field(default_factory=list[str])
+    """Plaintext keys stood in for too: tlsCert, when only its key is encrypted."""
     project: str = "msr-cache"
     cluster: tuple[ClusterStandIn, ...] = ()  # what the render reads in place of the cluster
 
@@ -226,6 +229,29 @@ def cluster_stand_ins(project: str, values: Mapping[str, str]) -> tuple[ClusterS
     return tuple(stand_in for stand_in in found if stand_in is not None)
 
 
+def _check_given_certificate(config: Mapping[str, Any], project: str) -> None:
+    """A plaintext tlsCert, checked as the program checks it, all but against its key (which is
+    encrypted, and which the render cannot read): valid now, its SANs covering the hosts, issued
+    by tlsCaCert when that is given in plaintext. Raises ConfigError."""
+    cert = config.get(f"{project}:tlsCert")
+    if cert is None:
+        return
+    try:
+        checks.check_serving_certificate(cert)
+    except Invalid as invalid:
+        raise ConfigError(
+            [Problem("tlsCert", shape(cert), invalid.accepted, namespace=project)]
+        ) from None
+    try:
+        hosts = checks.check_hosts(config.get(f"{project}:hosts", []))
+    except Invalid:
+        hosts = ()  # the program says what is wrong with them
+    ca = config.get(f"{project}:tlsCaCert")
+    problems = rules.certificate_problems(cert, hosts, ca if isinstance(ca, str) else None)
+    if problems:
+        raise ConfigError([dataclasses.replace(p, namespace=project) for p in problems])
+
+
 def stacks(folder: Path) -> set[str]:
     """The stacks whose file, Pulumi.<stack>.yaml, is in `folder`."""
     return {
@@ -282,6 +308,7 @@ def load(
     )
 
     stood_in: list[str] = []
+    replaced: list[str] = []
     if crypter:
         for key in secret_keys:
             merged[key] = cli_config.decrypted(merged[key], crypter.decrypt)
@@ -303,8 +330,14 @@ def load(
                     for k in missing
                 ]
             )
-        if f"{project.name}:tlsKey" in secret_keys and f"{project.name}:tlsCert" not in secret_keys:
-            secret_keys.append(f"{project.name}:tlsCert")  # the stand-in key needs its certificate
+        cert_key = f"{project.name}:tlsCert"
+        if f"{project.name}:tlsKey" in secret_keys and cert_key not in secret_keys:
+            # The stand-in key needs its certificate: the plaintext one is checked as given
+            # first (all but its key), then stood in for too, and the render says so.
+            _check_given_certificate(merged, project.name)
+            if cert_key in merged:
+                replaced.append(cert_key)
+                secret_keys.append(cert_key)
         for key in secret_keys:
             merged[key] = known[key](pair, merged.get(key))
             stood_in.append(key)
@@ -312,7 +345,8 @@ def load(
     return StackConfig(
         values=values,
         secret_keys=sorted(secret_keys),
-        stood_in=sorted(stood_in),
+        stood_in=sorted(set(stood_in) - set(replaced)),
+        replaced=replaced,
         project=project.name,
         cluster=cluster_stand_ins(project.name, values),
     )

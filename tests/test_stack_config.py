@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from harness import PASSPHRASE, ROOT, encrypter
 
 from components.problems import ConfigError
 from render import stack_config
-from render.__main__ import render
+from render.__main__ import main, render
 from render.stack_config import self_signed_pair
 
 
@@ -56,7 +57,7 @@ def test_without_a_passphrase_stand_ins_render_the_same_manifests(
 ):
     folder, _cert, key = secure_stack
     config = stack_config.load(ROOT, "secure", folder, environ={})
-    assert config.stood_in == ["msr-cache:tlsCert", "msr-cache:tlsKey"]
+    assert (config.stood_in, config.replaced) == (["msr-cache:tlsKey"], ["msr-cache:tlsCert"])
     assert key not in config.values.values()
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
     render("secure", tmp_path / "stand-ins", stack_dir=folder)
@@ -93,3 +94,52 @@ def test_encrypted_storage_credentials_get_stand_ins(tmp_path):
     assert "real-secret" not in "".join(
         p.read_text() for p in (tmp_path / "out" / "1-manifest").iterdir()
     )
+
+
+def _plain_cert_secret_key(folder: Path, cert: str, key: str, hosts: list[str]) -> None:
+    salt, encrypt = encrypter(PASSPHRASE)
+    stack = {
+        "encryptionsalt": salt,
+        "config": {
+            "msr-cache:upstreams": ["https://msr.example.com"],
+            "msr-cache:exposure": "ingress",
+            "msr-cache:hosts": hosts,
+            "msr-cache:tlsCert": cert,
+            "msr-cache:tlsKey": {"secure": encrypt(key)},
+        },
+    }
+    (folder / "Pulumi.half.yaml").write_text(yaml.safe_dump(stack))
+
+
+@pytest.mark.parametrize(
+    ("valid_from_days", "hosts", "says"),
+    [
+        (-60, ["cache.example.com"], "msr-cache:tlsCert: got PEM text with 1 block (CERTIFICATE); "
+         "expected your serving certificate"),
+        (0, ["other.example.com"], 'does not cover host "other.example.com"'),
+    ],
+    ids=["expired", "not-covering"],
+)  # fmt: skip
+def test_a_plaintext_certificate_is_checked_before_its_encrypted_key_is_stood_in_for(
+    tmp_path, valid_from_days, hosts, says
+):
+    """Without the passphrase the key is unreadable, and the stand-in key needs a stand-in
+    certificate: the plaintext certificate is checked as given first, not swapped silently."""
+    cert, key = self_signed_pair("cache.example.com", valid_from_days=valid_from_days)
+    _plain_cert_secret_key(tmp_path, cert, key, hosts)
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        stack_config.load(ROOT, "half", tmp_path, environ={})
+
+
+def test_the_render_says_it_stood_in_for_a_plaintext_certificate(tmp_path, capsys, monkeypatch):
+    cert, key = self_signed_pair("cache.example.com")
+    _plain_cert_secret_key(tmp_path, cert, key, ["cache.example.com"])
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    assert main(["half", str(tmp_path / "out"), "--stack-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "notice: msr-cache:tlsCert: not encrypted, but its key is, and PULUMI_CONFIG_PASSPHRASE "
+        "is not set: the render checked your certificate as given"
+    ) in out
+    assert "notice: msr-cache:tlsKey: encrypted, and PULUMI_CONFIG_PASSPHRASE is not set" in out
+    assert "    certSans: (from the render's stand-in for tlsCert" in out
