@@ -123,7 +123,7 @@ def certificate_spec(
     key = {"algorithm": algorithm.value, "size": KEYS[algorithm].size}
     spec: dict[str, Any] = {
         "secretName": secret_name,
-        "issuerRef": {"group": "cert-manager.io", "kind": issuer.kind.value, "name": issuer.name},
+        "issuerRef": {"group": issuer.group, "kind": issuer.kind, "name": issuer.name},
         "dnsNames": list(sans.dns_names),
         "duration": f"{CERT_VALIDITY_HOURS}h",
         "renewBefore": f"{CERT_EARLY_RENEWAL_HOURS}h",

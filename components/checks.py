@@ -17,7 +17,15 @@ from cryptography.hazmat.primitives import serialization
 
 from . import api_rules, given_certificates, go_strconv, pod_scheduling, registry_config
 from .ip_literal import has_zone, ip_or_none
-from .model import DEFAULT_IMAGE, DEFAULT_RESOURCES, GatewayRef, Issuer, IssuerKind, SecretRef
+from .model import (
+    CERT_MANAGER_GROUP,
+    DEFAULT_IMAGE,
+    DEFAULT_RESOURCES,
+    GatewayRef,
+    Issuer,
+    IssuerKind,
+    SecretRef,
+)
 from .object_storage import DRIVERS, check_object_storage
 from .plain import is_array, is_mapping, is_sequence
 from .problems import Invalid, Shape
@@ -406,15 +414,47 @@ def _pod_scheduling(check: Callable[[Any], Any], accepted: str) -> Callable[[Any
     return checked
 
 
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,62}")
+
+
 def check_issuer(value: Any) -> Issuer:
-    """A cert-manager issuer reference."""
-    accepted = "an object {kind: Issuer|ClusterIssuer, name: <issuer name>}"
-    if not is_mapping(value) or set(value) != {"kind", "name"}:
+    """A cert-manager issuer reference (cert-manager's issuerRef): cert-manager's own Issuer or
+    ClusterIssuer, or, with `group`, an external issuer's kind in that API group."""
+    accepted = (
+        "an object {kind, name, group (optional)}: kind Issuer or ClusterIssuer (in group "
+        f"{CERT_MANAGER_GROUP}, the default), or an external issuer's kind with its API group "
+        "(e.g. {kind: AWSPCAClusterIssuer, name: pca, group: awspca.cert-manager.io})"
+    )
+    given = {k: v for k, v in value.items() if v is not None} if is_mapping(value) else None
+    if given is None or not {"kind", "name"} <= set(given) <= {"kind", "name", "group"}:
         raise Invalid(accepted)
+    kind, group = given["kind"], given.get("group", CERT_MANAGER_GROUP)
     try:
-        return Issuer(IssuerKind(value["kind"]), check_dns_subdomain(value["name"]))
-    except (ValueError, Invalid):
+        name, group = check_dns_subdomain(given["name"]), check_dns_subdomain(group)
+    except Invalid:
         raise Invalid(accepted) from None
+    own = {k.value for k in IssuerKind}
+    if not isinstance(kind, str) or (
+        kind not in own if group == CERT_MANAGER_GROUP else not _KIND.fullmatch(kind)
+    ):
+        raise Invalid(accepted)
+    return Issuer(kind, name, group)
+
+
+def check_secret_names(value: Any) -> tuple[str, ...]:
+    """Names of Secrets in the cache's namespace (DNS-1123 subdomains), each once."""
+    accepted = "a list of Secret names (DNS-1123 subdomains, e.g. [regcred]), each once"
+    if isinstance(value, str) or not is_sequence(value):
+        raise Invalid(accepted)
+    names: list[str] = []
+    for name in value:
+        try:
+            names.append(check_dns_subdomain(name))
+        except Invalid as invalid:
+            raise Invalid(f"{accepted}; each {invalid.accepted}", given=name) from None
+    if len(set(names)) != len(names):
+        raise Invalid(accepted)
+    return tuple(names)
 
 
 def check_secret_ref(value: Any) -> SecretRef:

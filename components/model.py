@@ -70,12 +70,18 @@ class Storage:
         return self.access_mode in (AccessMode.READ_WRITE_ONCE, AccessMode.READ_WRITE_ONCE_POD)
 
 
+CERT_MANAGER_GROUP = "cert-manager.io"
+"""The API group of cert-manager's own issuers (Issuer, ClusterIssuer)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Issuer:
-    """A cert-manager issuer."""
+    """A cert-manager issuer: cert-manager's own (group cert-manager.io, kind Issuer or
+    ClusterIssuer), or an external issuer's, of any kind its API group defines."""
 
-    kind: IssuerKind
+    kind: str
     name: str
+    group: str = CERT_MANAGER_GROUP
 
 
 @dataclasses.dataclass(frozen=True)

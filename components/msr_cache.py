@@ -13,7 +13,7 @@ from . import certificates, exposure, network_policy, workload
 from . import registry_config as rc
 from . import settings as config
 from .certificates import SubjectAltNames
-from .model import AccessMode, Exposure, IssuerKind, KeyAlgorithm, LogLevel, SecretRef
+from .model import AccessMode, Exposure, KeyAlgorithm, LogLevel, SecretRef
 from .plan import plan
 
 TYPE = "msr-cache:index:MsrCache"
@@ -44,10 +44,12 @@ class ContainerResources(TypedDict):
 class CertManagerIssuer(TypedDict):
     """A cert-manager issuer that signs the serving certificate."""
 
-    kind: pulumi.Input[IssuerKind]
-    """Issuer (in the cache's namespace) or ClusterIssuer."""
+    kind: pulumi.Input[str]
+    """Issuer (in the cache's namespace) or ClusterIssuer; with group, an external issuer's kind (e.g. AWSPCAClusterIssuer)."""
     name: pulumi.Input[str]
     """The issuer's name."""
+    group: NotRequired[pulumi.Input[str]]
+    """The issuer's API group: cert-manager.io (default) for cert-manager's own, an external issuer's otherwise (e.g. awspca.cert-manager.io)."""
 
 
 class SecretKeyRef(TypedDict):
@@ -133,6 +135,10 @@ class MsrCacheArgs(TypedDict):
     """Affinity of the cache's pods, as in a pod spec and checked as the API server checks it (replicas are spread over nodes anyway)."""
     priority_class_name: NotRequired[pulumi.Input[str]]
     """PriorityClass of the cache's pods."""
+    image_pull_secrets: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """Secrets in the cache's namespace (kubernetes.io/dockerconfigjson, e.g. from kubectl create secret docker-registry) the kubelet pulls the image with: for a private mirror of it."""
+    service_account_name: NotRequired[pulumi.Input[str]]
+    """An existing ServiceAccount in the cache's namespace for its pods (one with a cloud identity for object storage, say; default the namespace's default). Either way no API token is mounted into the pods (automountServiceAccountToken false): the cache never calls the Kubernetes API."""
     network_policy: NotRequired[pulumi.Input[bool]]
     """Whether a NetworkPolicy lets in only the cache port (from ingress_namespace with exposure ingress, from gateway_proxy_namespace with exposure gateway, from anywhere otherwise) and the metrics port (from metrics_namespace), and lets out only DNS and the ports of the upstreams, object storage and the proxies extra_env names (HTTPS_PROXY, HTTP_PROXY) (default true)."""
     ingress_namespace: NotRequired[pulumi.Input[str]]
@@ -154,7 +160,7 @@ class MsrCacheArgs(TypedDict):
     adopt_existing: NotRequired[pulumi.Input[bool]]
     """Take over a cache deployed by MSR's manual procedure (namespace dtr): keep its pod selector app: dtr-cache, which a Deployment cannot change, and take over the fields kubectl owns in what it made (pulumi.com/patchForce) (default false). Delete its Deployment with --cascade=orphan first: its pods serve until the new Deployment has rolled them. The Kubernetes provider must upsert existing objects (the stack program's adoptExisting sets upsertExistingObjects on it)."""
     cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
-    """{kind: Issuer|ClusterIssuer, name}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. The cache reads its certificate at start: restart it after a renewal."""
+    """{kind: Issuer|ClusterIssuer, name, group (optional)}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. An external issuer (AWS Private CA, Google CAS, step-ca, ...) is named by its kind and API group, and its controller must run in the cluster. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
     """{namespace, name, key (default ca.crt)}: read MSR's CA from an existing Secret (e.g. msr/msr-nginx-ca-cert) instead of upstream_ca_cert. Read at deployment; a render, which reaches no cluster, uses a stand-in CA and says so."""
     extra_env: NotRequired[pulumi.Input[Mapping[str, str]]]

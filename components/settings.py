@@ -290,6 +290,14 @@ class Settings:
         checks.check_affinity, stack_type="object", production=True
     )
     priority_class_name: str | None = option(checks.check_dns_subdomain, production=True)
+    image_pull_secrets: tuple[str, ...] = option(
+        checks.check_secret_names, default=[], stack_type="array", production=True
+    )
+    service_account_name: str | None = option(
+        checks.check_dns_subdomain,
+        production=True,
+        default_doc="the namespace's default",
+    )
     network_policy: bool = option(
         checks.check_bool, default=True, stack_type="boolean", production=True
     )

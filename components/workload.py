@@ -228,9 +228,10 @@ def _container(
 def _pod(
     settings: Settings, container: dict[str, Any], volumes: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """The pod spec: the container, its volumes, and where its replicas may run."""
+    """The pod spec: the container, its volumes, its account, and where its replicas may run."""
     pod: dict[str, Any] = {
-        # The cache never calls the Kubernetes API: give it no token to steal.
+        # The cache never calls the Kubernetes API: give it no token to steal (whatever its
+        # account, the namespace's default or the one serviceAccountName names).
         "automountServiceAccountToken": False,
         "securityContext": {
             "runAsNonRoot": True,
@@ -262,6 +263,10 @@ def _pod(
         pod["affinity"] = dict(settings.affinity)
     if settings.priority_class_name:
         pod["priorityClassName"] = settings.priority_class_name
+    if settings.service_account_name:
+        pod["serviceAccountName"] = settings.service_account_name
+    if settings.image_pull_secrets:
+        pod["imagePullSecrets"] = [{"name": name} for name in settings.image_pull_secrets]
     return pod
 
 

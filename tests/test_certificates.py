@@ -137,14 +137,31 @@ def test_cert_manager_with_the_upstream_ca_and_the_issuers_ca():
     assert d.outputs["ca_cert_pem"].value == ca
 
 
+def test_an_external_issuer_is_named_by_its_kind_and_group():
+    """An external issuer (AWS Private CA here) is cert-manager's issuerRef with its own group."""
+    issuer = {"kind": "AWSPCAClusterIssuer", "name": "pca", "group": "awspca.cert-manager.io"}
+    d = cache({**NODE_PORT, "cert_manager_issuer": issuer})
+    spec = d.one("kubernetes:cert-manager.io/v1:Certificate").inputs["spec"]
+    assert spec["issuerRef"] == issuer
+    default = cache({**NODE_PORT, "cert_manager_issuer": {"kind": "Issuer", "name": "ca"}})
+    spec = default.one("kubernetes:cert-manager.io/v1:Certificate").inputs["spec"]
+    assert spec["issuerRef"]["group"] == "cert-manager.io"
+
+
 @pytest.mark.parametrize(
     ("args", "key"),
     [
         ({"cert_manager_issuer": {"kind": "Vault", "name": "v"}}, "certManagerIssuer"),
         ({"cert_manager_issuer": {"name": "v"}}, "certManagerIssuer"),
+        ({"cert_manager_issuer": {"kind": "Issuer", "name": "v", "group": "Not_A.Group"}},
+         "certManagerIssuer"),
+        ({"cert_manager_issuer": {"kind": "A-B", "name": "v", "group": "example.com"}},
+         "certManagerIssuer"),
+        ({"cert_manager_issuer": {"kind": "Issuer", "name": "v", "grup": "example.com"}},
+         "certManagerIssuer"),
     ],
-    ids=["unknown-kind", "no-kind"],
-)
+    ids=["unknown-kind", "no-kind", "bad-group", "bad-external-kind", "unknown-field"],
+)  # fmt: skip
 def test_cert_manager_mistakes_are_named(args, key):
     assert rejected({**NODE_PORT, **args}).keys == (key,)
 

@@ -465,3 +465,24 @@ def test_an_image_read_as_a_host_by_its_capitals_is_warned_of(caplog):
     assert pod_spec(d)["containers"][0]["image"] == "MyOrg/dtr-content-cache:2.9.16"
     (warned,) = [r.getMessage() for r in caplog.records if "MyOrg" in r.getMessage()]
     assert warned.startswith('image: "MyOrg/dtr-content-cache:2.9.16" is pulled from a registry')
+
+
+def test_image_pull_secrets_reach_the_pod():
+    """For a private mirror of the image: the kubelet pulls with these Secrets."""
+    d = cache({**NODE_PORT, "image_pull_secrets": ["regcred", "mirror.pull"]})
+    assert pod_spec(d)["imagePullSecrets"] == [{"name": "regcred"}, {"name": "mirror.pull"}]
+    assert "imagePullSecrets" not in pod_spec(cache(NODE_PORT))
+
+
+@pytest.mark.parametrize("names", [["Reg_Cred"], ["regcred", "regcred"], "regcred", [""]], ids=str)
+def test_image_pull_secrets_must_be_secret_names(names):
+    assert rejected({**NODE_PORT, "image_pull_secrets": names}).keys == ("imagePullSecrets",)
+
+
+def test_the_pods_run_as_the_service_account_named_without_its_token():
+    d = cache({**NODE_PORT, "service_account_name": "cache-s3-reader"})
+    pod = pod_spec(d)
+    assert pod["serviceAccountName"] == "cache-s3-reader"
+    assert pod["automountServiceAccountToken"] is False
+    assert "serviceAccountName" not in pod_spec(cache(NODE_PORT))
+    assert rejected({**NODE_PORT, "service_account_name": "Cache"}).keys == ("serviceAccountName",)
