@@ -128,7 +128,8 @@ def test_upstream_ca_is_trusted_through_the_secret():
     ("value", "read"),
     [
         ("http://proxy.example:3128", ("http", "proxy.example", 3128)),
-        ("proxy.example:3128", ("http", "proxy.example", 3128)),  # url.Parse: scheme "proxy.example"
+        # url.Parse reads a scheme "proxy.example" and no host: then "http://" + it
+        ("proxy.example:3128", ("http", "proxy.example", 3128)),
         ("proxy.example", ("http", "proxy.example", 80)),  # no scheme: "http://" + it
         ("https://proxy.example", ("https", "proxy.example", 443)),
         ("socks5://10.0.0.1", ("socks5", "10.0.0.1", 1080)),
