@@ -1,25 +1,29 @@
-"""What the Pulumi CLI refuses before it runs a program: its checks of Pulumi.yaml and of a stack's
-config, and the text it stores each config value as.
+"""What the Pulumi CLI refuses in a stack's config before it runs a program, and the text it
+stores each config value as: what the offline render needs to pass the program what `pulumi up`
+passes it, and to refuse what `pulumi up` refuses.
 
 `pulumi up` loads Pulumi.yaml and Pulumi.<stack>.yaml, merges the project's declared defaults into
-the stack's config and validates the result, all before the program starts; a render that skipped
-this passed stacks that `pulumi up` refuses. The rules are ported (in our own words, not copied)
-from pulumi/pulumi at commit 1b5949891b3cefcb9974752b24a5ecef0acc86c8 (2026-08-21, after v3.259.0):
+the stack's config and validates the result, all before the program starts. The rules are ported
+(in our own words, not copied) from pulumi/pulumi at commit
+1b5949891b3cefcb9974752b24a5ecef0acc86c8 (2026-08-21, after v3.259.0), and judged by the real
+CLI (v3.274.0, docs/toolchain.md): tests/test_stack_files.py runs every stack file of the
+repository and a set of bad ones through both `pulumi preview` and the render, which must accept
+and refuse the same ones, and say the CLI's words where it refuses a stack's config.
+
+What the render does not need offline is left to that CLI: Pulumi.yaml is only read (its
+declarations, its stackConfigDir), since the render reads this repository's projects, which the
+real CLI loads in every judged preview; and a declared key is a name, not a property path
+(`a.b[0]`), since these projects declare none.
 
 - pkg/workspace/config.go: ValidateStackConfigAndApplyProjectConfig, mergeConfig,
   validateStackConfigValues, validateStackConfigValue, parseConfigKey, createConfigValue,
   missingStackConfigurationKeysError and formatMissingKeys (moved there from
   sdk/go/common/workspace/config.go by "Move config logic to pkg", #23978);
-- sdk/go/common/workspace/project.go: ValidateProject, Project.Validate, ValidateConfigValue,
-  InferFullTypeName, RewriteShorthandConfigValues, RewriteConfigPathIntoStackConfigDir,
-  configKeyIsNamespacedByProject, findClosestKey;
-- sdk/go/common/workspace/project.json: the schema of a config declaration; `type` is one of
-  string, integer, boolean, array and object (object since v3.187.0, #20129 and #20132);
-- sdk/go/common/workspace/loaders.go: LoadProject, LoadProjectStackBytes,
-  stackConfigNamespacedWithProject;
-- sdk/go/common/resource/config/key.go, value.go, object.go, map.go: ParseKey, how a stack value
-  is stored (object.MarshalString), Map.Get and Map.Set with a key path;
-- sdk/go/common/resource/properties_path.go: parsePropertyPath (a key path such as `a.b[0]`);
+- sdk/go/common/workspace/project.go: ValidateConfigValue, InferFullTypeName,
+  RewriteShorthandConfigValues;
+- sdk/go/common/workspace/loaders.go: LoadProjectStackBytes, stackConfigNamespacedWithProject;
+- sdk/go/common/resource/config/key.go, value.go, object.go: ParseKey, how a stack value is
+  stored (object.MarshalString);
 - pkg/secrets/passphrase/manager.go and sdk/go/common/resource/config/crypt.go: the passphrase
   provider's errors (used by render/stack_config.py);
 - gopkg.in/yaml.v3 resolve.go and decode.go (go-yaml/yaml): how a plain YAML scalar is typed.
@@ -32,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import dataclasses
 import decimal
 import json
@@ -46,14 +49,12 @@ import pulumi
 import yaml
 
 from components import go_strconv
-from components.closest_name import closest_name
-from components.plain import is_dict, is_list, is_mapping
+from components.plain import is_list, is_mapping
 from components.problems import ConfigError
 
 VALIDATING = "validating stack config: "
 """How `pulumi up` prefixes every error of its stack config validation (operations/up.go)."""
 
-TYPES = ("string", "integer", "boolean", "array", "object")
 """The `type` values project.json accepts in a config declaration."""
 
 
@@ -366,179 +367,45 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _not_allowed(where: str, attribute: str, allowed: list[str]) -> str:
-    """The schema's message for an unknown attribute, with the CLI's suggestion."""
-    message = f"{where}: '{attribute}' not allowed"
-    closest = closest_name(attribute, allowed)
-    if closest:
-        return f"{message}; did you mean '{closest}'?"
-    quoted = [f"'{a}'" for a in sorted(allowed)]
-    return f"{message}; the allowed attributes are {', '.join(quoted[:-1])} and {quoted[-1]}"
+def _items_type(items: Any) -> ItemsType:
+    """An array declaration's `items`: its items' type, and theirs if they are arrays."""
+    nested = _items_type(items["items"]) if "items" in items else None
+    return ItemsType(items["type"], nested)
 
 
-_DECLARATION_ATTRIBUTES = ["type", "items", "description", "secret", "default", "value"]
-
-
-# project.json's message for a `type` outside its enum.
-_NOT_A_TYPE = "{where}/type: value must be one of " + ", ".join(repr(t) for t in TYPES)
-
-
-def _items_type(where: str, items: Any) -> tuple[ItemsType | None, str | None]:
-    """project.json's configItemsType: a mapping with a `type`, and `items` when that is array."""
-    if not is_mapping(items):
-        return None, f"{where}: expected object, but got {_kind(items)}"
-    if "type" not in items:
-        return None, f"{where}: missing properties: 'type'"
-    if items["type"] not in TYPES:
-        return None, _NOT_A_TYPE.format(where=where)
-    nested = None
-    if "items" in items:
-        nested, problem = _items_type(f"{where}/items", items["items"])
-        if problem:
-            return None, problem
-    elif items["type"] == "array":
-        return None, f"{where}: missing properties: 'items'"
-    return ItemsType(items["type"], nested), None
-
-
-def _declaration(key: str, raw: Any, project: str) -> tuple[Declaration | None, str | None]:
-    """One config entry checked against project.json, and its short form (`key: value`) read as
-    the CLI's RewriteShorthandConfigValues does: a default in the project's namespace, else a
-    value."""
-    where = f"#/config/{key}"
-    if key == "secret" and not isinstance(raw, bool):
-        # project.json declares a property `secret` of `config` itself, a boolean.
-        return None, f"{where}: expected boolean, but got {_kind(raw)}"
-    if isinstance(raw, (str, bool, list)) or (isinstance(raw, int) and raw in _INT64):
-        if _namespaced_by_project(project, key):
-            return Declaration(key, default=raw), None
-        return Declaration(key, value=raw), None
+def _declaration(key: str, raw: Any, project: str) -> Declaration:
+    """One entry under `config:`, and its short form (`key: value`) read as the CLI's
+    RewriteShorthandConfigValues does: a default in the project's namespace, else a value."""
     if not is_mapping(raw):
-        return None, (
-            f"{where}: expected a string, integer, boolean, array or a declaration "
-            f"({', '.join(_DECLARATION_ATTRIBUTES)}), but got {_kind(raw)}"
-        )
-    for attribute in raw:
-        if attribute not in _DECLARATION_ATTRIBUTES:
-            return None, _not_allowed(where, str(attribute), _DECLARATION_ATTRIBUTES)
-    type_name = raw.get("type")
-    if "type" in raw and type_name not in TYPES:
-        return None, _NOT_A_TYPE.format(where=where)
-    items = None
-    if "items" in raw:
-        items, problem = _items_type(f"{where}/items", raw["items"])
-        if problem:
-            return None, problem
-    for attribute, expected in (("description", str), ("secret", bool)):
-        if attribute in raw and not isinstance(raw[attribute], expected):
-            kind = "string" if expected is str else "boolean"
-            return None, f"{where}/{attribute}: expected {kind}, but got {_kind(raw[attribute])}"
-    declaration = Declaration(
+        if ":" not in key or key.startswith(f"{project}:"):
+            return Declaration(key, default=raw)
+        return Declaration(key, value=raw)
+    return Declaration(
         key,
-        type=type_name,
-        items=items,
+        type=raw.get("type"),
+        items=_items_type(raw["items"]) if "items" in raw else None,
         default=raw.get("default"),
         value=raw.get("value"),
         secret=bool(raw.get("secret", False)),
     )
-    return declaration, None
-
-
-def _namespaced_by_project(project: str, key: str) -> bool:
-    """configKeyIsNamespacedByProject: a bare key, or `<project>:key`."""
-    return ":" not in key or key.startswith(f"{project}:")
-
-
-def _project_rule(project: str, d: Declaration) -> str | None:
-    """Project.Validate's rules for one declaration: the message of the first it breaks."""
-    if d.default is not None and d.value is not None:
-        return f"project config '{d.key}' cannot have both a 'default' and 'value' attribute"
-    if _namespaced_by_project(project, d.key):
-        if d.type == "array" and d.items is None:
-            return (
-                f"The configuration key '{d.key}' declares an array but does not specify the "
-                "underlying type via the 'items' attribute"
-            )
-        if (
-            d.type is not None
-            and d.default is not None
-            and not valid_value(d.type, d.items, d.default)
-        ):
-            return (
-                f"The default value specified for configuration key '{d.key}' is not of the "
-                f"expected type '{full_type_name(d.type, d.items)}'"
-            )
-        return None
-    if d.type is not None:
-        return (
-            f"Configuration key '{d.key}' is not namespaced by the project and should not define "
-            "a type"
-        )
-    if d.default is not None:
-        return (
-            f"Configuration key '{d.key}' is not namespaced by the project and should not define "
-            "a default value. Did you mean to use the 'value' attribute instead of 'default'?"
-        )
-    if d.value is None:
-        return f"Configuration key '{d.key}' is namespaced and must provide an attribute 'value'"
-    return None
 
 
 def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
-    """The project in a decoded Pulumi.yaml, checked as LoadProject checks it (the parts of the
-    schema about the name and `config:`, then Project.Validate)."""
-    if not is_mapping(raw):
+    """What the render needs of a decoded Pulumi.yaml: its name, its config declarations and the
+    folder of its stack files. The render reads only this repository's projects, whose
+    Pulumi.yaml the real CLI loads (and would refuse) in every judged `pulumi preview`
+    (tests/test_stack_files.py): what a malformed one breaks, the CLI says, not the render."""
+    try:
+        config: Mapping[Any, Any] = raw.get("config") or {}
+        declarations = {
+            str(key): _declaration(str(key), entry, raw["name"]) for key, entry in config.items()
+        }
+        return Project(raw["name"], declarations, raw.get("stackConfigDir"))
+    except (AttributeError, KeyError, TypeError) as err:
         raise CliConfigError(
-            f"could not validate '{path}': expected project to be an object, was {_kind(raw)}"
-        )
-    for key in raw:
-        if not isinstance(key, str):
-            raise CliConfigError(
-                f"could not validate '{path}': expected only string keys, got '{cli_text(key)}'"
-            )
-    if "name" not in raw:
-        closest = closest_name("name", [str(k) for k in raw])
-        found = f"; found '{closest}' instead" if closest else ""
-        raise CliConfigError(
-            f"could not validate '{path}': project is missing a 'name' attribute{found}"
-        )
-    name = raw["name"]
-    if not isinstance(name, str) or not name:
-        raise CliConfigError(
-            f"could not validate '{path}': project is missing a non-empty string 'name' attribute"
-        )
-    config = raw.get("config")
-    stack_config_dir = raw.get("stackConfigDir")
-    if isinstance(config, str):
-        # The old meaning of `config: <folder>` (RewriteConfigPathIntoStackConfigDir).
-        if "stackConfigDir" in raw:
-            raise CliConfigError(
-                "Should not use both config and stackConfigDir to define the stack directory. "
-                "Use only stackConfigDir instead."
-            )
-        config, stack_config_dir = None, config
-    if config is not None and not is_mapping(config):
-        raise CliConfigError(
-            f"could not validate '{path}': #/config: expected object, string or null, but got "
-            f"{_kind(config)}"
-        )
-    if stack_config_dir is not None and not isinstance(stack_config_dir, str):
-        raise CliConfigError(
-            f"could not validate '{path}': #/stackConfigDir: expected string, but got "
-            f"{_kind(stack_config_dir)}"
-        )
-    declarations: dict[str, Declaration] = {}
-    entries: Mapping[Any, Any] = config or {}
-    for key, entry in entries.items():
-        declaration, problem = _declaration(str(key), entry, name)
-        if declaration is None:  # and `problem` says why
-            raise CliConfigError(f"could not validate '{path}': {problem}")
-        declarations[str(key)] = declaration
-    for declaration in declarations.values():
-        problem = _project_rule(name, declaration)
-        if problem:
-            raise CliConfigError(f"could not unmarshal '{path}': {problem}")
-    return Project(name, declarations, stack_config_dir)
+            f"could not read '{path}' ({type(err).__name__}: {err}): `pulumi preview` says what "
+            "is wrong with it"
+        ) from None
 
 
 def load_project(path: Path) -> Project:
@@ -651,143 +518,18 @@ def load_stack_file(path: Path, project: str) -> StackFile:
     return parse_stack(read_yaml(path), project, path)
 
 
-# --- keys with a path (`a.b[0]`) ------------------------------------------------------------------
+# --- declared keys ---------------------------------------------------------------------------------
 
 
-def _property_path(text: str) -> list[str | int]:
-    """parsePropertyPath, strictly: names split on `.`, `[0]` indexes, `["a.b"]` quoted names."""
-    if text.startswith("."):
-        raise ValueError("expected property path to start with a name or index")
-    elements: list[str | int] = []
-    rest = text
-    while rest:
-        if rest[0] == ".":
-            rest = rest[1:]
-            if not rest:
-                raise ValueError("expected property path to end with a name or index")
-            if rest[0] == "[":
-                raise ValueError("expected property name after '.'")
-        elif rest[0] == "[":
-            if rest[1:2] == '"':
-                name: list[str] = []
-                i = 2
-                while True:
-                    if i >= len(rest):
-                        raise ValueError("missing closing quote in property name")
-                    if rest[i] == '"':
-                        i += 1
-                        break
-                    if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
-                        name.append('"')
-                        i += 2
-                    else:
-                        name.append(rest[i])
-                        i += 1
-                if rest[i : i + 1] != "]":
-                    raise ValueError("missing closing bracket in property access")
-                elements.append("".join(name))
-                rest = rest[i + 1 :]
-            else:
-                end = rest.find("]")
-                if end == -1:
-                    raise ValueError("missing closing bracket in array index")
-                segment = rest[1:end]
-                if segment == "*":
-                    elements.append("*")
-                else:
-                    try:
-                        elements.append(go_strconv.parse_int(segment, 10, 0))
-                    except go_strconv.NumError as err:
-                        raise ValueError(f"invalid array index: {err}") from None
-                rest = rest[end + 1 :]
-        else:
-            end = min((i for i in (rest.find("."), rest.find("[")) if i != -1), default=len(rest))
-            elements.append(rest[:end])
-            rest = rest[end:]
-    return elements
-
-
-def config_key_path(project: str, key: str) -> tuple[str, list[str | int]]:
-    """(`<namespace>:<first name>`, the rest of the path) of a key declared in Pulumi.yaml, as
-    parseConfigKey and Map.Get read it: a bare key is in the project's namespace, and its name is
-    a property path."""
+def config_key(project: str, key: str) -> str:
+    """A key declared in Pulumi.yaml as parseConfigKey reads it: a bare key is in the project's
+    namespace. (The CLI also reads a declared key as a property path, `a.b[0]`; this
+    repository's projects declare none, and the real CLI judges them.)"""
     namespace, name = parse_key(key) if ":" in key else (project, key)
-    try:
-        path = _property_path(name)
-    except ValueError as err:
-        raise CliConfigError(f"{VALIDATING}invalid config key path: {err}") from None
-    if not path:
-        raise CliConfigError(f"{VALIDATING}empty config key path")
-    if not isinstance(path[0], str):
-        # The CLI's words, its typo included.
-        raise CliConfigError(f"{VALIDATING}first path segement of config key must be a string")
-    if not path[0]:
-        raise CliConfigError(f"{VALIDATING}config key is empty")
-    return f"{namespace}:{path[0]}", path[1:]
+    return f"{namespace}:{name}"
 
 
 _MISSING = object()
-
-
-def _get(config: Mapping[str, Any], root: str, path: list[str | int]) -> Any:
-    """The value at `root` then `path` (Map.Get), or _MISSING; an encrypted value is a leaf."""
-    value = config.get(root, _MISSING)
-    for step in path:
-        if is_list(value) and isinstance(step, int) and 0 <= step < len(value):
-            value = value[step]
-        elif is_mapping(value) and not is_secure(value) and isinstance(step, str):
-            value = value.get(step, _MISSING)
-        else:
-            return _MISSING
-    return value
-
-
-def _coerced(value: Any) -> Any:
-    """A default set below a key path, as Map.Set coerces it (object.go coerce): `true`/`false`
-    text to booleans, decimal text not starting with 0 to an int64, else a uint64."""
-    if isinstance(value, str):
-        if value in ("true", "false"):
-            return value == "true"
-        if not (len(value) > 1 and value[0] == "0"):
-            number = _go_int(value, 10)
-            if number is not None:
-                return number
-    return value
-
-
-def _set(config: dict[str, Any], root: str, path: list[str | int], value: Any) -> None:
-    """Map.Set with a key path: the containers the path needs are made, a scalar in the way is
-    replaced."""
-    if not path:
-        config[root] = value
-        return
-
-    def container(step: str | int) -> list[Any] | dict[str, Any]:
-        return [None] * (step + 1) if isinstance(step, int) else {}
-
-    def usable(node: Any) -> bool:
-        return isinstance(node, (list, dict)) and not is_secure(node)
-
-    node = copy.deepcopy(config.get(root))  # the stack's own value stays as it was read
-    config[root] = node = node if usable(node) else container(path[0])
-    for i, step in enumerate(path):
-        last = i == len(path) - 1
-        if is_list(node) and isinstance(step, int) and 0 <= step <= len(node):
-            if step == len(node):
-                node.append(None)
-            if last:
-                node[step] = _coerced(value)
-            elif not usable(node[step]):
-                node[step] = container(path[i + 1])
-            node = node[step]
-        elif is_dict(node) and isinstance(step, str):
-            if last:
-                node[step] = _coerced(value)
-            elif not usable(node.get(step)):
-                node[step] = container(path[i + 1])
-            node = node.get(step)
-        else:
-            raise CliConfigError(f"{VALIDATING}{root}: cannot set {step!r} in {_kind(node)}")
 
 
 # --- the checks -----------------------------------------------------------------------------------
@@ -849,15 +591,14 @@ def apply_project_config(stack: str, project: Project, config: Mapping[str, Any]
     missing: list[str] = []
     for key in sorted(project.config):
         declaration = project.config[key]
-        root, path = config_key_path(project.name, key)
-        if _get(merged, root, path) is not _MISSING:
+        root = config_key(project.name, key)
+        if root in merged:
             continue
         if declaration.default is None and declaration.value is None:
             if root.split(":", 1)[0] == project.name:
                 missing.append(key)
             continue
-        value = declaration.default if declaration.default is not None else declaration.value
-        _set(merged, root, path, value)
+        merged[root] = declaration.default if declaration.default is not None else declaration.value
     if missing:
         raise CliConfigError(VALIDATING + missing_keys_message(stack, missing))
     return merged
@@ -898,8 +639,7 @@ def validate_values(
         declaration = project.config[key]
         if declaration.type is None:
             continue
-        root, path = config_key_path(project.name, key)
-        value = _get(config, root, path)
+        value = config.get(config_key(project.name, key), _MISSING)
         secure = value is not _MISSING and has_secure(value)
         if declaration.secret and not secure:
             raise CliConfigError(

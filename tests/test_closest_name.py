@@ -8,8 +8,6 @@ from __future__ import annotations
 import pytest
 
 from components.closest_name import closest_name, distance
-from components.problems import Caller, UnknownKey, set_caller
-from render import cli_config
 
 PROJECT_ATTRIBUTES = ["name", "displayName", "runtime", "main", "description", "config"]
 
@@ -37,19 +35,3 @@ def test_the_closest_name(needle: str, names: list[str], expected: str | None) -
 @pytest.mark.parametrize(("a", "b", "d"), [("", "", 0), ("kitten", "sitting", 3), ("ab", "ba", 2)])
 def test_distance_counts_single_edits(a: str, b: str, d: int) -> None:
     assert distance(a, b) == distance(b, a) == d
-
-
-@pytest.mark.parametrize("typo", ["tpye", "Description", "secert", "itmes"])
-def test_the_render_and_the_program_suggest_alike(typo: str) -> None:
-    attributes = ["type", "items", "description", "secret", "default", "value"]
-    set_caller(Caller.PYTHON)
-    try:
-        program = str(UnknownKey(typo, tuple(attributes)))
-    finally:
-        set_caller(Caller.PYTHON)
-    render = cli_config.parse_project  # restates the CLI's `'<typo>' not allowed; did you mean`
-    with pytest.raises(cli_config.CliConfigError) as raised:
-        render({"name": "p", "config": {"k": {typo: "x"}}})
-    meant = closest_name(typo, attributes)
-    assert f"did you mean {meant}?" in program
-    assert f"did you mean '{meant}'?" in str(raised.value)
