@@ -10,6 +10,9 @@ from .msr_cache import (
 )
 from .problems import ConfigError
 
+# The package's version, in this one place: pyproject.toml reads it (without importing this
+# module), the package schema serves it, PulumiPlugin.yaml names it; CHANGELOG.md has a section
+# for it. A release is a tag v<version> on the commit that sets it.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -9,6 +9,7 @@ each property error in its details (pkg/resource/deploy/source_eval.go, errorToM
 No engine runs here: MsrCache checks its inputs before it registers anything.
 """
 
+import re
 import tomllib
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from google.protobuf import struct_pb2
 from harness import ROOT
 from pulumi.runtime.proto import errors_pb2, provider_pb2, status_pb2
+from setuptools.config.pyprojecttoml import read_configuration
 
 import components
 from components.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
@@ -125,8 +127,23 @@ def test_a_gateway_reaches_the_component_through_the_schema(package_provider):
 
 def test_package_is_named_and_versioned(schema):
     assert schema["name"] == "msr-cache"
+    assert schema["version"] == components.__version__
+
+
+def test_the_version_has_one_place_that_the_others_follow():
+    """components.__version__ is the version: the wheel pip builds reads it (statically, as the
+    build does), PulumiPlugin.yaml names it, and CHANGELOG.md has a section for it."""
+    version = components.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert schema["version"] == components.__version__ == project["version"]
+    assert "version" not in project and "version" in project["dynamic"]
+    built = read_configuration(ROOT / "pyproject.toml")["project"]["version"]
+    assert built == version
+    plugin = (ROOT / "components" / "PulumiPlugin.yaml").read_text()
+    assert re.findall(r"^# Version (\S+?):", plugin, re.M) == [version]
+    assert set(re.findall(r"@v(\d\S*)$", plugin, re.M)) == {version}
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"\n## [{version}]" in changelog, f"CHANGELOG.md has no section for {version}"
 
 
 def test_every_input_is_typed_described_and_only_upstreams_required(schema):
