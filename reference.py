@@ -1,9 +1,10 @@
 """`python -m reference` (make docs): the config reference, made from the registry of inputs.
 
 Writes the `config:` block of Pulumi.yaml (the keys the CLI can take as declared, the rest as
-comments beside them) and the README's option tables, from `components.settings.OPTIONS` and the
-docstrings of `MsrCacheArgs` (the descriptions the package schema carries too). `--check` exits
-1, naming the stale files, when either differs from what it would write.
+comments beside them) and the option tables of docs/configuration.md (between its
+`<!-- options: NAME -->` and `<!-- /options -->` markers), from `components.settings.OPTIONS` and
+the docstrings of `MsrCacheArgs` (the descriptions the package schema carries too). `--check`
+exits 1, naming the stale files, when either differs from what it would write.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ from components.settings import OPTIONS, Option
 
 ROOT = Path(__file__).resolve().parent
 ARGS_SOURCE = ROOT / "components" / "msr_cache.py"
+# The configuration reference: the page whose option tables `make docs` writes.
+REFERENCE = ROOT / "docs" / "configuration.md"
 CONFIG_START = "# Every setting of a cache."
 TABLES = re.compile(r"(<!-- options: (\w+) -->\n)(.*?)(<!-- /options -->)", re.DOTALL)
+# A URL in a description (a form such as https://host[:port]) is code in Markdown: bare, the
+# forge would make it a link to nowhere.
+URL = re.compile(r"(?<![`\w])(https?://[^\s,;`]*[^\s,;`.)])")
 # Keys of the stack program itself, beside the cache's inputs: (stack type, description).
 PROGRAM_KEYS: Mapping[str, tuple[str, str]] = {
     "kubeContext": (
@@ -137,24 +143,27 @@ def pulumi_yaml(current: str) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def cell(text: str) -> str:
+    """Text as a Markdown table cell: its pipes escaped, its URLs as code."""
+    return URL.sub(r"`\1`", text.replace("|", "\\|"))
+
+
 def table(production: bool) -> str:
-    """The README's table of the inputs of one section."""
+    """The reference's table of the inputs of one section."""
     docs = descriptions()
     rows = ["| key | default | what it does |", "|---|---|---|"]
     for o in OPTIONS:
         if o.production == production:
-            doc, default = (
-                text.replace("|", "\\|") for text in (for_stack(docs[o.name]), default_text(o))
-            )
+            doc, default = (cell(text) for text in (for_stack(docs[o.name]), default_text(o)))
             rows.append(f"| `{o.key}` | {default} | {doc} |")
     if not production:
         for key, (_, text) in PROGRAM_KEYS.items():
-            rows.append(f"| `{key}` | — | {text} |")
+            rows.append(f"| `{key}` | — | {cell(text)} |")
     return "\n".join(rows) + "\n"
 
 
-def readme(current: str) -> str:
-    """README.md with its option tables made anew."""
+def tables(current: str) -> str:
+    """A page with its option tables made anew."""
     return TABLES.sub(
         lambda m: m.group(1) + table(m.group(2) == "production") + m.group(4), current
     )
@@ -162,10 +171,10 @@ def readme(current: str) -> str:
 
 def made() -> dict[Path, str]:
     """Each generated file's path and the text it should hold."""
-    pulumi_file, readme_file = ROOT / "Pulumi.yaml", ROOT / "README.md"
+    pulumi_file = ROOT / "Pulumi.yaml"
     return {
         pulumi_file: pulumi_yaml(pulumi_file.read_text()),
-        readme_file: readme(readme_file.read_text()),
+        REFERENCE: tables(REFERENCE.read_text()),
     }
 
 
@@ -178,11 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = [path for path, text in made().items() if path.read_text() != text]
     if args.check:
         for path in stale:
-            print(f"{path.name} is stale: run make docs", file=sys.stderr)
+            print(f"{path.relative_to(ROOT)} is stale: run make docs", file=sys.stderr)
         return 1 if stale else 0
     for path in stale:
         path.write_text(made()[path])
-        print(f"wrote {path.name}")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -101,9 +101,9 @@ def test_a_change_that_does_not_render_fails_with_the_programs_message(clone):
     assert "does not render" in result.stdout and "msr-cache:blobTtl" in result.stdout
 
 
-def readme_production_stack() -> str:
-    """The README's complete Pulumi.prod.yaml, its encrypted value given in plain text."""
-    text = (ROOT / "README.md").read_text()
+def docs_production_stack() -> str:
+    """The complete Pulumi.prod.yaml of docs/deploy.md, its encrypted value given in plain text."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
     section = text[text.index("## Production") :]
     block = section[section.index("```yaml\n") + len("```yaml\n") :]
     stack = yaml.safe_load(block[: block.index("```\n")])
@@ -112,11 +112,11 @@ def readme_production_stack() -> str:
 
 
 def test_every_stack_renders_the_fleet_a_folder_per_cache_and_a_cluster_read_a_stand_in(clone):
-    # Two changes, one render of every stack: the README's production stack added (it reads
+    # Two changes, one render of every stack: the docs' production stack added (it reads
     # MSR's CA from a Secret at deployment: the render reads a stand-in instead, and says so in
     # a line of its own), and a port of the fleet's asia cache changed (its objects only).
     prod = clone / "Pulumi.prod.yaml"
-    prod.write_text(readme_production_stack())
+    prod.write_text(docs_production_stack())
     example = clone / "examples" / "fleet" / "Pulumi.example.yaml"
     original = example.read_text()
     example.write_text(original.replace("port: 30443", "port: 30444", 1))  # asia's

@@ -366,7 +366,7 @@ def test_gateway_exposure_makes_its_gateway_from_a_class():
 
 
 def test_moving_from_ingress_to_gateway_keeps_the_service_and_swaps_the_route():
-    # The README's migration: one `pulumi up` deletes the Ingress and creates the TLSRoute; the
+    # docs/deploy.md's migration: one `pulumi up` deletes the Ingress and creates the TLSRoute; the
     # Service (its name, type and ports) is untouched, and the certificate keeps its SANs.
     hosts = {"hosts": ["cache.example.com"]}
     before = cache({**hosts, "exposure": "ingress"})

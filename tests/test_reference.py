@@ -1,5 +1,6 @@
-"""The config reference (make docs): Pulumi.yaml's config block and the README's option tables
-are made from the registry, and what they declare is what the Pulumi CLI can take."""
+"""The config reference (make docs): Pulumi.yaml's config block and the option tables of
+docs/configuration.md are made from the registry, and what they declare is what the Pulumi CLI
+can take."""
 
 from __future__ import annotations
 
@@ -41,10 +42,22 @@ def test_every_undeclared_key_is_described_beside_the_block():
             assert any(line.startswith(f"# {o.key} (") for line in comments), o.key
 
 
-def test_each_table_row_is_an_input():
-    text = (ROOT / "README.md").read_text()
+def test_each_input_has_a_row_in_the_reference():
+    text = reference.REFERENCE.read_text()
     rows = {line.split("`")[1] for line in text.splitlines() if line.startswith("| `")}
-    assert {o.key for o in OPTIONS} <= rows
+    assert {o.key for o in OPTIONS} | set(reference.PROGRAM_KEYS) == rows
+
+
+def test_a_url_in_a_description_is_code_in_the_table():
+    """Bare, a form such as https://host[:port] would be a link to nowhere on the forge (and the
+    link checker would read it as one)."""
+    assert reference.cell("MSR's https://host[:port], without path") == (
+        "MSR's `https://host[:port]`, without path"
+    )
+    assert reference.cell("a proxy (http://host:port, or host:port).") == (
+        "a proxy (`http://host:port`, or host:port)."
+    )
+    assert reference.cell("s3|azure, `https://x` stays") == "s3\\|azure, `https://x` stays"
 
 
 def test_descriptions_spell_keys_as_the_stack_does():

@@ -312,7 +312,7 @@ def test_the_worst_case_is_the_deadline(
     monkeypatch: pytest.MonkeyPatch, answers: list[Any]
 ) -> None:
     """With the real timeout and waits, whatever MSR does, a create gives up within DEADLINE
-    (60 s, what the README says), not after 157 s; an attempt that would end past it is
+    (60 s, what docs/operate.md says), not after 157 s; an attempt that would end past it is
     shortened."""
     monkeypatch.setattr(registration, "RETRY_DELAYS", (0.5, 1.0, 2.0, 4.0))
     clock = _Clock()

@@ -207,7 +207,7 @@ def test_metrics_and_health_answer_on_the_metrics_port(served: Served) -> None:
 
 
 def test_the_metrics_port_also_serves_go_debug_pages_in_plain_http(served: Served) -> None:
-    # What the README warns of: the network policy admits only metricsNamespace to this port.
+    # What docs/deploy.md warns of: the network policy admits only metricsNamespace to this port.
     port = served.pod.metrics_port
     assert port is not None
     assert plain(port, "/debug/vars").status == 200

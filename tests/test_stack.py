@@ -199,11 +199,11 @@ def test_object_options_reach_the_component_from_stack_config():
     assert d.all(PDB) and d.all(NETWORK_POLICY)
 
 
-def test_the_readmes_production_stack_is_valid():
+def test_the_docs_production_stack_is_valid():
 
     from components.settings import parse
 
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "deploy.md").read_text()
     section = text[text.index("## Production") :]
     block = section[
         section.index("```yaml\n") + len("```yaml\n") : section.index(
