@@ -142,8 +142,10 @@ test: $(VENV)/.installed $(POLICY_VENV)/.installed $(CHECKOV_VENV)/.installed \
 
 # ruff and pyright over the Python; then the workflows' linters: actionlint, which runs each
 # `run:` script through shellcheck (as make runs the scripts in .github/); zizmor's audit, offline
-# (with GH_TOKEN set, `make lint ZIZMOR_FLAGS=` adds its online audits); and renovate.json
-# against Renovate's schema. Without Go or shellcheck, make says what to install and lints
+# (with GH_TOKEN set, `make lint ZIZMOR_FLAGS=` adds its online audits); renovate.json against
+# Renovate's schema; and the Markdown files' links: every relative link and #anchor resolves
+# (md-dead-link-check, offline: [tool.md_dead_link_check] in pyproject.toml; --untrack checks
+# pages not yet added to git too). Without Go or shellcheck, make says what to install and lints
 # without it; under CI=true (.ci/run, test.yml) it fails instead.
 ZIZMOR_FLAGS ?= --offline
 lint: $(VENV)/.installed actionlint shellcheck
@@ -154,6 +156,7 @@ lint: $(VENV)/.installed actionlint shellcheck
 	@if command -v shellcheck >/dev/null; then set -x; shellcheck .github/*.sh; fi
 	$(VENV)/bin/zizmor --quiet $(ZIZMOR_FLAGS) .github
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.renovate .github/renovate.json
+	$(VENV)/bin/md-dead-link-check --untrack --no-color
 
 # actionlint, built from its Go module as every Go-built tool is (toolchain/tools.toml).
 actionlint:
@@ -192,8 +195,9 @@ render-diff: $(VENV)/.installed
 	@test -n "$(BASE)" || { echo "usage: make render-diff BASE=<git ref>" >&2; exit 2; }
 	@$(PY) -m render.diff $(BASE)
 
-# The config reference (Pulumi.yaml's config block, the README's option tables) from the registry
-# of inputs in components/settings.py and MsrCacheArgs' docstrings; a test fails when it is stale.
+# The config reference (Pulumi.yaml's config block, the option tables of docs/configuration.md)
+# from the registry of inputs in components/settings.py and MsrCacheArgs' docstrings; a test
+# fails when it is stale.
 docs: $(VENV)/.installed
 	$(PY) -m reference
 
