@@ -44,7 +44,7 @@ from pulumi.runtime import rpc
 from .ip_literal import ip_or_none
 
 PATH = "/api/v0/content_caches"
-# The worst case of one operation (create, read or delete; the README says it): each request
+# The worst case of one operation (create, read or delete; docs/operate.md says it): each request
 # waits at most TIMEOUT for an answer and is tried at most len(RETRY_DELAYS) + 1 times, waiting
 # RETRY_DELAYS between tries (or what a 429's Retry-After asks); whatever is left, the operation
 # gives up DEADLINE seconds after it began.

@@ -366,7 +366,7 @@ def test_adopt_existing_takes_over_the_manual_deployment_and_its_running_pods(
     cluster.kubectl("apply", "--filename=-", stdin=yaml.safe_dump_all(seed_objects()))
     cluster.kubectl("rollout", "status", "--namespace=dtr", "deployment/dtr-cache", "--timeout=60s")
     (manual,) = cluster.get("replicasets", namespace="dtr")["items"]
-    # The README's runbook: the procedure's Deployment goes, its ReplicaSet and pods stay.
+    # The runbook (docs/operate.md): the procedure's Deployment goes, its ReplicaSet and pods stay.
     cluster.kubectl("delete", "deployment", "dtr-cache", "--namespace=dtr", "--cascade=orphan")
     config = {"upstreams": [MSR], "hosts": ["node0.example.test"], "port": 30447,
               "createNamespace": False, "adoptExisting": True}  # fmt: skip
