@@ -9,6 +9,7 @@ bin/), never downloads one, and never asks anything (--non-interactive).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -118,6 +119,10 @@ class Project:
             raise AssertionError(
                 f"pulumi {' '.join(args)} still running after {timeout}s:\n{stdout}\n{stderr}"
             ) from None
+        finally:
+            # A plugin the CLI left running (seen: a language host) goes with its session.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(cli.pid, signal.SIGKILL)
         result = Result(args, cli.returncode, stdout, stderr)
         if check and result.code != 0:
             raise AssertionError(str(result))
