@@ -264,11 +264,17 @@ class Cluster:
 
     # -- using -----------------------------------------------------------------------------
 
-    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
+    def kubectl(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        timeout: float = READY_TIMEOUT,
+    ) -> str:
         """kubectl as cluster-admin; its stdout ('' when check is False and it failed)."""
         done = subprocess.run(
             [str(bin_dir() / "kubectl"), f"--kubeconfig={self.kubeconfig}", *args],
-            input=stdin, capture_output=True, text=True, timeout=READY_TIMEOUT,
+            input=stdin, capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
         if done.returncode != 0:
             if not check:

@@ -114,6 +114,12 @@ def load_balancer_address(cluster: Cluster, namespace: str) -> str:
     return ingress.get("ip") or ingress["hostname"]
 
 
+def volumes_of(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
+    """The PersistentVolumes bound to a claim of `namespace`."""
+    volumes = cluster.get("persistentvolumes")["items"]
+    return [v for v in volumes if v["spec"].get("claimRef", {}).get("namespace") == namespace]
+
+
 def condition(obj: dict[str, Any], kind: str) -> str:
     return next(c["status"] for c in obj["status"].get("conditions", []) if c["type"] == kind)
 
@@ -237,8 +243,8 @@ def test_up_serves_then_no_change_then_the_change_render_diff_shows_then_destroy
 
     stack.destroy()
     assert not cluster.kubectl("get", "namespace", name, "--ignore-not-found")
-    left = cluster.get("persistentvolumes")["items"]
-    assert not [v for v in left if v["spec"].get("claimRef", {}).get("namespace") == name]
+    # A released volume is the provisioner's to delete (reclaimPolicy Delete), after the claim.
+    cluster.wait_for(lambda: not volumes_of(cluster, name), f"the volumes of namespace {name} gone")
 
 
 def test_ha_over_s3_serves_from_the_bucket_with_the_key_only_in_a_secret(
@@ -309,10 +315,15 @@ def test_a_mandatory_policy_violation_stops_pulumi_up_before_anything_is_made(
     (source / "components").symlink_to(ROOT / "components")
     project = Project(tmp_path / "project", source, env={"KUBECONFIG": str(cluster.kubeconfig)})
     stack = project.stack("composed", {})
-    result = stack.up(*POLICY, check=False)
+    # As `make up` runs it: the preview first, where the pack stops it. (With --skip-preview the
+    # pack judges each resource as it is made, and what came before the violation stays made.)
+    result = stack.run("up", "--yes", *POLICY, check=False)
     assert result.code != 0, result
     assert "mandatory" in result.stdout and "container-memory-limit" in result.stdout, result
-    assert not cluster.kubectl("get", "deployments", "--all-namespaces", "--output=name")
+    assert not cluster.kubectl("get", "namespace", "composed", "--ignore-not-found")
+    assert not cluster.kubectl(
+        "get", "deployment", "beside", "--namespace=default", "--ignore-not-found"
+    )
 
 
 def seed_objects() -> list[dict[str, Any]]:
@@ -364,7 +375,15 @@ def test_adopt_existing_takes_over_the_manual_deployment_and_its_running_pods(
 ) -> None:
     # As the procedure does: kubectl apply, client-side.
     cluster.kubectl("apply", "--filename=-", stdin=yaml.safe_dump_all(seed_objects()))
-    cluster.kubectl("rollout", "status", "--namespace=dtr", "deployment/dtr-cache", "--timeout=60s")
+    # On kind the image is pulled first: minutes, not seconds.
+    cluster.kubectl(
+        "rollout",
+        "status",
+        "--namespace=dtr",
+        "deployment/dtr-cache",
+        "--timeout=300s",
+        timeout=330,
+    )
     (manual,) = cluster.get("replicasets", namespace="dtr")["items"]
     # The runbook (docs/operate.md): the procedure's Deployment goes, its ReplicaSet and pods stay.
     cluster.kubectl("delete", "deployment", "dtr-cache", "--namespace=dtr", "--cascade=orphan")
