@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from harness import ROOT
+from harness import ROOT, unavailable
 
 README = ROOT / "README.md"
 PAGES = sorted((ROOT / "docs").glob("*.md"))
@@ -72,8 +72,16 @@ def test_each_link_is_on_one_line(path: Path) -> None:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A git repository with this project's link checker settings."""
-    if shutil.which("git") is None or not CHECKER.exists():
-        pytest.skip("git or md-dead-link-check is missing (make .venv/.installed)")
+    missing = [
+        name
+        for name, found in (("git", shutil.which("git")), (CHECKER.name, CHECKER.exists()))
+        if not found
+    ]
+    if missing:
+        unavailable(
+            f"{' and '.join(missing)} missing: install git (sudo apt-get install git) and the dev "
+            "virtualenv, which holds md-dead-link-check (make .venv/.installed)"
+        )
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["md_dead_link_check"]
     lines = [f"{key} = {str(value).lower()}" for key, value in config.items()]
     (tmp_path / "pyproject.toml").write_text("[tool.md_dead_link_check]\n" + "\n".join(lines))
