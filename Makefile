@@ -107,11 +107,22 @@ test-cluster: $(VENV)/.installed $(POLICY_VENV)/.installed $(MOTO_VENV)/.install
 # virtualenvs are made in the recipe, once the checks pass, not as prerequisites): the Pulumi
 # CLI (not for render), and a Python the virtualenvs can be built with (pyproject.toml's
 # requires-python; an older one fails deep in pip with no word of why).
-NEED_PULUMI = command -v pulumi >/dev/null || { \
+#
+# The CLI is the `pulumi` on PATH, else the one `make toolchain` built (python3 -m toolchain
+# bin): make up and preview then run it with that bin/ first on PATH, so it finds the plugins
+# built beside it (the language host, the providers), as the engine layer's tests run them.
+# Each says which CLI it runs, its path and version, before running it. Recursive variables:
+# only the recipes that use them look for the CLI.
+TOOLCHAIN_BIN = $(shell $(PYTHON) -m toolchain bin 2>/dev/null)
+PULUMI_ENV = $(if $(shell command -v pulumi 2>/dev/null),,$(if $(TOOLCHAIN_BIN),PATH='$(TOOLCHAIN_BIN)':"$$PATH"))
+PULUMI = $(PULUMI_ENV) pulumi
+NEED_PULUMI = cli=$$($(PULUMI_ENV) command -v pulumi) || { \
 	  echo "make $@ needs the Pulumi CLI, which is not installed."; \
 	  echo "Install it: curl -fsSL https://get.pulumi.com | sh   (or brew install pulumi/tap/pulumi)"; \
 	  echo "See https://www.pulumi.com/docs/iac/download-install/ - then run make $@ again."; \
-	  exit 1; }
+	  echo "Or build it from source with make toolchain (Go 1.26, docs/toolchain.md): make $@ uses it."; \
+	  exit 1; }; \
+	echo "make $@ runs the Pulumi CLI $$cli, $$($(PULUMI) version)$(if $(PULUMI_ENV), (built by make toolchain; none is on PATH))"
 NEED_PYTHON = $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 	  found=$$($(PYTHON) --version 2>&1) || found=""; \
 	  echo "make $@ needs Python 3.11 or later to build its virtualenvs; $(PYTHON) is $${found:-not installed}."; \
@@ -124,16 +135,16 @@ up:
 	@$(NEED_PULUMI)
 	@$(NEED_PYTHON)
 	@$(MAKE) --no-print-directory $(VENV)/.installed $(POLICY_VENV)/.installed
-	pulumi stack select --create $(STACK)
-	pulumi up --stack $(STACK) --policy-pack policy
+	$(PULUMI) stack select --create $(STACK)
+	$(PULUMI) up --stack $(STACK) --policy-pack policy
 
 # What `pulumi up` would do to the stack, checked by the policy pack in policy/.
 preview:
 	@$(NEED_PULUMI)
 	@$(NEED_PYTHON)
 	@$(MAKE) --no-print-directory $(VENV)/.installed $(POLICY_VENV)/.installed
-	pulumi stack select --create $(STACK)
-	pulumi preview --stack $(STACK) --policy-pack policy
+	$(PULUMI) stack select --create $(STACK)
+	$(PULUMI) preview --stack $(STACK) --policy-pack policy
 
 # The policy pack's virtualenv too: a test starts the pack from it, as the Pulumi CLI does.
 test: $(VENV)/.installed $(POLICY_VENV)/.installed $(CHECKOV_VENV)/.installed \
