@@ -225,34 +225,27 @@ def register(config: pulumi.Config, cache: MsrCache) -> None:
     pulumi.export("msrRegistrationId", made.id)
 
 
-def provider(config: pulumi.Config, settings: Settings) -> k8s.Provider:
-    """Render manifests into a folder, or deploy through a kubeconfig context; to adopt a
-    manual deployment, the provider updates the objects that exist instead of refusing them
-    (pulumi-kubernetes >= 4.29 refuses with AlreadyExists unless upsertExistingObjects)."""
+def provider(config: pulumi.Config) -> k8s.Provider:
+    """Render manifests into a folder, or deploy through a kubeconfig context. The provider
+    locked (pulumi-kubernetes 4.25, docs/toolchain.md) creates with a server-side apply: an
+    object that exists under the same name is updated, not refused (adoptExisting)."""
     render_dir = config.get("renderYamlToDirectory")
-    context = config.get("kubeContext")
-    upsert = True if settings.adopt_existing else None
     if render_dir:
         # No kubeconfig: the SDK would fill in $KUBECONFIG, which pulumi-kubernetes before
         # 4.32 refuses beside renderYamlToDirectory (pulumi-kubernetes#4406).
-        return k8s.Provider(
-            "kubernetes",
-            render_yaml_to_directory=render_dir,
-            kubeconfig="",
-            upsert_existing_objects=upsert,
-        )
-    return k8s.Provider("kubernetes", context=context, upsert_existing_objects=upsert)
+        return k8s.Provider("kubernetes", render_yaml_to_directory=render_dir, kubeconfig="")
+    return k8s.Provider("kubernetes", context=config.get("kubeContext"))
 
 
 def main() -> None:
     problems.set_caller(Caller.STACK)
     config = pulumi.Config(PROJECT)
     # Every mistake is reported before the provider or anything else exists.
-    raw, settings = checked(config)
+    raw, _ = checked(config)
     cache = MsrCache(
         pulumi.get_stack(),
         MsrCacheArgs(**{name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw}),
-        opts=pulumi.ResourceOptions(providers=[provider(config, settings)]),
+        opts=pulumi.ResourceOptions(providers=[provider(config)]),
     )
     pulumi.export("url", cache.url)
     pulumi.export("caCertPem", cache.ca_cert_pem)

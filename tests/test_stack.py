@@ -341,11 +341,8 @@ def test_no_value_under_msr_api_is_ever_printed(api):
     assert SECRET not in str(err) and SECRET[:6] not in str(err)
 
 
-def test_adopt_existing_makes_the_provider_upsert_what_the_procedure_made():
-    # pulumi-kubernetes >= 4.29 refuses to create an object that exists, unless told to upsert.
+def test_adopt_existing_keeps_the_procedures_names_and_takes_over_kubectls_fields():
     d = run_stack({**BASE, "adoptExisting": True})
-    (provider,) = d.all("pulumi:providers:kubernetes")
-    assert provider.inputs["upsertExistingObjects"] == "true"
     # The procedure's names (MSR's manual procedure: Deployment dtr-cache in namespace dtr).
     deployment = d.one("kubernetes:apps/v1:Deployment").inputs
     assert (deployment["metadata"]["namespace"], deployment["metadata"]["name"]) == (
@@ -360,8 +357,6 @@ def test_adopt_existing_makes_the_provider_upsert_what_the_procedure_made():
         assert r.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true", r.name
 
 
-def test_without_adopt_existing_the_provider_refuses_existing_objects():
+def test_without_adopt_existing_no_field_of_another_manager_is_taken_over():
     d = run_stack(BASE)
-    (provider,) = d.all("pulumi:providers:kubernetes")
-    assert "upsertExistingObjects" not in provider.inputs
     assert "pulumi.com/patchForce" not in json.dumps([r.inputs for r in d.resources])
