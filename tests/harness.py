@@ -9,11 +9,13 @@ import dataclasses
 import json
 import os
 import runpy
+import select
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import grpc
 import pulumi
@@ -24,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from mocks import LOAD_BALANCER_IP, ProviderMocks
+from supervisor import Supervised
 
 from components import MsrCache
 from components.problems import Caller, ConfigError, set_caller
@@ -334,28 +337,56 @@ def unavailable(message: str) -> NoReturn:
     pytest.skip(message)
 
 
+# How long a plugin may take to print its port: a Python plugin imports grpc and the SDK first.
+PLUGIN_START_TIMEOUT = 60.0
+
+
 @contextlib.contextmanager
 def plugin_channel(
-    command: Sequence[str], cwd: Path | str, env: Mapping[str, str] | None = None
+    command: Sequence[str],
+    cwd: Path | str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = PLUGIN_START_TIMEOUT,
 ) -> Iterator[grpc.Channel]:
     """A Pulumi plugin (a provider, a policy pack) started as the engine starts it, which
-    prints its gRPC port first; a channel to it. The plugin is killed on exit."""
+    prints its gRPC port first; a channel to it. Fails if no port comes within `timeout`
+    seconds. The plugin, and whatever it started, is stopped on exit (tests/supervisor.py)."""
     # stderr to a file, not a pipe: a full pipe would block the plugin.
     with tempfile.TemporaryFile(mode="w+") as stderr:
-        plugin = subprocess.Popen(
+        plugin = Supervised(
             list(command), cwd=cwd, env=None if env is None else dict(env),
-            stdout=subprocess.PIPE, stderr=stderr, text=True,
+            stdout=subprocess.PIPE, stderr=stderr,
         )  # fmt: skip
         try:
-            port = plugin.stdout.readline().strip()  # type: ignore[union-attr]
+            port = first_line(plugin.stdout, timeout)  # type: ignore[arg-type]
             if not port.isdigit():
-                plugin.wait(timeout=30)
+                plugin.stop()
                 stderr.seek(0)
+                said = f"printed {port!r}" if port else f"printed no port within {timeout}s"
                 pytest.fail(
-                    f"{command[0]} {' '.join(command[1:3])} did not start:\n{stderr.read()}"
+                    f"{command[0]} {' '.join(command[1:3])} did not start ({said}):\n"
+                    f"{stderr.read()}"
                 )
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 yield channel
         finally:
-            plugin.kill()
-            plugin.wait()
+            plugin.stop()
+
+
+def first_line(stream: IO[bytes], timeout: float) -> str:
+    """The first line `stream` gives within `timeout` seconds, stripped; what came if the
+    stream ended or the time ran out first. Never blocks longer than that: a plugin that hangs
+    before printing its port would otherwise hang the test until pytest-timeout kills it, and
+    with it the worker's session fixtures."""
+    fd = stream.fileno()
+    deadline = time.monotonic() + timeout
+    data = b""
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 4096)  # not stream.read: its buffer would keep what select cannot see
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0].decode(errors="replace").strip()

@@ -33,8 +33,10 @@ class Pod:
     mounts: dict[str, Path]  # mountPath -> the directory standing in for it
     env: dict[str, str]
     config: dict[str, Any]  # config.yaml as the ConfigMap holds it
-    port: int  # where http.addr now listens (127.0.0.1)
-    metrics_port: int | None  # where http.debug.addr now listens, if config.yaml has one
+    # Where http.addr now listens (127.0.0.1), and http.debug.addr if config.yaml has one: a
+    # Registry that finds one taken by the time it binds moves the pod to others.
+    port: int
+    metrics_port: int | None
 
     def path(self, in_container: str) -> Path:
         """The file on this machine behind a path in the container."""
@@ -53,7 +55,9 @@ class Pod:
 
 
 def free_port() -> int:
-    """A TCP port nothing listens on at 127.0.0.1 now."""
+    """A TCP port nothing listens on at 127.0.0.1 now. Only now: another process (another test
+    worker) may bind it before the server it is meant for does, so a server started on it goes
+    through `servers.on_free_ports` or `Registry`, which pick again when that happens."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

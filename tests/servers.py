@@ -1,4 +1,5 @@
-"""Real servers for the tests, run on 127.0.0.1 and free ports, started and stopped by PID.
+"""Real servers for the tests, run on 127.0.0.1 and free ports, each under a supervisor
+(tests/supervisor.py) that stops it, and all it started, with this process.
 
 - `Registry`: Debian's `docker-registry` (distribution 2.8.2, the code MSR's cache is built on)
   serving a laid-out pod (tests/pod.py).
@@ -6,6 +7,13 @@
   skopeo) reach `name:port` through it via HTTPS_PROXY, and TLS still runs end to end with
   the name as SNI, so certificates are checked against the names clients use.
 - `Moto`: an S3 API (moto's server, from its own virtualenv).
+
+Ports: a server that can bind port 0 does, and its port is read from the sockets it listens on
+(moto). One that must be told its ports before it starts (etcd, kube-apiserver, the registry,
+which writes its address in config) gets ports free when picked (`on_free_ports`): another test
+worker may bind one of them before the server does, so `wait_for` accepts a port only when this
+server's own processes listen on it, and the server is started again on other ports when it
+exits saying the address was in use.
 """
 
 from __future__ import annotations
@@ -20,18 +28,20 @@ import socketserver
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from harness import ROOT, unavailable
 from pod import Pod, free_port
+from supervisor import Supervised, descendants
 
 REGISTRY = "docker-registry"
 MOTO_VENV = ROOT / ".venv-moto"
 START_TIMEOUT = 15.0
-STOP_TIMEOUT = 5.0
+PORT_ATTEMPTS = 5
+T = TypeVar("T")
 
 # Every server this worker has running: a failed test's report shows their logs' tails.
 RUNNING: list[Process] = []
@@ -57,44 +67,100 @@ def require_moto() -> Path:
     return server
 
 
-class Process:
-    """A server started by PID with its output in a log file; stop() ends it."""
+class PortTaken(AssertionError):
+    """A server exited because an address it was given was in use by then."""
 
-    def __init__(self, name: str, command: list[str], env: Mapping[str, str], log: Path) -> None:
+
+class Process:
+    """A server under a supervisor, with its output in a log file; stop() ends it and all it
+    started (`stay`: the command starts daemons and returns, and they are the server)."""
+
+    def __init__(
+        self, name: str, command: list[str], env: Mapping[str, str], log: Path, stay: bool = False
+    ) -> None:
         self.name = name
         self.log = log
         with log.open("w") as out:
             # Only the env given: the pod's own, not this machine's (no AWS_* or proxies leak in).
-            self.process = subprocess.Popen(
-                command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            self.process = Supervised(
+                command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, stay=stay
             )
         RUNNING.append(self)
 
-    def wait_for(self, port: int) -> None:
-        """Until something accepts on 127.0.0.1:port; fail with the log if the server exits."""
+    def pids(self) -> list[int]:
+        """The supervisor's and every process below it."""
+        return [self.process.pid, *(pid for pid, _ in descendants(self.process.pid))]
+
+    def listening(self) -> set[int]:
+        """The TCP ports this server's own processes listen on."""
+        return listening_ports(self.pids())
+
+    def wait_for(self, *ports: int) -> None:
+        """Until this server listens on each port; fail with the log if it exits (PortTaken if
+        an address was in use) or does not listen in time."""
+        self._wait(lambda listening: set(ports) <= listening, f"listening on {ports}")
+
+    def wait_listening(self) -> int:
+        """Until this server (told to bind port 0) listens on one port; that port."""
+        found = self._wait(lambda listening: len(listening) == 1, "listening")
+        return next(iter(found))
+
+    def _wait(self, done: Callable[[set[int]], bool], what: str) -> set[int]:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited:\n{self.tail()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                return
+                self.stop()
+                log = self.tail()
+                if "address already in use" in log.lower():
+                    raise PortTaken(f"{self.name}: an address was in use:\n{log}")
+                raise AssertionError(f"{self.name} exited:\n{log}")
+            listening = self.listening()
+            if done(listening):
+                return listening
             time.sleep(0.05)
         self.stop()
-        raise AssertionError(f"{self.name} not listening after {START_TIMEOUT}s:\n{self.tail()}")
+        raise AssertionError(f"{self.name} not {what} after {START_TIMEOUT}s:\n{self.tail()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
+        """SIGTERM to the server's process group, then SIGKILL to whatever is left (the
+        supervisor's job); waits until it is all gone."""
+        self.process.stop()
         if self in RUNNING:
             RUNNING.remove(self)
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def listening_ports(pids: Iterable[int]) -> set[int]:
+    """The TCP ports (v4 and v6) on which a socket held open by one of `pids` listens: a socket's
+    inode in /proc/<pid>/fd matched against /proc/net/tcp's listening rows."""
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):  # gone meanwhile
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[len("socket:[") : -1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                # sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: TCP_LISTEN
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def on_free_ports(count: int, start: Callable[[list[int]], T]) -> T:
+    """start(ports) with `count` ports that were free when picked; again with others while it
+    raises PortTaken (a worker bound one between the pick and the server's bind)."""
+    for _ in range(PORT_ATTEMPTS - 1):
+        with contextlib.suppress(PortTaken):
+            return start([free_port() for _ in range(count)])
+    return start([free_port() for _ in range(count)])
 
 
 class Registry(Process):
@@ -108,18 +174,25 @@ class Registry(Process):
         changed: Any = None,
         extra_env: Mapping[str, str] | None = None,
     ) -> None:
-        config = pod.rewritten()
-        if changed is not None:
-            config = changed(config)
         self.pod = pod
-        self.config = config
-        path = pod.root / f"{name}.config.yaml"
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
         env = {**pod.env, **(extra_env or {})}
-        super().__init__(name, [REGISTRY, "serve", str(path)], env, pod.root / f"{name}.log")
-        self.wait_for(pod.port)
-        if pod.metrics_port is not None:
-            self.wait_for(pod.metrics_port)
+        for attempt in range(PORT_ATTEMPTS):
+            if attempt:  # the ports lay_out picked were taken: the pod listens on others
+                pod.port = free_port()
+                pod.metrics_port = None if pod.metrics_port is None else free_port()
+            config = pod.rewritten()
+            if changed is not None:
+                config = changed(config)
+            self.config = config
+            path = pod.root / f"{name}.config.yaml"
+            path.write_text(yaml.safe_dump(config, sort_keys=False))
+            super().__init__(name, [REGISTRY, "serve", str(path)], env, pod.root / f"{name}.log")
+            try:
+                self.wait_for(*(p for p in (pod.port, pod.metrics_port) if p is not None))
+                return
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
 
 
 @contextlib.contextmanager
@@ -197,12 +270,12 @@ class Moto(Process):
     """moto's S3 API on a free port, with IAM authentication on after `setup_actions` calls."""
 
     def __init__(self, root: Path, setup_actions: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         env = {"INITIAL_NO_AUTH_ACTION_COUNT": str(setup_actions), "PATH": os.environ["PATH"]}
-        command = [str(require_moto()), "-H", "127.0.0.1", "-p", str(self.port)]
+        # Port 0: the kernel picks a free one as moto binds it, so no other process can take it.
+        command = [str(require_moto()), "-H", "127.0.0.1", "-p", "0"]
         super().__init__("moto", command, env, root / "moto.log")
-        self.wait_for(self.port)
+        self.port = self.wait_listening()
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def boto(self, script: str, **values: str) -> str:
         """Run a boto3 script (with `s3`/`iam` clients on this server) in moto's virtualenv."""
