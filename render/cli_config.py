@@ -6,9 +6,13 @@ passes it, and to refuse what `pulumi up` refuses.
 the stack's config and validates the result, all before the program starts. The rules are ported
 (in our own words, not copied) from pulumi/pulumi at commit
 1b5949891b3cefcb9974752b24a5ecef0acc86c8 (2026-08-21, after v3.259.0), and judged by the real
-CLI (v3.274.0, docs/toolchain.md): tests/test_stack_files.py runs every stack file of the
-repository and a set of bad ones through both `pulumi preview` and the render, which must accept
-and refuse the same ones, and say the CLI's words where it refuses a stack's config.
+CLI (v3.274.0, docs/toolchain.md; where that judge found the port wrong, the rules were read
+again at v3.274.0): tests/test_stack_files.py runs every stack file of the repository and a set
+of bad ones through both `pulumi preview` and the render, which must accept and refuse the same
+ones, at the same stage (`getting stack configuration: ` while reading the file and its secrets
+manager, `validating stack config: ` after), in the CLI's words, naming the same key. Where the
+CLI names no key or line of the user's file (a file it cannot decode, a value it cannot decrypt),
+the render names them after the CLI's words.
 
 What the render does not need offline is left to that CLI: Pulumi.yaml is only read (its
 declarations, its stackConfigDir), since the render reads this repository's projects, which the
@@ -24,9 +28,15 @@ real CLI loads in every judged preview; and a declared key is a name, not a prop
 - sdk/go/common/workspace/loaders.go: LoadProjectStackBytes, stackConfigNamespacedWithProject;
 - sdk/go/common/resource/config/key.go, value.go, object.go: ParseKey, how a stack value is
   stored (object.MarshalString);
-- pkg/secrets/passphrase/manager.go and sdk/go/common/resource/config/crypt.go: the passphrase
-  provider's errors (used by render/stack_config.py);
-- gopkg.in/yaml.v3 resolve.go and decode.go (go-yaml/yaml): how a plain YAML scalar is typed.
+- pkg/secrets/passphrase/manager.go, pkg/cmd/pulumi/config/io.go (getAndSaveSecretsManager) and
+  sdk/go/common/resource/config/crypt.go: the passphrase provider, made for every stack with a
+  salt, and its errors (used by render/stack_config.py);
+- sdk/go/common/resource/config/object.go (unmarshalObject, isSecureValue): a `secure:` that is
+  not text is a plain map; sdk/go/common/encoding/marshal.go: "invalid YAML file";
+- gopkg.in/yaml.v3 v3.0.1 resolve.go and decode.go (go-yaml/yaml): how a plain YAML scalar is
+  typed, a key given twice, a type error's words (terror). yaml.v3 is a port of libyaml, which
+  PyYAML binds (CSafeLoader): the render parses with it, so a tab and a syntax error are read as
+  the CLI reads them.
 
 Their Go tests are ported in tests/test_cli_config.py (pkg/workspace/config_project_test.go,
 pkg/workspace/config_test.go, sdk/go/common/workspace/project_test.go).
@@ -54,8 +64,8 @@ from components.problems import ConfigError
 
 VALIDATING = "validating stack config: "
 """How `pulumi up` prefixes every error of its stack config validation (operations/up.go)."""
-
-"""The `type` values project.json accepts in a config declaration."""
+GETTING = "getting stack configuration: "
+"""How `pulumi up` prefixes every error of reading the stack file and its secrets manager."""
 
 
 class CliConfigError(ConfigError):
@@ -114,8 +124,19 @@ def _plain_scalar(text: str) -> Any:
     return text
 
 
-class _CliYamlLoader(yaml.SafeLoader):
-    """PyYAML with yaml.v3's typing of plain scalars, and its refusal of a key given twice."""
+class _DuplicateKey(yaml.YAMLError):
+    """A mapping key given twice, which yaml.v3 refuses as it decodes (an "unmarshal error")."""
+
+    def __init__(self, key: str, line: int, first_line: int) -> None:
+        super().__init__(key)
+        self.text = f'line {line}: mapping key "{key}" already defined at line {first_line}'
+
+
+class _CliYamlLoader(yaml.CSafeLoader):
+    """YAML as the CLI's yaml.v3 reads it. Parsed by libyaml, the C parser yaml.v3 is a port of
+    (so a tab separates tokens, as in yaml.v3, where PyYAML's own scanner refuses it, and a
+    mistake is told in the same words); plain scalars typed as yaml.v3 types them; a key given
+    twice refused."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[tuple[str, str], yaml.Node] = {}
@@ -127,12 +148,8 @@ class _CliYamlLoader(yaml.SafeLoader):
             kind = type(constructed).__name__
             first = seen.setdefault((kind, key_node.value), key_node)
             if first is not key_node:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f'mapping key "{key_node.value}" already defined at line '
-                    f"{first.start_mark.line + 1}",
-                    key_node.start_mark,
+                raise _DuplicateKey(
+                    key_node.value, key_node.start_mark.line + 1, first.start_mark.line + 1
                 )
         return super().construct_mapping(node, deep=deep)
 
@@ -173,40 +190,53 @@ _CliYamlLoader.add_constructor(
 )
 
 
-def read_yaml(path: Path) -> Any:
-    """The document in `path` as the CLI decodes it; a YAML mistake is one message naming the file
-    and the line."""
+def _decode(data: bytes) -> Any:
+    """The first document of `data` (yaml.v3 decodes no further), as the CLI decodes it."""
+    loader = _CliYamlLoader(data)
+    try:
+        return loader.get_data() if loader.check_node() else None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path, stage: str = "") -> Any:
+    """The document in `path` as the CLI decodes it. A mistake is one message: `stage`, then the
+    CLI's words for it (`invalid YAML file: yaml: <libyaml's problem>`), then where it is in the
+    file, which the CLI does not say (the line yaml.v3 gives is that of the construct the mistake
+    is in, counted from 0)."""
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise CliConfigError(f"could not read '{path}': {err.strerror or err}") from None
+        raise CliConfigError(f"{stage}could not read '{path}': {err.strerror or err}") from None
     try:
-        return yaml.load(data, Loader=_CliYamlLoader)
+        return _decode(data)
+    except _DuplicateKey as err:
+        # Returned by yaml.v3 as a type error, so the CLI says it without "invalid YAML file".
+        raise CliConfigError(f"{stage}yaml: unmarshal errors: {err.text} (in '{path}')") from None
     except yaml.MarkedYAMLError as err:
-        raise CliConfigError(f"could not unmarshal '{path}': yaml: {_marked(err)}") from None
-    except yaml.reader.ReaderError as err:
-        line = data.decode("utf-8", "replace")[: err.position].count("\n") + 1
-        if isinstance(err.character, int):
-            problem = f"not UTF-8 or UTF-16 text (byte 0x{err.character:02x})"
-        else:
-            problem = f"unacceptable character #x{ord(err.character):04x}"
         raise CliConfigError(
-            f"could not unmarshal '{path}': yaml: line {line}: {problem}"
+            f"{stage}invalid YAML file: yaml: {err.problem} ({_marked(err, path)})"
+        ) from None
+    except yaml.reader.ReaderError as err:
+        line = data[: err.position].count(b"\n") + 1
+        raise CliConfigError(
+            f"{stage}invalid YAML file: yaml: {err.reason} (byte 0x{err.character:02x} at line "
+            f"{line} of '{path}')"
         ) from None
     except yaml.YAMLError as err:
-        raise CliConfigError(f"could not unmarshal '{path}': yaml: {err}") from None
+        raise CliConfigError(f"{stage}invalid YAML file: yaml: {err} (in '{path}')") from None
 
 
-def _marked(err: yaml.MarkedYAMLError) -> str:
-    """`line L, column C: <what was being read> (from line L'): <problem>`."""
+def _marked(err: yaml.MarkedYAMLError, path: Path) -> str:
+    """`line L, column C of '<path>', while <reading what> from line L'`."""
     mark = err.problem_mark or err.context_mark
-    text = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    text = f"line {mark.line + 1}, column {mark.column + 1} of " if mark else ""
+    text += f"'{path}'"
     if err.context:
-        text += err.context
-        if err.context_mark and err.problem_mark and err.context_mark.line != err.problem_mark.line:
-            text += f" (from line {err.context_mark.line + 1})"
-        text += ": "
-    return text + (err.problem or "")
+        text += f", {err.context}"
+        if err.context_mark:
+            text += f" from line {err.context_mark.line + 1}"
+    return text
 
 
 # --- how the CLI stores a value -------------------------------------------------------------------
@@ -423,10 +453,12 @@ def load_project(path: Path) -> Project:
 @dataclasses.dataclass(frozen=True)
 class StackFile:
     """What the render reads of a stack file: its config, every key `<namespace>:<name>`, values
-    as decoded (an encrypted one as `{secure: <ciphertext>}`), and the passphrase's salt."""
+    as decoded (an encrypted one as `{secure: <ciphertext>}`), the passphrase's salt, and each key
+    as the file writes it (`port` for msr-cache:port), so that a refusal names it so."""
 
     config: dict[str, Any]
     encryption_salt: str | None = None
+    written: dict[str, str] = dataclasses.field(default_factory=dict[str, str])
 
 
 def parse_key(text: str) -> tuple[str, str]:
@@ -443,42 +475,65 @@ def parse_key(text: str) -> tuple[str, str]:
     )
 
 
+UNMARSHAL = "invalid YAML file: could not unmarshal map: "
+"""How the CLI words a stack's config it cannot decode (config.Map's UnmarshalYAML, through
+encoding.YAML, which calls every such error an invalid YAML file)."""
+
+
 def _with_string_keys(value: Any, key: str, path: Path | str) -> Any:
-    """`value` with its nested mapping keys as the CLI's text of them; a `{secure: ...}` that is
-    not text is refused (the CLI reserves single-key `secure` maps for encrypted values)."""
+    """`value` with its nested mapping keys as the CLI's text of them. A map whose one key is
+    `secure` but not text is no encrypted value, only a map (object.go, isSecureValue)."""
     if is_mapping(value):
-        if set(value) == {"secure"} and not isinstance(value["secure"], str):
-            raise CliConfigError(
-                f"could not read '{path}': {key}: the encrypted value `secure:` must be the "
-                f'ciphertext text, got {_kind(value["secure"])} (maps with the single key "secure" '
-                "are reserved)"
-            )
         return {cli_text(k): _with_string_keys(v, key, path) for k, v in value.items()}
     if is_list(value):
         return [_with_string_keys(v, key, path) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         # The CLI stores a value as JSON, which has no NaN or infinity.
         raise CliConfigError(
-            f"could not read '{path}': {key}: json: unsupported value: {_go_special(value)}"
+            f"{GETTING}{UNMARSHAL}json: unsupported value: {_go_special(value)} (the value of "
+            f"{key} in '{path}')"
         )
     return value
 
 
+def _go_type(value: Any) -> str:
+    """The Go type yaml.v3 decodes a YAML value into, as the CLI names it (`%T`)."""
+    if is_list(value):
+        return "[]interface {}"
+    for types, name in ((bool, "bool"), (int, "int"), (float, "float64"), (str, "string")):
+        if isinstance(value, types):
+            return name
+    return "map[string]interface {}"
+
+
+def _yaml_tag(value: Any) -> str:
+    """A decoded value as yaml.v3 names it in a type error: its short tag, and a scalar's text
+    (shortened past 10 characters, as yaml.v3 does)."""
+    if is_list(value):
+        return "!!seq"
+    for types, tag in ((bool, "!!bool"), (int, "!!int"), (float, "!!float"), (str, "!!str")):
+        if isinstance(value, types):
+            text = value if isinstance(value, str) else cli_text(value)
+            return f"{tag} `{text if len(text) <= 10 else text[:7] + '...'}`"
+    return "!!map"
+
+
 def parse_stack(raw: Any, project: str, path: Path | str = "Pulumi.<stack>.yaml") -> StackFile:
     """The stack in a decoded stack file, read as LoadProjectStackBytes reads it: a key without a
-    namespace is in the project's. Refuses what the CLI cannot read, and ESC environments, which
-    only the CLI can open."""
+    namespace is in the project's. Refuses what the CLI cannot read, in its words, then says where
+    (the CLI does not); and ESC environments, which only the CLI can open."""
     if raw is None:
         return StackFile({})
     if not is_mapping(raw):
         raise CliConfigError(
-            f"could not read '{path}': expected the stack file to be a mapping (config:, "
-            f"encryptionsalt:, ...), got {_kind(raw)}"
+            f"{GETTING}expected project to be an object, was '{_go_type(raw)}' (the stack file "
+            f"'{path}' is {_kind(raw)}; it must be a mapping: config:, encryptionsalt:, ...)"
         )
     for key in raw:
         if not isinstance(key, str):
             raise CliConfigError(
-                f"could not read '{path}': expected only string keys, got '{cli_text(key)}'"
+                f"{GETTING}could not read '{path}': expected only string keys, got "
+                f"'{cli_text(key)}'"
             )
     if raw.get("environment"):
         raise CliConfigError(
@@ -493,29 +548,33 @@ def parse_stack(raw: Any, project: str, path: Path | str = "Pulumi.<stack>.yaml"
         return StackFile({}, salt)
     if not is_mapping(config_raw):
         raise CliConfigError(
-            f"could not read '{path}': config: expected a mapping of <namespace>:<key> to values, "
-            f"got {_kind(config_raw)}"
+            f"{GETTING}{UNMARSHAL}yaml: unmarshal errors: cannot unmarshal {_yaml_tag(config_raw)} "
+            f"into map[string]config.Value (config: in '{path}' must be a mapping of "
+            "<namespace>:<key> to values)"
         )
     config: dict[str, Any] = {}
     written: dict[str, str] = {}
     for key, value in config_raw.items():
-        if not isinstance(key, str):
-            parse_key(cli_text(key))  # has no colon: refused as the CLI refuses it
-        namespace, name = parse_key(key if ":" in key else f"{project}:{key}")
+        text = key if isinstance(key, str) else cli_text(key)
+        try:
+            namespace, name = parse_key(text if ":" in text else f"{project}:{text}")
+        except CliConfigError as err:
+            raise CliConfigError(f"{GETTING}{UNMARSHAL}{err} in '{path}'") from None
         full = f"{namespace}:{name}"
         if full in config:
-            # The CLI keeps one of the two at random: refuse rather than guess.
+            # The CLI keeps either at random (it namespaces the keys through a Go map): the render
+            # refuses rather than guess which.
             raise CliConfigError(
-                f"could not read '{path}': configuration key '{full}' is set twice, as "
-                f"'{written[full]}' and as '{key}'"
+                f"{GETTING}configuration key '{full}' is set twice in '{path}', as "
+                f"'{written[full]}' and as '{text}': pulumi would use either one"
             )
-        config[full], written[full] = _with_string_keys(value, full, path), str(key)
-    return StackFile(config, salt)
+        config[full], written[full] = _with_string_keys(value, text, path), text
+    return StackFile(config, salt, written)
 
 
 def load_stack_file(path: Path, project: str) -> StackFile:
     """The stack file at `path`, read as `pulumi up` reads it."""
-    return parse_stack(read_yaml(path), project, path)
+    return parse_stack(read_yaml(path, GETTING), project, path)
 
 
 # --- declared keys ---------------------------------------------------------------------------------
@@ -615,16 +674,25 @@ def _read_back(value: Any) -> Any:
     return value
 
 
+def _set_as(key: str, written: Mapping[str, str] | None) -> str:
+    """` (set as <key as the stack file writes it>)`, when the stack file sets `key`: the CLI
+    names a declared key as Pulumi.yaml declares it, which is not always how the user wrote it."""
+    return f" (set as {written[key]})" if written and key in written else ""
+
+
 def validate_values(
     stack: str,
     project: Project,
     config: Mapping[str, Any],
     plaintext: Callable[[str], str] | None = None,
+    written: Mapping[str, str] | None = None,
 ) -> None:
     """validateStackConfigValues over the merged `config`: every ciphertext decrypts (with
     `plaintext`; without it the render stands in, and only the ciphertext's form is checked);
     then, key by key in sorted order, a typed key declared `secret` must be encrypted and its value
-    must be of its type. A value holding a ciphertext is not type-checked without `plaintext`."""
+    must be of its type. A value holding a ciphertext is not type-checked without `plaintext`.
+    Each refusal is the CLI's words, then the key as `written` in the stack file, which the CLI
+    does not always say."""
     for key in sorted(config):
         for ciphertext in ciphertexts(config[key]):
             try:
@@ -634,17 +702,19 @@ def validate_values(
                     plaintext(ciphertext)
             except ValueError as err:
                 # The CLI's words (pulumi 3.274 says only these), then the key they are about.
-                raise CliConfigError(f"{VALIDATING}{err} (the secure: value of {key})") from None
+                shown = written.get(key, key) if written else key
+                raise CliConfigError(f"{VALIDATING}{err} (the secure: value of {shown})") from None
     for key in sorted(project.config):
         declaration = project.config[key]
         if declaration.type is None:
             continue
-        value = config.get(config_key(project.name, key), _MISSING)
+        root = config_key(project.name, key)
+        value = config.get(root, _MISSING)
         secure = value is not _MISSING and has_secure(value)
         if declaration.secret and not secure:
             raise CliConfigError(
                 f"{VALIDATING}Stack '{stack}' with configuration key '{key}' must be encrypted as "
-                "it's secret"
+                f"it's secret{_set_as(root, written)}"
             )
         if secure:
             if plaintext is None:
@@ -659,7 +729,7 @@ def validate_values(
         if not valid_value(declaration.type, declaration.items, content):
             raise CliConfigError(
                 f"{VALIDATING}Stack '{stack}' with configuration key '{key}' must be of type "
-                f"'{full_type_name(declaration.type, declaration.items)}'"
+                f"'{full_type_name(declaration.type, declaration.items)}'{_set_as(root, written)}"
             )
 
 
@@ -668,9 +738,10 @@ def validate_stack_config(
     project: Project,
     config: Mapping[str, Any],
     plaintext: Callable[[str], str] | None = None,
+    written: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """ValidateStackConfigAndApplyProjectConfig: the stack's config with the project's defaults,
-    refused as `pulumi up` refuses it."""
+    refused as `pulumi up` refuses it (keys named as `written` in the stack file, too)."""
     merged = apply_project_config(stack, project, config)
-    validate_values(stack, project, merged, plaintext)
+    validate_values(stack, project, merged, plaintext, written)
     return merged

@@ -38,7 +38,7 @@ from components.problems import ConfigError, Invalid, Problem, Shape, shape
 from components.settings import OPTIONS
 
 from . import cli_config
-from .cli_config import CliConfigError
+from .cli_config import GETTING, CliConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,45 +65,53 @@ class StackConfig:
     cluster: tuple[ClusterStandIn, ...] = ()  # what the render reads in place of the cluster
 
 
-INCORRECT_PASSPHRASE = (
-    "failed to decrypt: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct "
-    "passphrase or set PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase"
-)
-"""What the CLI says when a value cannot be decrypted with the passphrase it was given
-(pkg/secrets/passphrase/manager.go, errorCrypter)."""
+SECRETS_MANAGER = "get stack secrets manager: "
+"""How the CLI words what stops it making the passphrase secrets manager (cmd/pulumi/config/io.go),
+after GETTING."""
+
+
+def check_salt(encryption_salt: str, stack_file: Path) -> tuple[bytes, str]:
+    """(salt, the sealed check value) of an encryptionsalt `v1:<salt>:<sealed "pulumi">`, refused
+    in the CLI's words (symmetricCrypterFromPhraseAndState), then where."""
+    where = f" (the encryptionsalt of '{stack_file}')"
+    parts = encryption_salt.split(":", 2)
+    if len(parts) != 3:
+        raise CliConfigError(f"{GETTING}{SECRETS_MANAGER}malformed state value{where}")
+    version, salt, check = parts
+    if version != "v1":
+        raise CliConfigError(f"{GETTING}{SECRETS_MANAGER}unknown state version{where}")
+    try:
+        return base64.b64decode(salt, validate=True), check
+    except binascii.Error as err:
+        raise CliConfigError(
+            f"{GETTING}{SECRETS_MANAGER}illegal base64 data ({err}){where}"
+        ) from None
 
 
 class Passphrase:
     """The passphrase secrets provider: PBKDF2-SHA256 (1,000,000 rounds) keys AES-256-GCM.
 
-    As in the CLI, a wrong passphrase is an error only once a value is decrypted."""
+    As in the CLI, a passphrase that does not open the encryptionsalt is refused when the
+    provider is made, before any value is decrypted (and whether the stack has any)."""
 
     def __init__(self, passphrase: str, encryption_salt: str, stack_file: Path) -> None:
-        where = f"constructing secrets manager of '{stack_file}' (encryptionsalt): "
-        parts = encryption_salt.split(":", 2)
-        if len(parts) != 3:
-            raise CliConfigError(f"{where}malformed state value")
-        version, salt, check = parts
-        if version != "v1":
-            raise CliConfigError(f"{where}unknown state version")
-        try:
-            salt_bytes = base64.b64decode(salt, validate=True)
-        except binascii.Error as err:
-            raise CliConfigError(f"{where}illegal base64 data ({err})") from None
-        kdf = PBKDF2HMAC(hashes.SHA256(), length=32, salt=salt_bytes, iterations=1_000_000)
-        self._aes: AESGCM | None = AESGCM(kdf.derive(passphrase.encode()))
+        salt, check = check_salt(encryption_salt, stack_file)
+        kdf = PBKDF2HMAC(hashes.SHA256(), length=32, salt=salt, iterations=1_000_000)
+        self._aes = AESGCM(kdf.derive(passphrase.encode()))
         self._plaintexts: dict[str, str] = {}
         try:
             correct = self.decrypt(check) == "pulumi"
         except ValueError:
             correct = False
         if not correct:
-            self._aes = None  # the CLI's locked secrets manager
+            raise CliConfigError(
+                f"{GETTING}{SECRETS_MANAGER}incorrect passphrase (the passphrase given, "
+                f"PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, does not open the "
+                f"encryptionsalt of '{stack_file}')"
+            )
 
     def decrypt(self, ciphertext: str) -> str:
         """Plain text of a `v1:<nonce>:<ciphertext>` value; ValueError with the CLI's words."""
-        if self._aes is None:
-            raise ValueError(INCORRECT_PASSPHRASE)
         if ciphertext not in self._plaintexts:
             nonce, sealed = cli_config.sealed_parts(ciphertext)
             try:
@@ -269,7 +277,8 @@ def _passphrase(environ: Mapping[str, str]) -> str | None:
             return Path(environ["PULUMI_CONFIG_PASSPHRASE_FILE"]).read_text().strip()
         except OSError as err:
             raise CliConfigError(
-                f"unable to read PULUMI_CONFIG_PASSPHRASE_FILE: {err.strerror or err}"
+                f"{GETTING}{SECRETS_MANAGER}unable to read PULUMI_CONFIG_PASSPHRASE_FILE: "
+                f"{err.strerror or err}"
             ) from None
     return None
 
@@ -299,12 +308,18 @@ def load(
     stack_file = cli_config.load_stack_file(stack_path, project.name)
 
     secret_keys = sorted(k for k, v in stack_file.config.items() if cli_config.has_secure(v))
-    passphrase = _passphrase(environ) if secret_keys else None
+    salt = stack_file.encryption_salt
+    # The CLI makes the secrets manager of every stack with a salt, secrets or none: a passphrase
+    # that does not open the salt stops it. Without a passphrase the render stands in for the
+    # secrets, but a salt the CLI cannot read at all is refused still.
+    passphrase = _passphrase(environ) if secret_keys or salt else None
     crypter = None
-    if passphrase is not None and stack_file.encryption_salt:
-        crypter = Passphrase(passphrase, stack_file.encryption_salt, stack_path)
+    if salt and passphrase is not None:
+        crypter = Passphrase(passphrase, salt, stack_path)
+    elif salt:
+        check_salt(salt, stack_path)
     merged = cli_config.validate_stack_config(
-        stack, project, stack_file.config, crypter.decrypt if crypter else None
+        stack, project, stack_file.config, crypter.decrypt if crypter else None, stack_file.written
     )
 
     stood_in: list[str] = []
