@@ -81,8 +81,18 @@ def test_the_program_and_the_policy_pack_get_the_versions_the_tests_run(lock: st
 def test_the_component_package_keeps_ranges_for_its_consumers() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     [source] = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
+    # But for pulumi-kubernetes: the engine layer can build its provider at one release only
+    # (toolchain/tools.toml pins it by that release's commit), so consumers get that release,
+    # the one whose behaviour the tests prove.
+    tools = tomllib.loads((ROOT / "toolchain" / "tools.toml").read_text())
+    proven = {
+        t: spec["release"] for t, spec in tools.items() if {"commits", "release"} <= set(spec)
+    }
     for requirement in requirements(ROOT / source):
-        assert not any(s.operator == "==" for s in requirement.specifier), requirement
+        exact = [s.version for s in requirement.specifier if s.operator == "=="]
+        assert exact == ([proven[requirement.name]] if requirement.name in proven else []), (
+            requirement
+        )
 
 
 def test_renovate_proposes_the_bumps() -> None:
@@ -91,8 +101,8 @@ def test_renovate_proposes_the_bumps() -> None:
     for lock in LOCKS:
         assert any(re.search(p, lock) for p in patterns), f"Renovate does not update {lock}"
     # The CLI the workflows install moves with the SDK: the same package, the same version.
-    [cli] = [m for m in config["customManagers"] if m["datasourceTemplate"] == "pypi"]
-    assert (cli["depNameTemplate"], cli["datasourceTemplate"]) == ("pulumi", "pypi")
+    [cli] = [m for m in config["customManagers"] if m.get("depNameTemplate") == "pulumi"]
+    assert cli["datasourceTemplate"] == "pypi"
     [match] = cli["matchStrings"]
     workflows = [p for p in (ROOT / ".github" / "workflows").iterdir() if p.suffix == ".yml"]
     versions = {m for p in workflows for m in re.findall(match.replace("?<", "?P<"), p.read_text())}
@@ -106,3 +116,41 @@ def test_renovate_proposes_the_bumps() -> None:
     found = re.search(match.replace("?<", "?P<"), tools)
     pin = tomllib.loads(tools)["actionlint"]
     assert found and found.groupdict() == {"depName": pin["module"], "currentValue": pin["version"]}
+
+
+def releases() -> dict[str, str]:
+    """{package: release} of each tool in toolchain/tools.toml that stands for a Python SDK's
+    plugin (its table's name is the package's)."""
+    tools = tomllib.loads((ROOT / "toolchain" / "tools.toml").read_text())
+    return {tool: spec["release"] for tool, spec in tools.items() if "release" in spec}
+
+
+def test_each_provider_the_engine_layer_builds_is_the_release_the_lock_gives_users() -> None:
+    # The kubernetes provider is built at its release's commit; the bridged tls and random
+    # providers report the release they stand for (docs/toolchain.md).
+    assert set(releases()) >= {"pulumi-kubernetes", "pulumi-tls", "pulumi-random"}
+    lock = pinned("requirements.lock")
+    assert {package: lock.get(package) for package in releases()} == releases()
+
+
+def test_renovate_moves_each_release_with_its_lock_in_one_pull_request() -> None:
+    config = json.loads((ROOT / ".github" / "renovate.json").read_text())
+    [manager] = [
+        m
+        for m in config["customManagers"]
+        if m["datasourceTemplate"] == "pypi" and "depNameTemplate" not in m
+    ]
+    [pattern] = manager["managerFilePatterns"]
+    assert re.search(pattern.strip("/"), "toolchain/tools.toml")
+    [match] = manager["matchStrings"]
+    tools = (ROOT / "toolchain" / "tools.toml").read_text()
+    found = {
+        m["depName"]: m["currentValue"] for m in re.finditer(match.replace("?<", "?P<"), tools)
+    }
+    assert found == releases()
+    # Each release and the pip-compile update of its package (the same name on PyPI) share a
+    # group, which nothing narrows to one manager: they are one pull request.
+    for package in releases():
+        [rule] = [r for r in config["packageRules"] if package in r.get("matchPackageNames", [])]
+        assert rule.get("groupName") and rule["matchPackageNames"] == [package]
+        assert not {"matchManagers", "matchDatasources", "matchFileNames"} & set(rule)

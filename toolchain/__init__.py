@@ -36,6 +36,26 @@ def share_dir(tool: str) -> Path:
     return cache_dir() / "share" / tool
 
 
+class PinError(Exception):
+    """tools.toml says something the build cannot follow; the message names the table and key."""
+
+
 def pins() -> dict[str, dict[str, Any]]:
-    """tools.toml: tool name → its table."""
-    return tomllib.loads(PINS.read_text())
+    """tools.toml: tool name → its table. A tool with both `release` and `commits` gets its
+    `version` from them: the commit that release is tagged at, as a pseudo-version of the module."""
+    table = tomllib.loads(PINS.read_text())
+    for tool, spec in table.items():
+        if "commits" in spec and "release" in spec:
+            if "version" in spec:
+                raise PinError(f"[{tool}]: `version` beside `release` and `commits`, which pick it")
+            release = spec["release"]
+            if release not in spec["commits"]:
+                raise PinError(
+                    f"[{tool}] release = {release!r} has no entry in [{tool}.commits] (which has "
+                    f"{', '.join(spec['commits'])}): add the pseudo-version of the commit that "
+                    "release is tagged at, and run make toolchain-probe to see if the proxy serves it"
+                )
+            spec["version"] = spec["commits"][release]
+        if "release" not in spec and "{release}" in repr(spec):
+            raise PinError(f"[{tool}]: {{release}} is used, but the table has no `release`")
+    return table

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from toolchain import HERE, bin_dir, cache_dir, pins, share_dir
+from toolchain import HERE, PinError, bin_dir, cache_dir, pins, share_dir
 
 # Only the Go on this machine: a module that wants a newer one fails, saying so, instead of
 # fetching another toolchain.
@@ -59,8 +60,9 @@ def go_version() -> str:
 
 
 def expand(text: str, spec: dict[str, Any]) -> str:
-    """A tools.toml value with {version} set to the tool's pin."""
-    return text.replace("{version}", spec["version"])
+    """A tools.toml value with {version} set to the tool's pin and {release} to its `release`
+    (the release of the Python SDK it serves)."""
+    return text.replace("{version}", spec["version"]).replace("{release}", spec.get("release", ""))
 
 
 def edits(spec: dict[str, Any], gomod: Path) -> list[str]:
@@ -84,8 +86,9 @@ def edits(spec: dict[str, Any], gomod: Path) -> list[str]:
     return flags
 
 
-# What a tool's table says that does not change what is built.
-NOT_BUILT = ("check", "wanted", "candidates")
+# What a tool's table says that does not change what is built (`commits` only gives `version`,
+# which is part of the stamp).
+NOT_BUILT = ("check", "wanted", "candidates", "commits")
 
 
 def stamp_key(spec: dict[str, Any]) -> str:
@@ -141,14 +144,15 @@ def wrapper(tool: str, spec: dict[str, Any]) -> Path:
 def _embedded_files(spec: dict[str, Any], main: Path, module: Path) -> None:
     """What our main package embeds: the Pulumi schema, taken from the module (`schema`) or
     made by a generator of ours (`generate`, which also writes bridge-metadata.json), with the
-    version set, as the tool's own build does."""
+    version set, as the tool's own build does. The generator gets the binary's ldflags: the
+    bridge records the provider's major version in the metadata it writes."""
     schema = main / "schema.json"
     if "schema" in spec:
         shutil.copyfile(module / spec["schema"], schema)
     if "generate" in spec:
         log(f"  go run ./{spec['main']}/{spec['generate']} schema")
-        go("run", f"./{spec['main']}/{spec['generate']}", "schema", "--out", f"./{spec['main']}",
-           cwd=main.parent)  # fmt: skip
+        go("run", "-ldflags", " ".join(_ldflags(spec)), f"./{spec['main']}/{spec['generate']}",
+           "schema", "--out", f"./{spec['main']}", cwd=main.parent)  # fmt: skip
     versioned = json.loads(schema.read_text())
     versioned["version"] = _ldflag_version(spec) or spec["version"].lstrip("v")
     (main / "schema-embed.json").write_text(json.dumps(versioned))
@@ -169,7 +173,7 @@ def build(tool: str, spec: dict[str, Any]) -> float:
     out = cache_dir() / "src" / tool / "out"
     if spec.get("binaries"):
         src = wrapper(tool, spec)
-        ldflags = ["-s", "-w", *(f"-X {expand(f, spec)}" for f in spec.get("ldflags", []))]
+        ldflags = ["-s", "-w", *_ldflags(spec)]
         for name, package in spec["binaries"].items():
             log(f"  go build {package}")
             go("build", "-trimpath", "-pgo=off", "-ldflags", " ".join(ldflags),
@@ -191,6 +195,11 @@ def build(tool: str, spec: dict[str, Any]) -> float:
     for name in outputs(spec):
         (out / name).replace(bin_dir() / name)
     return time.monotonic() - started
+
+
+def _ldflags(spec: dict[str, Any]) -> list[str]:
+    """The -X settings of a tool's ldflags."""
+    return [f"-X {expand(f, spec)}" for f in spec.get("ldflags", [])]
 
 
 def _split_file(text: str) -> tuple[str, str]:
@@ -218,17 +227,20 @@ def check(name: str, spec: dict[str, Any]) -> str:
 
 
 def _plugin_port(binary: Path) -> str:
-    """Start a Pulumi plugin as the engine does and read the port it prints first."""
+    """Start a Pulumi plugin as the engine does and read the port it prints first, waiting at
+    most CHECK_TIMEOUT seconds for it: a plugin that hangs before serving fails the check."""
     plugin = subprocess.Popen(
         [str(binary)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        line = plugin.stdout.readline().strip() if plugin.stdout else ""
+        line = ""
+        if plugin.stdout and select.select([plugin.stdout], [], [], CHECK_TIMEOUT)[0]:
+            line = plugin.stdout.readline().strip()
     finally:
         plugin.kill()
         _, err = plugin.communicate()
     if not line.isdigit():
-        raise BuildError(f"{binary.name} printed no port:\n{line}\n{err}")
+        raise BuildError(f"{binary.name} printed no port within {CHECK_TIMEOUT} s:\n{line}\n{err}")
     return f"serves gRPC (port {line})"
 
 
@@ -238,7 +250,11 @@ def log(text: str) -> None:
 
 def main(only: list[str]) -> int:
     """Build what is not built yet; print each binary's build time and what it says it is."""
-    table = pins()
+    try:
+        table = pins()
+    except PinError as e:
+        log(f"tools.toml: {e}")
+        return 2
     unknown = sorted(set(only) - set(table))
     if unknown:
         log(f"unknown tool(s) {', '.join(unknown)}: tools.toml has {', '.join(table)}")

@@ -1,5 +1,8 @@
-// tfgen writes the provider's Pulumi schema and bridge metadata (`schema --out <dir>`), which
-// the provider embeds: what pulumi-tls's build generates, made here from the same upstream.
+// pulumi-tfgen-tls writes the provider's Pulumi schema and bridge metadata (`schema --out
+// <dir>`), which the provider embeds: what pulumi-tls's build generates, made here from the
+// same upstream. The bridge takes a binary whose main package path holds "pulumi-tfgen" for
+// the build step, where it computes what it records in the metadata (before it looks for
+// "pulumi-resource", which this path holds too), so this folder is named as upstream's is.
 package main
 
 import (
