@@ -3,11 +3,13 @@
     .venv/bin/python tests/crds/vendor.py DIR
 
 DIR holds one git copy (bare or not) of each source repository, as `DIR/<owner>+<name>/repo`,
-`DIR/<owner>+<name>` or `DIR/<name>`. For each kind below the script reads the CRD at its pinned
-tag, checks the repository's LICENSE is Apache-2.0 and writes
-`tests/crds/<plural>.<group>.<version>.json`: the source (repository, tag, commit, path), the
-licence, the group, version and kind, and the served version's `openAPIV3Schema`, verbatim.
-Not run by `make test`: the tests read the files it writes. To move a pin, edit SOURCES and rerun.
+`DIR/<owner>+<name>` or `DIR/<name>`. For each kind below the script reads the CRD at the tag
+toolchain/tools.toml pins for its project (the version of the [gateway-api], [cert-manager] or
+[prometheus-operator] table, which the test cluster installs), checks the repository's LICENSE
+is Apache-2.0 and writes `tests/crds/<plural>.<group>.<version>.json`: the source (repository,
+tag, commit, path), the licence, the group, version and kind, and the served version's
+`openAPIV3Schema`, verbatim. Not run by `make test`: the tests read the files it writes, and
+hold their tags to tools.toml. To move a pin, edit tools.toml and rerun.
 """
 
 from __future__ import annotations
@@ -17,21 +19,30 @@ import dataclasses
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 HERE = Path(__file__).resolve().parent
+TOOLS = HERE.parent.parent / "toolchain" / "tools.toml"
 
 
 @dataclasses.dataclass(frozen=True)
 class Source:
+    """One CRD to vendor: where it is, and the table of tools.toml that pins its release."""
+
     repository: str  # owner/name on GitHub
-    tag: str
+    pinned_by: str  # the table of toolchain/tools.toml whose version is the tag
     path: str
     version: str  # the CRD version whose schema is vendored
     same_as: str = ""  # another copy of the CRD in the repository, whose schema must be equal
+
+    @property
+    def tag(self) -> str:
+        """The release tools.toml pins: the test cluster installs the same one."""
+        return tomllib.loads(TOOLS.read_text())[self.pinned_by]["version"]
 
 
 SOURCES = [
@@ -39,26 +50,26 @@ SOURCES = [
     # from it); deploy/crds/ holds the same CRD without the chart's template lines.
     Source(
         "cert-manager/cert-manager",
-        "v1.21.1",
+        "cert-manager",
         "deploy/charts/cert-manager/templates/crd-cert-manager.io_certificates.yaml",
         "v1",
         same_as="deploy/crds/cert-manager.io_certificates.yaml",
     ),
     Source(
         "prometheus-operator/prometheus-operator",
-        "v0.93.0",
+        "prometheus-operator",
         "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
         "v1",
     ),
     Source(
         "kubernetes-sigs/gateway-api",
-        "v1.6.1",
+        "gateway-api",
         "config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml",
         "v1",
     ),
     Source(
         "kubernetes-sigs/gateway-api",
-        "v1.6.1",
+        "gateway-api",
         "config/crd/standard/gateway.networking.k8s.io_gateways.yaml",
         "v1",
     ),
