@@ -33,8 +33,8 @@ func Provider(metadata []byte) bridge.ProviderInfo {
 			// random_bytes has no id attribute: the bridge needs to be told what its ID is.
 			"random_bytes": {ComputeID: base64ID},
 		},
-		// Both are on by default in the bridge built here (and act on SDKv2 resources only,
-		// where random's are Plugin Framework ones); set as upstream sets them.
+		// The bridge built here reads neither any more (what they switched on for SDKv2
+		// resources is always on; random's are Plugin Framework ones); set as upstream sets them.
 		EnableAccurateBridgePreview: true,
 		EnableRawStateDelta:         true,
 	}

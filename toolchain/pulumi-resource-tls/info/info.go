@@ -28,9 +28,9 @@ func Provider(metadata []byte) tfbridge.ProviderInfo {
 		Resources: map[string]*tfbridge.ResourceInfo{
 			"tls_self_signed_cert": {PreStateUpgradeHook: selfSignedCertFromSDKv2},
 		},
-		// Both act on SDKv2 resources only in the bridge built here, where tls's are Plugin
-		// Framework ones (which read a state without a version as version 0 anyway); set as
-		// upstream sets them.
+		// In the bridge built here the first acts on SDKv2 resources only, where tls's are
+		// Plugin Framework ones (which read a state without a version as version 0 anyway), and
+		// nothing reads the second any more; set as upstream sets them.
 		EnableZeroDefaultSchemaVersion: true,
 		EnableAccurateBridgePreview:    true,
 	}
