@@ -9,12 +9,10 @@ bin/), never downloads one, and never asks anything (--non-interactive).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 import yaml
 from harness import ROOT, unavailable
+from supervisor import Supervised
 
 from toolchain import bin_dir
 
@@ -105,24 +104,36 @@ class Project:
     def pulumi(self, *args: str, check: bool = True, timeout: float = RUN_TIMEOUT) -> Result:
         """`pulumi <args>` in the project; fails the test with its output unless it exits 0
         (or check is False)."""
-        # In a session of its own, so that a run cut short takes its plugins with it.
-        cli = subprocess.Popen(
+        # Under a supervisor (tests/supervisor.py), which ends the CLI's plugins with it.
+        #
+        # The language host once seen left running was `pulumi-language-python 127.0.0.1:<the
+        # engine's port>`, started by the CLI, and its program (`python .../pulumi-language-
+        # python-exec --monitor ... --engine ...`). The CLI stops every plugin it started before
+        # it exits, on success and on error alike (SIGINT to the plugin's process group, SIGKILL
+        # after 5 s: pulumi/pkg v3.274.0 resource/plugin/plugin.go); none was left after any
+        # run of the engine layer, traced. But it starts each plugin in a process group of its
+        # own (sdk go/common/util/cmdutil RegisterProcessGroup), and when the CLI itself is
+        # killed outright it stops none. That was our doing: on a timeout the harness sent
+        # SIGKILL to the CLI's process group, which holds no plugin, and so did the kill added
+        # after it (commit fa6d184), which could therefore not stop a language host. Orphaned,
+        # the host and its program live until the host's health check finds the engine gone:
+        # it asks every 5 minutes (pulumi/pulumi#9735, which closed #8696: orphaned language
+        # hosts). Users of the released CLI see the same when their CLI is killed (SIGKILL, the
+        # OOM killer, a CI job cancelled hard): its plugins outlive it for up to 5 minutes.
+        # Here, the supervisor adopts what the CLI leaves (a child subreaper) and ends it.
+        cli = Supervised(
             [str(bin_dir() / "pulumi"), *args, "--non-interactive"],
             cwd=self.root, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, start_new_session=True,
+            text=True,
         )  # fmt: skip
         try:
             stdout, stderr = cli.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(cli.pid, signal.SIGKILL)
+            cli.stop()  # SIGTERM to the CLI's group, then to all it started; SIGKILL after
             stdout, stderr = cli.communicate()
             raise AssertionError(
                 f"pulumi {' '.join(args)} still running after {timeout}s:\n{stdout}\n{stderr}"
             ) from None
-        finally:
-            # A plugin the CLI left running (seen: a language host) goes with its session.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(cli.pid, signal.SIGKILL)
         result = Result(args, cli.returncode, stdout, stderr)
         if check and result.code != 0:
             raise AssertionError(str(result))

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from harness import ROOT
+from pulumi_cli import Project, require_tools
 from supervisor import GRACE, Supervised
 
 MARK = "MSR_CACHE_TEST_MARK"
@@ -131,4 +133,20 @@ def test_with_stay_the_daemons_of_a_command_that_succeeded_run_until_stopped(mar
 def test_with_stay_a_command_that_failed_takes_its_daemons_with_it(mark: str) -> None:
     command = Supervised(["sh", "-c", f"{DAEMON} exit 4"], env=env(mark), stay=True)
     assert command.wait(GRACE + 10) == 4
+    assert not marked(mark)
+
+
+def test_a_pulumi_run_cut_short_leaves_none_of_its_plugins(tmp_path: Path, mark: str) -> None:
+    # The CLI starts each plugin in a process group of its own, so the harness's old SIGKILL to
+    # the CLI's group left the language host and its program running (tests/pulumi_cli.py).
+    require_tools()
+    source = tmp_path / "source"
+    source.mkdir()
+    runtime = {"name": "python", "options": {"virtualenv": str(ROOT / ".venv")}}
+    (source / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "slow", "runtime": runtime}))
+    (source / "__main__.py").write_text("import time\ntime.sleep(1000)\n")
+    project = Project(tmp_path / "project", source, env={MARK: mark})
+    project.pulumi("stack", "init", "slow", "--secrets-provider", "passphrase")
+    with pytest.raises(AssertionError, match="still running after 10s"):
+        project.pulumi("up", "--yes", "--skip-preview", "--stack", "slow", timeout=10)
     assert not marked(mark)
