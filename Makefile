@@ -92,7 +92,8 @@ toolchain-probe:
 	$(PYTHON) -m toolchain probe
 
 # A real control plane on 127.0.0.1 (etcd, kube-apiserver, controller manager, scheduler and
-# kwok's fake nodes) until Ctrl-C: it prints the KUBECONFIG to use.
+# kwok's fake nodes, started by kwokctl) until Ctrl-C or SIGTERM, which stop it and remove its
+# folder; it prints the KUBECONFIG to use.
 cluster: $(VENV)/.installed toolchain
 	PYTHONPATH=. $(PY) tests/cluster.py
 

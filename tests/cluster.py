@@ -6,25 +6,43 @@ there and mark them Running and Ready, so Deployments become Available, Services
 and the garbage collector finishes foreground deletions, as pulumi-kubernetes' await expects.
 What kwok cannot do, no test here can: pull or run an image, mount volumes, run probes.
 
+Upstream's harness starts it: `kwokctl create cluster --runtime binary` (kwok v0.8.0), given
+the toolchain's binaries, makes the certificates and the kubeconfig and starts the five
+processes with their flags. It is never let near the web: every binary it could fetch is named
+(a local path is linked, not downloaded) and its environment carries a proxy that refuses every
+connection. What kwokctl cannot do is done here, each for a reason said where it is done:
+- the processes' lifetime: kwokctl starts each one in a session of its own and returns, leaving
+  them to init (`kwokctl delete cluster` stops them by their pid files); here kwokctl runs under
+  a supervisor (tests/supervisor.py) that adopts them as a child subreaper, so they end with the
+  test process even when it is killed with SIGKILL;
+- the ports: kwokctl counts down from 32767 for free ones, so two clusters started at once
+  (two test workers) pick the same; here every port is given, or the component's server is off;
+- what the cluster holds (kwokctl applies nothing but its own CRDs): the nodes, the
+  StorageClasses and the released CRDs, with kubectl;
+- kwok's Stages: kwokctl passes its default ones only when it is given none, so the defaults
+  (from kwok's module, as kwokctl embeds them) go with ours.
+
 The cluster has what the cache meets in production:
-- Pod Security Admission enforcing `restricted` by default (every namespace but kube-system);
+- Pod Security Admission enforcing `restricted` by default (every namespace but kube-system), an
+  admission configuration kwokctl passes to kube-apiserver;
 - a default StorageClass with `WaitForFirstConsumer`, whose claims kwok provisions once the
-  scheduler has picked a node (as a CSI provisioner would);
+  scheduler has picked a node (as a CSI provisioner would), and a second one, EXPANDABLE, that
+  also allows volume expansion: kwok grows a claim of it as CSI's external-resizer and the
+  kubelet grow a filesystem volume online;
 - load-balancer addresses: kwok Stages set a LoadBalancer Service's and an Ingress's
   `status.loadBalancer` (LB_ADDRESS), as a cloud controller and an ingress controller would;
 - the released CRDs of Gateway API, cert-manager and ServiceMonitor (tools.toml), so the API
   server validates custom resources with their schemas and CEL rules.
 
-Every process is started and stopped by PID with its log in the cluster's folder; each wait is
-bounded. By hand: `make cluster` (this file as a script) starts one and prints its KUBECONFIG.
+Every wait is bounded. By hand: `make cluster` (this file as a script) starts one, prints its
+KUBECONFIG, and stops it on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -38,13 +56,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from harness import CONFIG_MAP, DEPLOYMENT, PVC, SECRET, SERVICE, Deployment
-from pod import free_port
-from servers import Process
+from servers import PortTaken, Process, on_free_ports
+from supervisor import Supervised
 
 from render.engine import Registered
 from toolchain import bin_dir, share_dir
@@ -62,13 +76,32 @@ LB_ADDRESS = "192.0.2.10"
 NODES = ("kwok-node-0", "kwok-node-1")
 SERVICE_RANGE = "10.96.0.0/16"
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+# kwokctl's option naming each binary, and the toolchain's binary it names.
+BINARIES = {
+    "etcdBinary": "etcd",
+    "kubeApiserverBinary": "kube-apiserver",
+    "kubeControllerManagerBinary": "kube-controller-manager",
+    "kubeSchedulerBinary": "kube-scheduler",
+    "kwokControllerBinary": "kwok",
+    "kubectlBinary": "kubectl",
+}
+NAME = "msr-cache"  # the kwokctl cluster's name; kwokctl calls its kubeconfig context kwok-<name>
+# Where any download kwokctl tried would go: the discard port, which nothing serves here, so the
+# start fails naming the URL instead of fetching it. Go does not proxy loopback addresses, so
+# kwokctl and the processes it starts still reach the API server and etcd on 127.0.0.1.
+NO_WEB = "http://127.0.0.1:9"
 READY_TIMEOUT = 120.0
 CRD_SOURCES = ("gateway-api", "cert-manager", "prometheus-operator")
+# The StorageClasses: the default one, whose claims cannot be expanded (as on many clusters), and
+# one that allows expansion. Both wait for the first consumer and kwok provisions both.
+STANDARD = "standard"
+EXPANDABLE = "expandable"
+PROVISIONER = "kwok.x-k8s.io/volume"
 
 
 def missing_tools() -> list[str]:
     """The toolchain binaries this cluster needs that `make toolchain` has not built."""
-    return [t for t in (*CONTROL_PLANE, "kubectl") if not (bin_dir() / t).exists()]
+    return [t for t in (*CONTROL_PLANE, "kubectl", "kwokctl") if not (bin_dir() / t).exists()]
 
 
 class Cluster:
@@ -76,73 +109,74 @@ class Cluster:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.pki = root / "pki"
         self.kubeconfig = root / "kubeconfig"
         self.processes: list[Process] = []
+        self.env: dict[str, str] = {}  # kwokctl's
         self.server = ""
-        self.context = "test"  # the kubeconfig's one context
+        self.context = f"kwok-{NAME}"
+
+    @property
+    def home(self) -> Path:
+        """kwokctl's folder for this cluster: pki/, logs/, etcd/, bin/ (links to the toolchain)."""
+        return self.root / "kwok" / "clusters" / NAME
 
     # -- starting --------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.pki.mkdir(parents=True, exist_ok=True)
-        apiserver_port = free_port()
-        self.server = f"https://127.0.0.1:{apiserver_port}"
-        self._make_pki()
-        self._write_kubeconfig()
-        etcd = self._start_etcd()
-        self._start_apiserver(apiserver_port, etcd)
+        """Start every process and set the cluster up; fails naming what did not come up."""
+        on_free_ports(3, self._create)
         self._wait_ready()
-        self._start_controllers()
-        self._start_kwok()
         self._set_up()
 
-    def _make_pki(self) -> None:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca = _certificate("test-cluster-ca", ca_key, ca_key, None, ca=True)
-        self._write("ca", ca, ca_key)
-        serving_key = ec.generate_private_key(ec.SECP256R1())
-        first_service_ip = next(ipaddress.ip_network(SERVICE_RANGE).hosts())
-        names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
-        ips = [ipaddress.ip_address("127.0.0.1"), first_service_ip]
-        self._write(
-            "apiserver",
-            _certificate("kube-apiserver", serving_key, ca_key, ca, dns=names, ips=ips),
-            serving_key,
-        )
-        admin_key = ec.generate_private_key(ec.SECP256R1())
-        self._write(
-            "admin",
-            _certificate("cluster-admin", admin_key, ca_key, ca, groups=["system:masters"]),
-            admin_key,
-        )
-        # The key the API server signs service account tokens with, and checks them against.
-        sa_key = ec.generate_private_key(ec.SECP256R1())
-        (self.pki / "sa.key").write_bytes(_key_pem(sa_key))
-        (self.pki / "sa.pub").write_bytes(
-            sa_key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
+    def _create(self, ports: list[int]) -> None:
+        """`kwokctl create cluster` on these ports (kube-apiserver, etcd's client and peer),
+        until they are listened on by its processes; PortTaken if one was taken meanwhile."""
+        apiserver, etcd, peer = ports
+        shutil.rmtree(self.root / "kwok", ignore_errors=True)  # an attempt that found one taken
+        self.kubeconfig.unlink(missing_ok=True)
+        admission = self.root / "admission.yaml"
+        admission.write_text(yaml.safe_dump(_admission_config()))
+        stages = [
+            *(yaml.safe_load(p.read_text()) for p in sorted(share_dir("kwok").glob("*.yaml"))),
+            *_stages(),
+        ]
+        config = self.root / "kwokctl.yaml"
+        config.write_text(yaml.safe_dump_all([_kwokctl(apiserver, etcd, peer, admission), *stages]))
+        self.env = env = {
+            "PATH": f"{bin_dir()}:/usr/bin:/bin",  # its kubectl is the toolchain's
+            "HOME": str(self.root),
+            "KWOK_WORKDIR": str(self.root / "kwok"),  # not ~/.kwok: nothing of the user's
+            **{
+                proxy: NO_WEB
+                for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+            },
+        }
+        command = [
+            str(bin_dir() / "kwokctl"), f"--config={config}", f"--name={NAME}",
+            "create", "cluster", f"--kubeconfig={self.kubeconfig}",
+        ]  # fmt: skip
+        # --stay: kwokctl returns once it has started them; they are what the supervisor keeps.
+        self.processes = [Process("kwokctl", command, env, self.root / "kwokctl.log", stay=True)]
+        self.server = f"https://127.0.0.1:{apiserver}"
+        self._wait_listening({apiserver, etcd, peer})
 
-    def _write(self, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
-        (self.pki / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (self.pki / f"{name}.key").write_bytes(_key_pem(key))
-        (self.pki / f"{name}.key").chmod(0o600)
-
-    def _write_kubeconfig(self) -> None:
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "test", "cluster": {
-                "server": self.server, "certificate-authority": str(self.pki / "ca.crt")}}],
-            "users": [{"name": "admin", "user": {
-                "client-certificate": str(self.pki / "admin.crt"),
-                "client-key": str(self.pki / "admin.key")}}],
-            "contexts": [{"name": self.context, "context": {"cluster": "test", "user": "admin"}}],
-            "current-context": self.context,
-        }  # fmt: skip
-        self.kubeconfig.write_text(yaml.safe_dump(config))
+    def _wait_listening(self, ports: set[int]) -> None:
+        kwokctl = self.processes[0]
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if kwokctl.process.poll() is not None:  # it failed: its supervisor ended the rest
+                raise AssertionError(f"kwokctl create cluster failed:\n{self.logs(30)}")
+            taken = [log.stem for log in self._logs() if "address already in use" in _read(log)]
+            if taken:  # a component exits, but kwokctl does not notice: it has returned
+                kwokctl.stop()
+                raise PortTaken(f"{', '.join(taken)}: an address was in use")
+            if ports <= kwokctl.listening():
+                return
+            time.sleep(0.1)
+        kwokctl.stop()
+        raise AssertionError(
+            f"not listening on {sorted(ports)} after {READY_TIMEOUT}s:\n{self.logs()}"
+        )
 
     @classmethod
     def existing(cls, kubeconfig: Path, root: Path) -> Cluster:
@@ -163,95 +197,29 @@ class Cluster:
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def _process(self, name: str, args: Sequence[str]) -> Process:
-        env = {"PATH": f"{bin_dir()}:/usr/bin:/bin", "HOME": str(self.root)}
-        process = Process(name, [str(bin_dir() / name), *args], env, self.root / f"{name}.log")
-        self.processes.append(process)
-        return process
-
-    def _start_etcd(self) -> str:
-        client, peer = free_port(), free_port()
-        data = self.root / "etcd"
-        self._process("etcd", [
-            f"--data-dir={data}", "--name=default",
-            f"--listen-client-urls=http://127.0.0.1:{client}",
-            f"--advertise-client-urls=http://127.0.0.1:{client}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-cluster=default=http://127.0.0.1:{peer}",
-            "--listen-metrics-urls=", "--log-level=warn",
-            # A test cluster lives minutes: durability buys nothing and fsync costs seconds.
-            "--unsafe-no-fsync",
-        ]).wait_for(client)  # fmt: skip
-        return f"http://127.0.0.1:{client}"
-
-    def _start_apiserver(self, port: int, etcd: str) -> None:
-        admission = self.root / "admission.yaml"
-        admission.write_text(yaml.safe_dump(_admission_config()))
-        pki = self.pki
-        self._process("kube-apiserver", [
-            f"--etcd-servers={etcd}", "--bind-address=127.0.0.1", f"--secure-port={port}",
-            "--advertise-address=127.0.0.1",
-            # Endpoints may not be loopback addresses: no `kubernetes` Service endpoints.
-            "--endpoint-reconciler-type=none",
-            f"--service-cluster-ip-range={SERVICE_RANGE}",
-            f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
-            f"--client-ca-file={pki / 'ca.crt'}",
-            "--service-account-issuer=https://kubernetes.default.svc",
-            f"--service-account-key-file={pki / 'sa.pub'}",
-            f"--service-account-signing-key-file={pki / 'sa.key'}",
-            "--authorization-mode=RBAC",
-            f"--admission-control-config-file={admission}",
-            f"--cert-dir={self.root / 'apiserver-certs'}",
-        ])  # fmt: skip
-
     def _wait_ready(self) -> None:
-        """Until /readyz answers 200 to cluster-admin, failing with the log if the server exits."""
-        context = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
-        context.load_cert_chain(self.pki / "admin.crt", self.pki / "admin.key")
-        apiserver = self.processes[-1]
+        """Until /readyz answers 200 to cluster-admin (kwokctl's admin certificate), failing
+        with the logs if the processes are gone."""
+        pki = self.home / "pki"
+        context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
-            if apiserver.process.poll() is not None:
-                raise AssertionError(f"kube-apiserver exited:\n{apiserver.tail()}")
+            if self.processes[0].process.poll() is not None:
+                raise AssertionError(f"the control plane is gone:\n{self.logs()}")
             try:
                 with urllib.request.urlopen(f"{self.server}/readyz", context=context, timeout=5):
                     return
             except OSError:
                 time.sleep(0.5)
-        raise AssertionError(
-            f"kube-apiserver not ready after {READY_TIMEOUT}s:\n{apiserver.tail()}"
-        )
-
-    def _start_controllers(self) -> None:
-        kubeconfig = f"--kubeconfig={self.kubeconfig}"
-        self._process("kube-controller-manager", [
-            kubeconfig, "--leader-elect=false", "--secure-port=0",
-            f"--service-account-private-key-file={self.pki / 'sa.key'}",
-            f"--root-ca-file={self.pki / 'ca.crt'}",
-            "--use-service-account-credentials=true",
-            f"--service-cluster-ip-range={SERVICE_RANGE}",
-        ])  # fmt: skip
-        self._process("kube-scheduler", [kubeconfig, "--leader-elect=false", "--secure-port=0"])
-
-    def _start_kwok(self) -> None:
-        stages = [
-            *(yaml.safe_load(p.read_text()) for p in sorted(share_dir("kwok").glob("*.yaml"))),
-            *_stages(),
-        ]
-        config = self.root / "kwok.yaml"
-        config.write_text(yaml.safe_dump_all(stages))
-        self._process("kwok", [
-            f"--kubeconfig={self.kubeconfig}", f"--config={config}",
-            "--manage-all-nodes=true", f"--server-address=127.0.0.1:{free_port()}",
-            "--node-ip=10.240.0.1", "--cidr=10.244.0.0/16",
-        ])  # fmt: skip
+        raise AssertionError(f"kube-apiserver not ready after {READY_TIMEOUT}s:\n{self.logs()}")
 
     def _set_up(self) -> None:
-        """Nodes, the StorageClass and the CRDs; then until the control plane works: the
-        default namespace has its service account and every node is Ready."""
+        """Nodes, the StorageClasses and the CRDs; then until the control plane works: the
+        default namespace has its service account and every node is Ready. (kwokctl's own
+        `scale node` would add nodes too, one more process for what this one apply does.)"""
         crds = [p for source in CRD_SOURCES for p in sorted(share_dir(source).glob("*.yaml"))]
-        self.apply([*_nodes(), _storage_class()])
+        self.apply([*_nodes(), *_storage_classes()])
         self.kubectl("apply", "--server-side", *(f"--filename={p}" for p in crds))
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
         self.kubectl("wait", "--for=condition=Ready", "--timeout=60s", "node", "--all")
@@ -272,17 +240,25 @@ class Cluster:
         timeout: float = READY_TIMEOUT,
     ) -> str:
         """kubectl as cluster-admin; its stdout ('' when check is False and it failed)."""
-        done = subprocess.run(
+        kubectl = Supervised(
             [str(bin_dir() / "kubectl"), f"--kubeconfig={self.kubeconfig}", *args],
-            input=stdin, capture_output=True, text=True, timeout=timeout,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        if done.returncode != 0:
+        try:
+            stdout, stderr = kubectl.communicate(stdin, timeout)
+        except subprocess.TimeoutExpired:
+            kubectl.stop()
+            raise AssertionError(
+                f"kubectl {' '.join(args)}: still running after {timeout}s"
+            ) from None
+        if kubectl.returncode != 0:
             if not check:
                 return ""
-            raise AssertionError(f"kubectl {' '.join(args)}: {done.stderr.strip()}")
-        return done.stdout
+            raise AssertionError(f"kubectl {' '.join(args)}: {stderr.strip()}")
+        return stdout
 
     def apply(self, objects: Sequence[dict[str, Any]]) -> None:
+        """Server-side apply of `objects`, as cluster-admin."""
         self.kubectl("apply", "--server-side", "--filename=-", stdin=yaml.safe_dump_all(objects))
 
     def get(self, kind: str, name: str = "", namespace: str = "") -> dict[str, Any]:
@@ -311,74 +287,84 @@ class Cluster:
             time.sleep(0.5)
         raise AssertionError(f"waited {timeout}s for {what}:\n{self.logs()}")
 
+    def _logs(self) -> list[Path]:
+        """kwokctl's log, then each process's (kwokctl writes them in its folder)."""
+        return [self.root / "kwokctl.log", *sorted((self.home / "logs").glob("*.log"))]
+
     def logs(self, lines: int = 15) -> str:
-        return "\n".join(f"--- {p.name}\n{p.tail(lines)}" for p in self.processes)
+        """The last lines of each log."""
+        tails = (
+            f"--- {log.stem}\n" + "\n".join(_read(log).splitlines()[-lines:])
+            for log in self._logs()
+        )
+        return "\n".join(tails)
 
     def stop(self) -> None:
-        """Stop every process, the last started first."""
+        """Stop every process: first as kwokctl stops them (`kwokctl stop cluster`: SIGKILL to
+        each, by its pid file, the last started first, so that none waits on one already gone,
+        as kube-apiserver's graceful shutdown would on etcd); then the supervisor ends whatever
+        is left. The logs stay."""
+        if self.processes and self.processes[0].process.poll() is None:
+            command = [str(bin_dir() / "kwokctl"), f"--name={NAME}", "stop", "cluster"]
+            kwokctl = Supervised(command, env=self.env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)  # fmt: skip
+            try:
+                kwokctl.wait(READY_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                kwokctl.stop()
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
 
 
-def _certificate(
-    common_name: str,
-    key: ec.EllipticCurvePrivateKey,
-    signing_key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Certificate | None,
-    *,
-    ca: bool = False,
-    groups: Sequence[str] = (),
-    dns: Sequence[str] = (),
-    ips: Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address] = (),
-) -> x509.Certificate:
-    """A certificate for the cluster: the CA, the API server's, or a client's (groups are the
-    O= attributes the API server reads as group membership)."""
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        *(x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups),
-    ])  # fmt: skip
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
-            critical=False,
-        )
-    if ca:
-        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
-        builder = builder.add_extension(usage, critical=True)
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, True, False, False, False, False, False, False),
-            critical=True,
-        ).add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
-                                   x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )  # fmt: skip
-    if dns or ips:
-        names = [*(x509.DNSName(d) for d in dns), *(x509.IPAddress(i) for i in ips)]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(signing_key, hashes.SHA256())
+def _read(log: Path) -> str:
+    return log.read_text(errors="replace") if log.exists() else ""
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+def _kwokctl(apiserver: int, etcd: int, peer: int, admission: Path) -> dict[str, Any]:
+    """kwokctl's configuration: the binary runtime on 127.0.0.1, the toolchain's binaries, the
+    ports given, and what each component needs beyond kwokctl's flags (`override` replaces a
+    flag kwokctl sets; the others are added)."""
+
+    def patch(
+        name: str, add: dict[str, str], override: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        args = [{"key": k, "value": v} for k, v in add.items()]
+        args += [{"key": k, "value": v, "override": True} for k, v in (override or {}).items()]
+        return {"name": name, "extraArgs": args}
+
+    return {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokctlConfiguration",
+        "options": {
+            "runtime": "binary",
+            # Its default, 0.0.0.0, would open etcd (plain HTTP, no authentication) to the network.
+            "bindAddress": "127.0.0.1",
+            "kubeApiserverPort": apiserver,
+            "etcdPort": etcd,
+            "etcdPeerPort": peer,
+            # A local path is linked into the cluster's bin/, never fetched.
+            **{option: str(bin_dir() / tool) for option, tool in BINARIES.items()},
+        },
+        "componentsPatches": [
+            # A test cluster lives minutes: durability buys nothing and fsync costs seconds.
+            patch("etcd", {"unsafe-no-fsync": "true"}),
+            patch("kube-apiserver", {
+                "admission-control-config-file": str(admission),
+                # kube-apiserver's default range is 10.0.0.0/24: 254 Services.
+                "service-cluster-ip-range": SERVICE_RANGE,
+            }),
+            # kwokctl gives each a port of its own choosing (the same in two clusters started
+            # at once), for metrics and health checks nothing here reads: no server at all.
+            patch("kube-controller-manager", {}, {"secure-port": "0"}),
+            patch("kube-scheduler", {}, {"secure-port": "0"}),
+            # kwok's server (logs, exec, port-forward of its fake pods) has nothing to serve
+            # here; without an address or a node port it listens on no port. Its fake nodes and
+            # pods get addresses of private ranges kwokctl leaves empty or to kwok's default.
+            patch("kwok-controller", {"cidr": "10.244.0.0/16"},
+                  {"server-address": "", "node-port": "0", "node-ip": "10.240.0.1"}),
+        ],
+    }  # fmt: skip
 
 
 def _admission_config() -> dict[str, Any]:
@@ -420,40 +406,55 @@ def _nodes() -> list[dict[str, Any]]:
     ]
 
 
-def _storage_class() -> dict[str, Any]:
-    """The default StorageClass: claims wait for their first consumer, as on most clouds."""
-    return {
-        "apiVersion": "storage.k8s.io/v1",
-        "kind": "StorageClass",
-        "metadata": {
-            "name": "standard",
-            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-        },
-        "provisioner": PROVISIONER,
-        "reclaimPolicy": "Delete",
-        "volumeBindingMode": "WaitForFirstConsumer",
-    }
-
-
-PROVISIONER = "kwok.x-k8s.io/volume"
+def _storage_classes() -> list[dict[str, Any]]:
+    """STANDARD, the default: claims wait for their first consumer, as on most clouds, and cannot
+    be expanded (the API server refuses a larger request, as on a cluster whose driver cannot
+    resize). EXPANDABLE: the same, with allowVolumeExpansion."""
+    default = {"storageclass.kubernetes.io/is-default-class": "true"}
+    return [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": name, **({"annotations": default} if name == STANDARD else {})},
+            "provisioner": PROVISIONER,
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+            **({"allowVolumeExpansion": True} if name == EXPANDABLE else {}),
+        }
+        for name in (STANDARD, EXPANDABLE)
+    ]
 
 
 def _stages() -> list[dict[str, Any]]:
     """kwok Stages of ours, beside kwok's own node and pod stages:
-    - a claim of the default class is provisioned once the scheduler has chosen its node
+    - a claim of either class is provisioned once the scheduler has chosen its node
       (`volume.kubernetes.io/selected-node`), as an external provisioner does under
       WaitForFirstConsumer: a PersistentVolume bound to it, then the claim Bound;
+    - a Bound claim of EXPANDABLE that asks for more than its status.capacity grows: its volume's
+      capacity, then the claim's status.capacity and allocatedResources, as CSI's external-resizer
+      (ControllerExpandVolume, the PV) and the kubelet (NodeExpandVolume, the claim) do for an
+      online expansion of a filesystem volume. kube-controller-manager's expand controller
+      leaves such a claim to an external resizer ("waiting for an external controller to expand
+      this PVC"), and the API server has already refused a larger request for STANDARD;
     - a volume it provisioned is deleted once released, as reclaimPolicy Delete asks;
     - a LoadBalancer Service and an Ingress get LB_ADDRESS in status.loadBalancer."""
-    claim_ready = [
-        {"key": ".spec.storageClassName", "operator": "In", "values": ["standard"]},
-        {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
-        {
-            "key": '.metadata.annotations["volume.kubernetes.io/selected-node"]',
-            "operator": "Exists",
-        },
-        {"key": ".status.phase", "operator": "NotIn", "values": ["Bound"]},
-    ]
+    alive = {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"}
+    classes = {"key": ".spec.storageClassName", "operator": "In", "values": [STANDARD, EXPANDABLE]}
+    selected = {"key": '.metadata.annotations["volume.kubernetes.io/selected-node"]',
+                "operator": "Exists"}  # fmt: skip
+    claim_ready = [classes, alive, selected, {"key": ".status.phase", "operator": "NotIn",
+                                              "values": ["Bound"]}]  # fmt: skip
+    claim_grown = [
+        {"key": ".spec.storageClassName", "operator": "In", "values": [EXPANDABLE]},
+        alive,
+        {"key": ".status.phase", "operator": "In", "values": ["Bound"]},
+        # The key is a jq expression: requested and provisioned sizes differ (both are quantities
+        # the API server has put in canonical form).
+        {"key": ".spec.resources.requests.storage == .status.capacity.storage",
+         "operator": "In", "values": ["false"]},
+    ]  # fmt: skip
+    # The volume a claim gets, its capacity what it requests: created for a new claim, and, for a
+    # grown one, merged into the volume it has (kwok creates, finds it exists, then patches).
     volume = """apiVersion: v1
 kind: PersistentVolume
 metadata:
@@ -477,12 +478,23 @@ spec:
   hostPath:
     path: /tmp/kwok-volumes/pvc-{{ .metadata.uid }}
 """.replace("PROVISIONER", PROVISIONER)
+    grown = """capacity:
+  storage: {{ .spec.resources.requests.storage | Quote }}
+allocatedResources:
+  storage: {{ .spec.resources.requests.storage | Quote }}
+"""
     status = f"loadBalancer:\n  ingress:\n  - ip: {LB_ADDRESS}\n"
     no_address = {"key": ".status.loadBalancer.ingress", "operator": "DoesNotExist"}
-    alive = {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"}
     return [
         _stage("claim-provision", "v1", "PersistentVolumeClaim", claim_ready, {"steps": [
             {"apply": {"template": volume}},
+        ]}),
+        _stage("claim-expand", "v1", "PersistentVolumeClaim", claim_grown, {"steps": [
+            {"apply": {"template": volume, "type": "merge"}},
+            {"patch": {"subresource": "status", "root": "status", "type": "merge",
+                       "template": grown}},
+            {"event": {"type": "Normal", "reason": "VolumeResizeSuccessful",
+                       "message": "resize volume succeeded (kwok stands in for the resizer)"}},
         ]}),
         # The provisioner deletes what it provisioned once released (reclaimPolicy Delete).
         _stage("volume-reclaim", "v1", "PersistentVolume", [
@@ -525,18 +537,43 @@ def running_cluster(root: Path) -> Iterator[Cluster]:
         cluster.stop()
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM: `make cluster` stops its cluster. A BaseException, as
+    KeyboardInterrupt is, so that no `except Exception` on the way swallows it."""
+
+
+def _stop(signum: int, _frame: object) -> None:
+    # Once: a second Ctrl-C must not cut the stop short (the processes would still end with
+    # their supervisors, but the folder would be left behind).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signal.Signals(signum).name)
+
+
 def main() -> int:
-    """`make cluster`: start one, print how to reach it, stop it on Ctrl-C."""
+    """`make cluster`: start one, print how to reach it, and on Ctrl-C (SIGINT, to the whole
+    process group as a terminal sends it) or SIGTERM (`timeout`, a CI runner's cancel, a
+    process manager) stop it and remove its folder. Each process runs in a session of its own
+    under its supervisor, so the terminal's SIGINT reaches only this one, which stops them in
+    order; and if this one is killed outright, the supervisors stop them anyway."""
     missing = missing_tools()
     if missing:
         print(f"not built: {', '.join(missing)}; run `make toolchain` first", file=sys.stderr)
         return 1
+    # Before anything starts, so that a signal during the start stops what has started.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
     root = Path(tempfile.mkdtemp(prefix="msr-cache-cluster-"))
-    with running_cluster(root) as cluster:
-        print(f"export KUBECONFIG={cluster.kubeconfig}")
-        print(f"# logs in {root}; Ctrl-C stops it", flush=True)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    return 0
+    try:
+        with running_cluster(root) as cluster:
+            print(f"export KUBECONFIG={cluster.kubeconfig}")
+            print(f"# logs in {root}; Ctrl-C stops it", flush=True)
+            while True:
+                signal.pause()
+    except Stopped as stopped:
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"# {stopped}: stopped, {root} removed", file=sys.stderr)
+        return 0
 
 
 if __name__ == "__main__":

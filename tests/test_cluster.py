@@ -1,0 +1,218 @@
+"""The test cluster (tests/cluster.py): `make cluster` stops on Ctrl-C and on SIGTERM and a
+killed test worker leaves none of its processes; kwokctl, which starts it, fetches nothing;
+its StorageClasses refuse or grow a larger claim as their allowVolumeExpansion says."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster import EXPANDABLE, PROVISIONER, STANDARD, Cluster, missing_tools
+from harness import ROOT, first_line, unavailable
+
+from toolchain import bin_dir
+
+# kwokctl links each binary into the cluster's bin/ under its own name for it.
+COMPONENTS = {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
+              "kwok-controller"}  # fmt: skip
+START_TIMEOUT = 180.0
+
+
+def processes_under(root: Path) -> dict[int, str]:
+    """The processes whose command line names something under `root` (every component's does,
+    and so does each supervisor's): {pid: its program's name}. Zombies have none: they are gone."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(str(root).encode() in arg for arg in argv):
+            found[int(entry)] = Path(argv[0].decode(errors="replace")).name
+    return found
+
+
+def wait_until(probe: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return True
+        time.sleep(0.1)
+    return bool(probe())
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`make cluster`'s script, started as the Makefile starts it, in a process group of its
+    own (as a terminal's foreground job is), once it printed its KUBECONFIG: (it, its folder)."""
+    if missing_tools():
+        unavailable(f"not built: {', '.join(missing_tools())}: run `make toolchain`")
+    script = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "cluster.py")],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        line = first_line(script.stdout, START_TIMEOUT)  # type: ignore[arg-type]
+        if not line.startswith("export KUBECONFIG="):
+            script.kill()
+            _, stderr = script.communicate()
+            pytest.fail(f"make cluster printed {line!r}:\n{stderr.decode()}")
+        (root,) = tmp_path.glob("msr-cache-cluster-*")
+        yield script, root
+    finally:
+        if script.poll() is None:
+            os.killpg(script.pid, signal.SIGKILL)
+            script.wait()
+        for pid in processes_under(tmp_path):  # what a failed test left, so it does not linger
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_killed_with_sigkill_leaves_no_process_of_its_cluster(
+    make_cluster: tuple[subprocess.Popen[bytes], Path],
+) -> None:
+    # `make cluster`'s script starts its cluster as the `cluster` fixture does (running_cluster):
+    # it stands in for a test worker, killed as xdist's are when they crash or are cancelled.
+    script, root = make_cluster
+    running = set(processes_under(root).values())
+    assert running >= COMPONENTS, running
+    script.kill()
+    script.wait()
+    assert wait_until(lambda: not processes_under(root), 15), processes_under(root)
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(lambda script: os.killpg(script.pid, signal.SIGINT), id="ctrl-c"),
+        pytest.param(lambda script: script.send_signal(signal.SIGTERM), id="sigterm"),
+    ],
+)
+def test_make_cluster_stops_on_ctrl_c_and_on_sigterm_and_leaves_nothing(
+    make_cluster: tuple[subprocess.Popen[bytes], Path], stop: Any
+) -> None:
+    # Ctrl-C: a terminal sends SIGINT to the whole foreground process group. SIGTERM: what
+    # `timeout`, a CI runner's cancel or a process manager sends, to the process alone.
+    script, root = make_cluster
+    assert set(processes_under(root).values()) >= COMPONENTS
+    stop(script)
+    try:
+        _, stderr = script.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("make cluster still running a minute after the signal")
+    assert script.returncode == 0, stderr.decode()
+    assert "stopped" in stderr.decode()
+    assert not processes_under(root)
+    assert not root.exists()
+
+
+def test_kwokctl_runs_the_toolchains_binaries_and_fetches_nothing(cluster: Cluster) -> None:
+    if not cluster.processes:
+        unavailable("MSR_CACHE_KUBECONFIG: the cluster is not one tests/cluster.py started")
+    # The proxy in kwokctl's environment refuses every connection: a download fails the start.
+    links = {link.name: link.resolve() for link in (cluster.home / "bin").iterdir()}
+    assert links and all(target.parent == bin_dir().resolve() for target in links.values())
+    log = (cluster.root / "kwokctl.log").read_text()
+    assert '"msg":"Cluster is started"' in log
+    assert "Download" not in log
+
+
+def bound_claim(cluster: Cluster, namespace: str, name: str, storage_class: str | None) -> str:
+    """A 1Gi claim (of the cluster's default class if None) and a pod using it, once Bound: the
+    name of its volume."""
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "1Gi"}}}  # fmt: skip
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    # As Pod Security `restricted` (the cluster's default) wants it.
+    pod = {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 1000,
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{"name": "user", "image": "registry.example.test/user:1",
+                        "securityContext": {"allowPrivilegeEscalation": False,
+                                            "capabilities": {"drop": ["ALL"]}},
+                        "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": name}}],
+    }  # fmt: skip
+    meta = {"name": name, "namespace": namespace}
+    cluster.apply([
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod},
+    ])  # fmt: skip
+    claim = claim_when(cluster, namespace, name, lambda c: c["status"].get("phase") == "Bound")
+    return claim["spec"]["volumeName"]
+
+
+def claim_when(cluster: Cluster, namespace: str, name: str, test: Any) -> dict[str, Any]:
+    """The claim, once test(claim) holds."""
+
+    def probe() -> dict[str, Any] | None:
+        claim = cluster.get("persistentvolumeclaims", name, namespace)
+        return claim if test(claim) else None
+
+    return cluster.wait_for(probe, f"claim {namespace}/{name} to pass {test}")
+
+
+def grow(cluster: Cluster, namespace: str, name: str, storage: str, check: bool = True) -> str:
+    patch = {"spec": {"resources": {"requests": {"storage": storage}}}}
+    return cluster.kubectl(
+        "patch", "persistentvolumeclaim", name, f"--namespace={namespace}", "--type=merge",
+        f"--patch={json.dumps(patch)}", check=check,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A namespace of the test's own, deleted after it (without waiting: the next test's is
+    another)."""
+    name = request.node.name.replace("_", "-")[:63].rstrip("-")
+    cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}])
+    cluster.wait_for(
+        lambda: cluster.kubectl("get", "serviceaccount", "default", f"--namespace={name}",
+                                check=False),
+        f"the default service account of {name}",
+    )  # fmt: skip
+    yield name
+    cluster.kubectl("delete", "namespace", name, "--wait=false")
+
+
+def test_a_claim_of_the_expandable_class_grows_in_place(cluster: Cluster, namespace: str) -> None:
+    assert cluster.get("storageclass", EXPANDABLE)["allowVolumeExpansion"] is True
+    volume = bound_claim(cluster, namespace, "grows", EXPANDABLE)
+    grow(cluster, namespace, "grows", "2Gi")
+    grown = claim_when(
+        cluster, namespace, "grows", lambda c: c["status"]["capacity"]["storage"] == "2Gi"
+    )
+    assert grown["spec"]["volumeName"] == volume  # the same volume: grown, not replaced
+    assert grown["status"]["allocatedResources"] == {"storage": "2Gi"}
+    pv = cluster.get("persistentvolume", volume)
+    assert pv["spec"]["capacity"] == {"storage": "2Gi"}
+    assert pv["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == PROVISIONER
+    assert pv["spec"]["claimRef"]["name"] == "grows"
+
+
+def test_the_default_class_refuses_a_larger_claim_as_the_api_server_words_it(
+    cluster: Cluster, namespace: str
+) -> None:
+    (default,) = [
+        c["metadata"]["name"]
+        for c in cluster.get("storageclass")["items"]
+        if c["metadata"].get("annotations", {}).get("storageclass.kubernetes.io/is-default-class")
+        == "true"
+    ]
+    assert default == STANDARD
+    assert "allowVolumeExpansion" not in cluster.get("storageclass", STANDARD)
+    volume = bound_claim(cluster, namespace, "stays", None)
+    with pytest.raises(AssertionError, match="storageclass that provisions the pvc must support"):
+        grow(cluster, namespace, "stays", "2Gi")
+    assert cluster.get("persistentvolume", volume)["spec"]["capacity"] == {"storage": "1Gi"}
