@@ -124,6 +124,7 @@ class Cluster:
 
     def start(self) -> None:
         """Start every process and set the cluster up; fails naming what did not come up."""
+        self.root.mkdir(parents=True, exist_ok=True)
         on_free_ports(3, self._create)
         self._wait_ready()
         self._set_up()

@@ -1,12 +1,14 @@
 """The test cluster (tests/cluster.py): `make cluster` stops on Ctrl-C and on SIGTERM and a
-killed test worker leaves none of its processes; kwokctl, which starts it, fetches nothing;
-its StorageClasses refuse or grow a larger claim as their allowVolumeExpansion says."""
+killed test worker leaves none of its processes; kwokctl, which starts it, fetches nothing, and a
+port taken before kube-apiserver bound it is picked again; its StorageClasses refuse or grow a
+larger claim as their allowVolumeExpansion says."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster import EXPANDABLE, PROVISIONER, STANDARD, Cluster, missing_tools
+import servers
+from cluster import EXPANDABLE, PROVISIONER, STANDARD, Cluster, missing_tools, running_cluster
 from harness import ROOT, first_line, unavailable
+from pod import free_port
 
 from toolchain import bin_dir
 
@@ -216,3 +220,21 @@ def test_the_default_class_refuses_a_larger_claim_as_the_api_server_words_it(
     with pytest.raises(AssertionError, match="storageclass that provisions the pvc must support"):
         grow(cluster, namespace, "stays", "2Gi")
     assert cluster.get("persistentvolume", volume)["spec"]["capacity"] == {"storage": "1Gi"}
+
+
+def test_a_cluster_whose_port_was_taken_meanwhile_starts_on_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As under xdist: the port picked for kube-apiserver was free when picked, and another
+    # worker bound it before kube-apiserver did. kwokctl does not notice (it has returned).
+    if missing_tools():
+        unavailable(f"not built: {', '.join(missing_tools())}: run `make toolchain`")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        picks = iter([taken])
+        monkeypatch.setattr(servers, "free_port", lambda: next(picks, None) or free_port())
+        with running_cluster(tmp_path / "cluster") as cluster:
+            assert not cluster.server.endswith(f":{taken}")
+            assert cluster.get("namespace", "default")["status"]["phase"] == "Active"
