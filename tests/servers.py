@@ -147,7 +147,8 @@ def listening_ports(pids: Iterable[int]) -> set[int]:
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
             for row in Path(table).read_text().splitlines()[1:]:
-                # sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+                # sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid
+                # timeout inode
                 fields = row.split()
                 if fields[3] == "0A" and fields[9] in inodes:  # 0A: TCP_LISTEN
                     ports.add(int(fields[1].rsplit(":", 1)[1], 16))

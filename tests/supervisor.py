@@ -12,9 +12,9 @@ process started beneath it, when one of these happens:
 - it gets SIGTERM, SIGINT or SIGHUP (`stop()` signals the whole group: it and COMMAND);
 - COMMAND exits: what it left running is ended then. With --stay (a command that starts daemons
   and returns, as `kwokctl create cluster` does), only if it failed: if it succeeded, its daemons
-  are what is supervised, until one of the above. The Pulumi CLI leaves processes behind
-  (tests/pulumi_cli.py says which and why), and the stdout pipe the test reads would stay open
-  as long as any of them lives.
+  are what is supervised, until one of the above. A process left behind would also keep open
+  the stdout pipe the test reads, and the test waiting (a Pulumi CLI killed leaves its plugins:
+  tests/pulumi_cli.py says which, and why).
 
 Why a supervisor and not PR_SET_PDEATHSIG on each child: a death signal reaches only the process
 it is set on and is not inherited, while the commands start processes of their own, in groups or
@@ -57,8 +57,8 @@ STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 class Supervised(subprocess.Popen[Any]):
     """`subprocess.Popen(command, **options)`, with the supervisor above between the test and
     the command: the command and all it starts end when `stop()` is called, when the command
-    exits (with `stay`, only if it fails), or when this process dies. `pid` is the supervisor's, which leads
-    the process group; `returncode` is the command's."""
+    exits (with `stay`, only if it fails), or when this process dies. `pid` is the supervisor's,
+    which leads the process group; `returncode` is the command's."""
 
     def __init__(self, command: Sequence[str], *, stay: bool = False, **options: Any) -> None:
         read, self.lifeline = os.pipe()  # both ends are not inherited: only `read` is passed
@@ -69,7 +69,7 @@ class Supervised(subprocess.Popen[Any]):
                 pass_fds=(read,), start_new_session=True, **options,
             )  # fmt: skip
         except BaseException:
-            os.close(self.lifeline)
+            self._close_lifeline()
             raise
         finally:
             os.close(read)
@@ -124,7 +124,8 @@ def descendants(root: int) -> list[tuple[int, str]]:
                 text = stat.read()
         except OSError:  # gone meanwhile
             continue
-        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses: split after the
+        # last ')'.
         state, ppid = text[text.rindex(b")") + 2 :].split()[:2]
         children.setdefault(int(ppid), []).append((int(entry), state.decode()))
     found: list[tuple[int, str]] = []
