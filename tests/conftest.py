@@ -53,8 +53,10 @@ hypothesis.settings.load_profile("suite")
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A real control plane (tests/cluster.py), one per test worker, started when a test first
-    needs it; each test works in namespaces of its own. With MSR_CACHE_KUBECONFIG, the cluster
-    that kubeconfig reaches instead (the e2e workflow's kind cluster)."""
+    needs it and stopped with the worker, even one killed (its processes run under a
+    supervisor); each test works in namespaces of its own. With MSR_CACHE_KUBECONFIG, the
+    cluster that kubeconfig reaches instead (the e2e workflow's kind cluster), which has neither
+    kwok's Stages nor the EXPANDABLE StorageClass."""
     existing = os.environ.get("MSR_CACHE_KUBECONFIG")
     if existing:
         yield Cluster.existing(Path(existing), tmp_path_factory.mktemp("cluster"))
