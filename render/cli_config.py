@@ -537,8 +537,9 @@ def parse_stack(raw: Any, project: str, path: Path | str = "Pulumi.<stack>.yaml"
             )
     if raw.get("environment"):
         raise CliConfigError(
-            f"'{path}' imports Pulumi ESC environments (environment:); the offline render cannot "
-            "open them: use `pulumi preview` for this stack"
+            f"{GETTING}opening environment: '{path}' imports Pulumi ESC environments "
+            "(environment:); the offline render cannot open them: use `pulumi preview` for this "
+            "stack"
         )
     salt = raw.get("encryptionsalt")
     if salt is not None and not isinstance(salt, str):

@@ -116,6 +116,18 @@ BAD: dict[str, Bad] = {
     "bad-value": Bad(
         "config:\n" + UPSTREAMS + "  msr-cache:exposure: nodeport\n", "msr-cache:exposure"
     ),
+    # yaml.v3 reads YAML 1.2: `yes` is text (no boolean), 0777 is octal (511, no node port).
+    "yes-is-no-boolean": Bad(
+        "config:\n" + UPSTREAMS + "  msr-cache:createNamespace: yes\n", "msr-cache:createNamespace"
+    ),
+    "octal-port": Bad(
+        "config:\n" + UPSTREAMS + "  msr-cache:hosts: [a.example.com]\n  msr-cache:port: 0777\n",
+        "msr-cache:port",
+    ),
+    # A key with no value is set, to null, which no declared type is.
+    "empty-value": Bad("config:\n" + UPSTREAMS + "  msr-cache:replicas:\n", "msr-cache:replicas"),
+    # yaml.v3 reads the first document only: the second, broken, is never read.
+    "second-document": Bad("config:\n" + UPSTREAMS + "---\nconfig: [\n", "msr-cache:hosts"),
     # get stack secrets manager: malformed state value (with or without secrets)
     "salt-malformed": Bad("encryptionsalt: v1:AAAA\nconfig:\n" + UPSTREAMS, "encryptionsalt"),
 }
