@@ -117,6 +117,10 @@ def checked(config: pulumi.Config) -> tuple[dict[str, Any], Settings]:
     raises one ConfigError listing every problem: unknown keys (typos), invalid values and
     conflicts."""
     raw = cache_config(config)
+    if config.get("renderYamlToDirectory"):
+        # A render reaches no cluster: the component reads nothing from it, whatever readCluster
+        # says (Pulumi.yaml's default hands every stack true).
+        raw["readCluster"] = False
     known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
     every = stack_config()
     nested = [m for m in misplaced(every, known) if m.key == f"{PROJECT}:{PROJECT}"]

@@ -1,5 +1,6 @@
 """The MsrCache component: an MSR content cache on Kubernetes, from validated settings."""
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, NotRequired, TypedDict, TypeVar
@@ -108,9 +109,9 @@ class MsrCacheArgs(TypedDict):
     replicas: NotRequired[pulumi.Input[int]]
     """Number of cache pods (default 1); more than 1 needs no storage_size (each pod caches on its own), a ReadWriteMany claim, or object_storage."""
     storage_size: NotRequired[pulumi.Input[str]]
-    """Size of a PersistentVolumeClaim for cached layers (e.g. 50Gi), so they survive a restart; unset keeps them in an emptyDir. Not with object_storage."""
+    """Size of a PersistentVolumeClaim for cached layers (e.g. 50Gi), so they survive a restart; unset keeps them in an emptyDir. Not with object_storage. Raised later, the claim grows in place where storage_class names a class that allows volume expansion; otherwise a change of size replaces the claim with a new, empty one (as the preview shows), which the cache refills from its upstreams."""
     storage_class: NotRequired[pulumi.Input[str]]
-    """With storage_size, the StorageClass of the claim (default: the cluster's default class)."""
+    """With storage_size, the StorageClass of the claim (default: the cluster's default class). A class named here is read from the cluster (get storageclasses), to know whether a larger storage_size can grow the claim in place."""
     storage_access_mode: NotRequired[pulumi.Input[AccessMode]]
     """With storage_size, the claim's access mode: ReadWriteOnce (default) or ReadWriteOncePod (both make the Deployment Recreate its one pod), or ReadWriteMany."""
     ingress_class_name: NotRequired[pulumi.Input[str]]
@@ -159,6 +160,8 @@ class MsrCacheArgs(TypedDict):
     """With cert_manager_issuer, annotate the Deployment for stakater Reloader (secret.reloader.stakater.com/reload), which restarts the pods when cert-manager renews the certificate: the cache reads it only at start. Reloader must run in the cluster (default false)."""
     adopt_existing: NotRequired[pulumi.Input[bool]]
     """Take over a cache deployed by MSR's manual procedure (namespace dtr): keep its pod selector app: dtr-cache, which a Deployment cannot change, and take over the fields kubectl owns in what it made (pulumi.com/patchForce) (default false). Delete its Deployment with --cascade=orphan first: its pods serve until the new Deployment has rolled them. The Kubernetes provider must upsert existing objects (the stack program's adoptExisting sets upsertExistingObjects on it)."""
+    read_cluster: NotRequired[pulumi.Input[bool]]
+    """Whether the component reads from the cluster what only the cluster knows (default true): whether the class storage_class names allows volume expansion (so that a larger storage_size grows the claim in place), and the Secret upstream_ca_secret names. False where the Kubernetes provider renders manifests instead of deploying (renderYamlToDirectory, which reaches no cluster; the stack program sets it so): a change of storage_size then replaces the claim, and upstream_ca_secret is refused."""
     cert_manager_issuer: NotRequired[pulumi.Input[CertManagerIssuer]]
     """{kind: Issuer|ClusterIssuer, name, group (optional)}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. An external issuer (AWS Private CA, Google CAS, step-ca, ...) is named by its kind and API group, and its controller must run in the cluster. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
@@ -212,14 +215,18 @@ class MsrCache(pulumi.ComponentResource):
         namespace = self._namespace(workload.namespace_labels(s))
         self._labels = labels
         self._meta = self._annotated({"namespace": namespace, "labels": labels})
-        service = self._object(k8s.core.v1.Service, "service", p.service, named=True)
+        first = pulumi.ResourceOptions(delete_before_replace=p.service_replaced_first)
+        service = self._object(k8s.core.v1.Service, "service", p.service, named=True, opts=first)
         lb_address: pulumi.Output[str | None] = (
-            service.status.apply(exposure.load_balancer_address)
+            service.status.apply(lambda st: _assigned(exposure.load_balancer_address(st)))
             if p.reads_load_balancer
             else pulumi.Output.from_input(None)
         )
         place = pulumi.Output.all(namespace, lb_address)
-        url = place.apply(lambda a: exposure.url(s.mode, s.hosts, s.port, s.name, a[0], a[1]))
+        # With hosts, the URL is the first one's: only the SANs follow the address.
+        url = (place if not s.hosts else pulumi.Output.all(namespace, None)).apply(
+            lambda a: exposure.url(s.mode, s.hosts, s.port, s.name, a[0], a[1])
+        )
         sans = place.apply(lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1]))
         upstreams = pulumi.Output.from_input(s.upstreams).apply(
             lambda u: config.resolved("upstreams", u)
@@ -264,6 +271,7 @@ class MsrCache(pulumi.ComponentResource):
         role: str,
         spec: Any,
         named: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
         **metadata: Any,
     ) -> _Resource:
         """A Kubernetes object of the cache, `<name>-<role>`: named after the cache, or left to
@@ -274,7 +282,8 @@ class MsrCache(pulumi.ComponentResource):
         meta = {**self._meta, **metadata, **({"name": self._s.name} if named else {})}
         if "annotations" in metadata:  # beside the plan's, on every object
             meta["annotations"] = {**self._p.annotations, **metadata["annotations"]}
-        return kind(f"{self._name}-{role}", metadata=meta, spec=spec, opts=self._child)
+        options = pulumi.ResourceOptions.merge(self._child, opts)
+        return kind(f"{self._name}-{role}", metadata=meta, spec=spec, opts=options)
 
     def _workload(
         self,
@@ -315,11 +324,7 @@ class MsrCache(pulumi.ComponentResource):
             if storage and p.storage_secret_keys
             else None
         )
-        claim = (
-            self._object(k8s.core.v1.PersistentVolumeClaim, "data", p.claim)
-            if p.claim is not None
-            else None
-        )
+        claim = self._claim() if p.claim is not None else None
         spec = workload.deployment_spec(
             s,
             config_map=config_map.metadata.name,
@@ -329,9 +334,37 @@ class MsrCache(pulumi.ComponentResource):
             storage_secret=storage_secret.metadata.name if storage_secret else None,
         )
         annotations = dict(p.deployment_annotations)
-        extra = {"annotations": annotations} if annotations else {}
+        extra: dict[str, Any] = {"annotations": annotations} if annotations else {}
         self._object(k8s.apps.v1.Deployment, "deployment", spec, named=True, **extra)
         return trust
+
+    def _claim(self) -> k8s.core.v1.PersistentVolumeClaim:
+        """The claim for the blobs. A raise of storageSize grows it in place where the class
+        storageClass names allows volume expansion (read from the cluster); with the cluster's
+        default class, which the program cannot name, one that does not allow it, or none read
+        (readCluster false), a change of size replaces it (a new, empty volume), as the preview
+        shows."""
+        s, p = self._s, self._p
+        assert s.storage is not None and p.claim is not None
+        storage = s.storage
+        expands: pulumi.Output[bool | None] = (
+            k8s.storage.v1.StorageClass.get(
+                f"{self._name}-storage-class", storage.storage_class, opts=self._child
+            ).allow_volume_expansion
+            if storage.storage_class is not None and s.read_cluster
+            else pulumi.Output.from_input(None)
+        )
+        annotations = expands.apply(
+            lambda e: {**p.annotations, **workload.claim_annotations(storage, e)}
+        )
+        resize = pulumi.ResourceOptions(replace_on_changes=[workload.FIXED_SIZE_PATH])
+        spec: Any = p.claim  # in the manifest's form, as _object passes specs
+        return k8s.core.v1.PersistentVolumeClaim(
+            f"{self._name}-data",
+            metadata={**self._meta, "annotations": annotations},
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(self._child, resize),
+        )
 
     def _files(
         self, sans: pulumi.Output[SubjectAltNames]
@@ -522,6 +555,19 @@ def _secret(
         string_data=pulumi.Output.secret(dict(data)),
         opts=child,
     )
+
+
+def _assigned(address: str | None) -> pulumi.Input[str | None]:
+    """A load balancer's address; unknown in a preview while none is assigned (a Service that
+    becomes a LoadBalancer), since `pulumi up` waits for one: the preview then shows the URL,
+    the certificate and its Secret changing, as `up` changes them."""
+    if address is None and pulumi.runtime.is_dry_run():
+        known: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        known.set_result(False)
+        value: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        value.set_result(None)
+        return pulumi.Output(set(), value, known)
+    return address
 
 
 def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:

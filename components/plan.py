@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from . import exposure, workload
 from . import registry_config as rc
+from .model import Exposure
 from .settings import Settings
 
 TlsSource = Literal["generated", "given", "cert-manager"]
@@ -24,6 +25,9 @@ class Plan:
     create_namespace: bool
     service: Mapping[str, Any]
     """The Service's spec."""
+    service_replaced_first: bool
+    """Whether a Service being replaced goes before its successor is made: a node port is held
+    once per cluster, so a successor (in a renamed namespace, say) could not take it."""
     reads_load_balancer: bool
     """Whether the URL and SANs wait for the address the cloud assigns."""
     tls: TlsSource
@@ -67,6 +71,7 @@ def plan(s: Settings) -> Plan:
     return Plan(
         create_namespace=s.create_namespace,
         service=exposure.service_spec(s.mode, s.port, selector),
+        service_replaced_first=s.mode.exposure is Exposure.NODE_PORT,
         reads_load_balancer=s.mode.assigns_address,
         tls=_tls_source(s),
         certificate_secret=_certificate_secret(s),

@@ -255,6 +255,16 @@ def adoption_keeps_the_procedures_names(found: Found) -> None:
             )
 
 
+def upstream_ca_read_from_the_cluster(found: Found) -> None:
+    """upstreamCaSecret names a Secret the component reads from the cluster."""
+    if found["read_cluster"] is False and "upstream_ca_secret" in found.given:
+        found.report(
+            "upstream_ca_secret",
+            "no upstreamCaSecret without readCluster: the Secret is read from the cluster, which "
+            "a render reaches not; give MSR's CA as upstreamCaCert instead",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     upstreams_given,
     hosts_fit_the_exposure,
@@ -267,6 +277,7 @@ RULES: tuple[Rule, ...] = (
     metrics_service_named,
     service_monitor_needs_metrics,
     adoption_keeps_the_procedures_names,
+    upstream_ca_read_from_the_cluster,
 )
 """Every rule, in the order their problems are listed."""
 

@@ -360,6 +360,7 @@ class Settings:
     adopt_existing: bool = option(
         checks.check_bool, default=False, stack_type="boolean", production=True
     )
+    read_cluster: bool = option(checks.check_bool, default=True, stack_type="boolean")
     upstream_ca_secret: SecretRef | None = option(
         checks.check_secret_ref,
         applies=lambda v, given: "upstream_ca_cert" not in given,

@@ -291,6 +291,24 @@ def _strategy(settings: Settings) -> dict[str, Any]:
     return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
 
 
+# A claim grows in place only where its StorageClass allows volume expansion; elsewhere the API
+# server refuses a larger request (admission plugin PersistentVolumeClaimResize) at `pulumi up`,
+# which pulumi-kubernetes 4.25's preview does not show (it passes over a Forbidden dry run). So
+# such a claim carries its size in this annotation, and the component asks the engine to replace
+# it when the annotation changes (FIXED_SIZE_PATH, replaceOnChanges), as the preview then says.
+# Whether a class allows expansion is read from the cluster, and the cluster's default class
+# cannot be named: hence an annotation, which an Output can fill, rather than a resource option
+# decided in advance.
+FIXED_SIZE = "msr-cache/fixed-storage-size"
+FIXED_SIZE_PATH = f'metadata.annotations["{FIXED_SIZE}"]'
+
+
+def claim_annotations(storage: Storage, expands: bool | None) -> dict[str, str]:
+    """The claim's own annotations: its size, unless its StorageClass (when one is named, read
+    from the cluster) allows volume expansion."""
+    return {} if expands else {FIXED_SIZE: storage.size}
+
+
 def claim_spec(storage: Storage) -> dict[str, Any]:
     """The PersistentVolumeClaim for /var/lib/registry."""
     spec: dict[str, Any] = {

@@ -205,10 +205,26 @@ def _go_time(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+# The StorageClasses of the mocks' cluster, beside those a test gives: one that lets a claim
+# grow in place, and one that does not (allowVolumeExpansion unset, as by default).
+STORAGE_CLASSES: dict[tuple[str, str], dict[str, Any]] = {
+    (STORAGE_CLASS, name): {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name},
+        "provisioner": "example.test/csi",
+        **({"allowVolumeExpansion": True} if expands else {}),
+    }
+    for name, expands in (("fast", True), ("fast-ssd", True), ("nfs", False))
+}
+
+
 class ProviderMocks(RenderProviders):
     """pulumi-kubernetes, pulumi-tls and pulumi-random, as far as the program can tell.
 
-    `cluster` holds the objects a `.get` finds, by type token and id (`namespace/name`)."""
+    `cluster` holds the objects a `.get` finds, by type token and id (`namespace/name`), beside
+    STORAGE_CLASSES."""
 
     def __init__(
         self,
@@ -217,7 +233,7 @@ class ProviderMocks(RenderProviders):
         load_balancer: str = LOAD_BALANCER_IP,
     ) -> None:
         super().__init__(preview)
-        self.cluster = cluster or {}
+        self.cluster = {**STORAGE_CLASSES, **(cluster or {})}
         self.load_balancer = load_balancer
 
     def read(self, typ: str, resource_id: str) -> dict[str, Any]:
@@ -227,11 +243,11 @@ class ProviderMocks(RenderProviders):
 
     def kubernetes_state(self, typ: str, obj: dict[str, Any]) -> dict[str, Any]:
         spec = obj.get("spec") or {}
-        if (
-            typ == "kubernetes:core/v1:Service"
-            and spec.get("type") == "LoadBalancer"
-            and not self.preview
-        ):
+        if typ == "kubernetes:core/v1:Service" and spec.get("type") == "LoadBalancer":
+            if self.preview:
+                # A server-side dry run (pulumi-kubernetes' preview) answers before any cloud
+                # has seen the Service: no address yet.
+                return {"status": {"loadBalancer": {}}}
             # Clouds give an IP (GCP, Azure) or a host name (AWS' ELB) in the Service's status.
             kind = "ip" if ip_or_none(self.load_balancer) else "hostname"
             return {"status": {"loadBalancer": {"ingress": [{kind: self.load_balancer}]}}}

@@ -26,8 +26,10 @@ from harness import (
     served_cert,
     upstream_ca,
 )
+from pulumi.output import Unknown
 
-from components import ConfigError, MsrCache
+from components import ConfigError, MsrCache, workload
+from render.replacement import replaced_by
 from render.stack_config import self_signed_pair
 
 
@@ -174,6 +176,38 @@ def test_preview_of_a_load_balancer_leaves_its_url_unknown():
     d = cache({"exposure": "loadBalancer"}, preview=True)
     assert not d.outputs["url"].known
     assert not d.outputs["registration"].known
+
+
+def test_a_preview_shows_a_load_balancer_address_yet_to_come_in_the_sans_not_the_url():
+    # A Service that becomes a LoadBalancer has no address in a preview; `pulumi up` waits for
+    # one, which then becomes a SAN: the preview must show the certificate changing too.
+    d = cache({"exposure": "loadBalancer", "hosts": ["cache.example.com"]}, preview=True)
+    request = d.one("tls:index/certRequest:CertRequest").inputs
+    assert isinstance(request["dnsNames"], Unknown) and isinstance(request["ipAddresses"], Unknown)
+    assert d.outputs["url"].known and d.outputs["url"].value == "https://cache.example.com"
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "read_cluster", "annotated"),
+    [("fast", True, False), ("nfs", True, True), (None, True, True), ("fast", False, True)],
+)
+def test_a_claim_whose_class_cannot_grow_carries_its_size_so_a_new_size_replaces_it(
+    storage_class: str | None, read_cluster: bool, annotated: bool
+) -> None:
+    # The mocks' cluster has fast (it allows expansion) and nfs (it does not): tests/mocks.py.
+    storage = {"storage_size": "5Gi", **({"storage_class": storage_class} if storage_class else {})}
+    d = cache({"hosts": ["n1.example.com"], "port": 30443, "read_cluster": read_cluster, **storage})
+    claim = d.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
+    annotations = claim["metadata"].get("annotations", {})
+    assert annotations.get(workload.FIXED_SIZE) == ("5Gi" if annotated else None)
+    # The engine replaces the claim when that annotation changes, and render-diff says so.
+    (claim_resource,) = d.all("kubernetes:core/v1:PersistentVolumeClaim")
+    assert claim_resource.replace_on_changes == [workload.FIXED_SIZE_PATH]
+    renamed = {
+        **claim,
+        "metadata": {**claim["metadata"], "annotations": {workload.FIXED_SIZE: "9Gi"}},
+    }
+    assert replaced_by(claim, renamed) == [f".metadata.annotations.{workload.FIXED_SIZE}"]
 
 
 @pytest.mark.parametrize(

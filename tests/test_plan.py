@@ -29,6 +29,9 @@ def planned(**changes: Any) -> Any:
     ("changes", "field", "expected"),
     [
         ({}, "create_namespace", True),
+        ({}, "service_replaced_first", True),
+        ({"exposure": "loadBalancer", "port": 443}, "service_replaced_first", False),
+        ({"exposure": "hostPort"}, "service_replaced_first", False),
         ({"createNamespace": False}, "create_namespace", False),
         ({}, "reads_load_balancer", False),
         ({"exposure": "loadBalancer", "port": 443}, "reads_load_balancer", True),

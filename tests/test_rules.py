@@ -136,3 +136,11 @@ def test_load_balancer_needs_no_hosts() -> None:
     s = parse(with_changes({"exposure": "loadBalancer", "hosts": ABSENT, "port": ABSENT}))
     assert s.hosts == ()
     assert s.exposure is Exposure.LOAD_BALANCER
+
+
+def test_an_upstream_ca_secret_needs_the_cluster_read() -> None:
+    secret = {"upstreamCaSecret": {"namespace": "msr", "name": "msr-nginx-ca-cert"}}
+    assert parse({**BASE, **secret}).upstream_ca_secret is not None
+    err = refused({**BASE, **secret, "readCluster": False})
+    assert err.keys == ("upstreamCaSecret",)
+    assert "upstreamCaCert instead" in str(err)
