@@ -27,7 +27,14 @@ import pulumi
 from components.problems import Caller, ConfigError, set_caller
 
 from . import manifests, outputs, policy_pack, stack_config
-from .engine import ClusterReadInRender, Registered, RenderProviders, Value, evaluate
+from .engine import (
+    LOAD_BALANCER_STAND_IN,
+    ClusterReadInRender,
+    Registered,
+    RenderProviders,
+    Value,
+    evaluate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,6 +102,8 @@ def _is_render_output(path: Path, per_provider: bool = True) -> bool:
     if not path.is_dir():
         return False
     for folder in path.iterdir():
+        if per_provider and folder.name == manifests.INDEX and folder.is_file():
+            continue
         if folder.name in (manifests.MANIFEST_DIR, manifests.CRD_DIR) and folder.is_dir():
             if any(not f.is_file() or f.suffix != ".yaml" for f in folder.iterdir()):
                 return False
@@ -170,6 +179,12 @@ def _render(stack: str, out: Path, root: Path, stack_dir: Path | None, said: Sai
         )
         said.warnings += logged.texts
         said.resources = providers.resources
+        if providers.load_balancers:
+            said.notices.append(
+                f"a LoadBalancer Service has {LOAD_BALANCER_STAND_IN} as its address in the "
+                "render, a stand-in for the one the cloud assigns at deployment (a SAN of the "
+                "certificate, and the URL's host without hosts)"
+            )
         # What `make up` runs over the deployment, the render runs over its objects.
         reported = policy_pack.violations(
             root, providers.resources, stack=stack, project=config.project

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import concurrent.futures
 import difflib
+import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from components.plain import is_dict
 
+from .manifests import INDEX
 from .replacement import replaced_by
 from .stack_config import stacks
 
@@ -52,14 +54,20 @@ def label(project: str, stack: str) -> str:
 NOTICE = "notice: "
 
 
-def rendered(
-    tree: Path, project: str, stack: str, out: Path
-) -> tuple[dict[str, str], list[str]] | str:
-    """({file: YAML}, notices) of `stack` of `project` rendered by `tree`'s own code, or the error
-    it printed. A file is named as in its render folder (`<provider>/<file>` when a program's
-    objects go through several Kubernetes providers)."""
+class Rendering(NamedTuple):
+    """One side of a diff: {file: YAML}, a file named as in its render folder (`<provider>/
+    <file>` when a program's objects go through several Kubernetes providers); {file: the Pulumi
+    resource it is}; and the render's notices."""
+
+    files: dict[str, str]
+    resources: dict[str, str]
+    notices: list[str]
+
+
+def rendered(tree: Path, project: str, stack: str, out: Path) -> Rendering | str:
+    """`stack` of `project` rendered by `tree`'s own code, or the error it printed."""
     if stack not in stacks(tree / project):
-        return {}, []
+        return Rendering({}, {}, [])
     result = subprocess.run(
         [sys.executable, "-m", "render", stack, str(out), "--project-dir", str(tree / project)],
         cwd=tree,
@@ -69,20 +77,29 @@ def rendered(
     )
     if result.returncode != 0:
         return (result.stderr or result.stdout).strip()
-    files = {
-        path.relative_to(out).parent.parent.joinpath(path.name).as_posix(): path.read_text()
-        for path in sorted(out.glob("**/1-manifest/*.yaml"))
-    }
+    index = out / INDEX
+    written: dict[str, str] = json.loads(index.read_text()) if index.exists() else {}
+    files: dict[str, str] = {}
+    resources: dict[str, str] = {}
+    for path in sorted(out.glob("**/1-manifest/*.yaml")):
+        name = path.relative_to(out).parent.parent.joinpath(path.name).as_posix()
+        files[name] = path.read_text()
+        if (resource := written.get(path.relative_to(out).as_posix())) is not None:
+            resources[name] = resource
     notices = [
         line.removeprefix(NOTICE) for line in result.stdout.splitlines() if line.startswith(NOTICE)
     ]
-    return files, notices
+    return Rendering(files, resources, notices)
 
 
-def _identity(name: str, text: str) -> str:
-    """What a file stands for across a change: an auto-named object's name changes with its
-    content (that is what rolls the pods), so its suffix is left out to pair the two versions."""
+def _identity(name: str, text: str, resources: Mapping[str, str]) -> str:
+    """What a file stands for across a change: the Pulumi resource it is (which keeps its URN
+    when the object moves to another namespace or name, and is then replaced); without the
+    render's index, its name, an auto-named object's without its suffix (which changes with its
+    content: that is what rolls the pods)."""
     obj: Mapping[str, Any] = yaml.safe_load(text) or {}
+    if name in resources:
+        return f"{obj.get('apiVersion')}/{obj.get('kind')} {resources[name]}"
     metadata: Mapping[str, Any] = obj.get("metadata") or {}
     annotations: Mapping[str, Any] = metadata.get("annotations") or {}
     if annotations.get("pulumi.com/autonamed") == "true":
@@ -90,11 +107,19 @@ def _identity(name: str, text: str) -> str:
     return name
 
 
-def diff(stack: str, before: dict[str, str], after: dict[str, str]) -> str:
-    """Unified diff of one stack's files, `a/` the base, `b/` the working tree; an auto-named
-    object renamed by the change is shown as one file changed, under both names."""
-    old = {_identity(n, t): (n, t) for n, t in before.items()}
-    new = {_identity(n, t): (n, t) for n, t in after.items()}
+def _paired(side: Mapping[str, str] | Rendering) -> dict[str, tuple[str, str]]:
+    """{identity: (file, YAML)} of one side."""
+    files, resources = (side.files, side.resources) if isinstance(side, Rendering) else (side, {})
+    return {_identity(n, t, resources): (n, t) for n, t in files.items()}
+
+
+def diff(
+    stack: str, before: Mapping[str, str] | Rendering, after: Mapping[str, str] | Rendering
+) -> str:
+    """Unified diff of one stack's files, `a/` the base, `b/` the working tree; an object the
+    change renames (an auto-named one given a new name, one moved to another namespace) is
+    shown as one file changed, under both names."""
+    old, new = _paired(before), _paired(after)
     lines: list[str] = []
     for key in sorted(set(old) | set(new)):
         (old_name, old_text), (new_name, new_text) = old.get(key, ("", "")), new.get(key, ("", ""))
@@ -107,11 +132,13 @@ def diff(stack: str, before: dict[str, str], after: dict[str, str]) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def changes(
+    before: Mapping[str, str] | Rendering, after: Mapping[str, str] | Rendering
+) -> list[str]:
     """What `pulumi up` would do to each object, as pulumi-kubernetes decides
     (render/replacement.py): create, update in place, replace (and why), or delete."""
-    old = {_identity(n, t): t for n, t in before.items()}
-    new = {_identity(n, t): t for n, t in after.items()}
+    old = {k: t for k, (_, t) in _paired(before).items()}
+    new = {k: t for k, (_, t) in _paired(after).items()}
     lines: list[str] = []
     for key in sorted(set(old) | set(new)):
         was, now = old.get(key), new.get(key)
@@ -138,7 +165,7 @@ def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
-Rendered = tuple[dict[str, str], list[str]] | str
+Rendered = Rendering | str
 
 
 def _section(name: str, before: Rendered, after: Rendered) -> tuple[str | None, bool]:
@@ -149,11 +176,11 @@ def _section(name: str, before: Rendered, after: Rendered) -> tuple[str | None, 
         last = before.splitlines()[-1] if before else "no output"
         return (
             f"### `{name}`\n\nThe base does not render ({last}); "
-            f"the change renders {len(after[0])} objects.\n",
+            f"the change renders {len(after.files)} objects.\n",
             True,
         )
-    if text := diff(name, before[0], after[0]):
-        summary = "\n".join(changes(before[0], after[0]))
+    if text := diff(name, before, after):
+        summary = "\n".join(changes(before, after))
         return f"### `{name}`\n\n{summary}\n\n```diff\n{text}```\n", True
     return None, True
 
@@ -207,13 +234,21 @@ def report(base: str, root: Path = ROOT) -> tuple[str, bool]:
         ok = ok and renders_ok
         sections += [section] if section else []
         if not isinstance(after, str):
-            notes += [f"- Stand-in in `{name}`: {notice}" for notice in after[1]]
+            notes += [f"- Stand-in in `{name}`: {notice}" for notice in after.notices]
     title = f"## Manifest changes against `{base}`\n\n"
     if notes:
         title += "\n".join(notes) + "\n\n"
     if not sections:
         return title + "No manifest changes: every stack renders the same Kubernetes objects.\n", ok
     return title + "\n".join(sections), ok
+
+
+def _repository() -> Path:
+    """The repository `make render-diff` runs in: the git work tree of the current folder."""
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+    )
+    return Path(top.stdout.strip()) if top.returncode == 0 else ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        text, ok = report(args[0])
+        text, ok = report(args[0], _repository())
     except subprocess.CalledProcessError as err:
         print(
             f"error: git cannot check out {args[0]!r}: {err.stderr.decode().strip()}",

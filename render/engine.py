@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
 
 from components.plain import is_dict, is_list
 
@@ -69,6 +70,11 @@ def generation(name: str, inputs: Mapping[str, Any], secret_paths: list[str]) ->
     return "#" + hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
+# The address a render gives a LoadBalancer Service (TEST-NET-2, RFC 5737): a cloud assigns the
+# real one at `pulumi up`.
+LOAD_BALANCER_STAND_IN = "198.51.100.1"
+
+
 class ClusterReadInRender(pulumi.RunError):
     """The program reads an object from the cluster, which a render never reaches."""
 
@@ -83,6 +89,8 @@ class Registered:
     secret_paths: list[str]  # dotted paths of the inputs sent as secrets
     provider: str
     outputs: dict[str, Any] = dataclasses.field(default_factory=dict[str, Any])
+    # The input paths whose change makes the engine replace it (the option replaceOnChanges).
+    replace_on_changes: list[str] = dataclasses.field(default_factory=list[str])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +172,9 @@ class RenderProviders(pulumi.runtime.Mocks):
         self.preview = preview
         self.cluster = dict(cluster or {})
         self.resources: list[Registered] = []
+        self.load_balancers = 0
+        # What the monitor took from each registration besides its inputs, by (type, name).
+        self.options: dict[tuple[str, str], list[str]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.resource_id:  # a `.get` of an existing object
@@ -180,8 +191,11 @@ class RenderProviders(pulumi.runtime.Mocks):
             outputs.update(self.kubernetes_state(args.typ, outputs))
         elif not self.preview:
             outputs.update(self.generated(args.typ, args.name, inputs, paths))
+        replace_on_changes = self.options.pop((args.typ, args.name), [])
         self.resources.append(
-            Registered(args.typ, args.name, inputs, paths, args.provider or "", outputs)
+            Registered(
+                args.typ, args.name, inputs, paths, args.provider or "", outputs, replace_on_changes
+            )
         )
         return f"{args.name}-id", outputs
 
@@ -202,7 +216,13 @@ class RenderProviders(pulumi.runtime.Mocks):
         )
 
     def kubernetes_state(self, typ: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """What the cluster adds to an object: nothing, in a render."""
+        """What the cluster adds to an object, in a render: only the address of a LoadBalancer
+        Service, a stand-in for what a cloud assigns (`pulumi up` waits for one, and it is a SAN
+        of the certificate, and the URL without hosts); `load_balancers` counts them."""
+        spec: Mapping[str, Any] = obj.get("spec") or {}
+        if typ == "kubernetes:core/v1:Service" and spec.get("type") == "LoadBalancer":
+            self.load_balancers += 1
+            return {"status": {"loadBalancer": {"ingress": [{"ip": LOAD_BALANCER_STAND_IN}]}}}
         return {}
 
     def generated(
@@ -220,6 +240,20 @@ class RenderProviders(pulumi.runtime.Mocks):
         return made
 
 
+class _Monitor(MockMonitor):
+    """The SDK's mock monitor, handing the providers the resource options of each registration
+    that decide a replacement, which its MockResourceArgs leave out."""
+
+    def __init__(self, providers: RenderProviders) -> None:
+        super().__init__(providers)
+        self.providers = providers
+
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
+        key = (str(request.type), str(request.name))
+        self.providers.options[key] = [str(path) for path in request.replaceOnChanges]
+        return super().RegisterResource(request)  # pyright: ignore[reportUnknownMemberType]
+
+
 def evaluate(
     program: Callable[[], Mapping[str, Any]],
     providers: RenderProviders,
@@ -232,7 +266,12 @@ def evaluate(
     """Run `program` under the mock monitor; return the outputs it hands back, as the engine sees them.
     What the program logs (pulumi.log.warn, ...) goes to `logger` (default the root logger)."""
     pulumi.runtime.set_mocks(
-        providers, project=project, stack=stack, preview=preview, logger=logger
+        providers,
+        project=project,
+        stack=stack,
+        preview=preview,
+        logger=logger,
+        monitor=_Monitor(providers),
     )
     values: dict[str, Value] = {}
 

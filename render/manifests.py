@@ -5,11 +5,13 @@ One YAML file per object under `<out>/1-manifest/`, named
 sorted, as the provider does; so an offline render and a real one can be diffed. A program whose
 objects go through more than one Kubernetes provider (a fleet: one cluster per cache) gets one
 folder per provider, `<out>/<provider's name>/1-manifest/`, as if each provider rendered its own.
+`<out>/resources.json` says which Pulumi resource each file is.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,10 @@ from .engine import Registered, redacted
 
 MANIFEST_DIR = "1-manifest"
 CRD_DIR = "0-crd"
+# Beside the manifests, which Pulumi resource each file is ({file under out: resource name}):
+# what render-diff pairs the two sides by, as `pulumi up` pairs objects by their URN, so an
+# object moved to another namespace or renamed is a replacement, not a creation and a deletion.
+INDEX = "resources.json"
 
 
 def file_name(obj: dict[str, Any]) -> str:
@@ -93,10 +99,14 @@ def write(resources: Iterable[Registered], out: Path) -> list[Path]:
         if old.parent.name in (MANIFEST_DIR, CRD_DIR):
             old.unlink()
     written: list[Path] = []
+    index: dict[str, str] = {}
     for folder, registered in by_folder(resources).items():
-        for obj in (manifest(r) for r in registered):
+        for resource in registered:
+            obj = manifest(resource)
             path = out / folder / file_name(obj)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(dump(obj))
             written.append(path)
+            index[path.relative_to(out).as_posix()] = resource.name
+    (out / INDEX).write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     return sorted(written)

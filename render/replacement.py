@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from components import workload
 from components.plain import is_list, is_mapping
 
 _LABEL_SELECTOR = (
@@ -83,6 +84,11 @@ FORCE_NEW: Mapping[tuple[str, str], tuple[str, ...]] = {
         *_selector(".spec.selector"),
     ),
 }  # fmt: skip
+# Beside the provider's rules, the component's own: it asks the engine to replace a claim whose
+# fixed size changes (the resource option replaceOnChanges, components/workload.py).
+REPLACE_ON_CHANGES: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("v1", "PersistentVolumeClaim"): (f".metadata.annotations.{workload.FIXED_SIZE}",),
+}
 # Immutable by default: a change of data is a new object.
 _DATA = {"Secret": (".type", ".stringData", ".data"), "ConfigMap": (".binaryData", ".data")}
 _IDENTITY = (".metadata.name", ".metadata.namespace")
@@ -93,7 +99,8 @@ def force_new_paths(obj: Mapping[str, Any]) -> tuple[str, ...]:
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     if api_version == "v1" and kind in _DATA:
         return (*_IDENTITY, *_DATA[kind])
-    return (*_IDENTITY, *FORCE_NEW.get((api_version, kind), ()))
+    own = REPLACE_ON_CHANGES.get((api_version, kind), ())
+    return (*_IDENTITY, *FORCE_NEW.get((api_version, kind), ()), *own)
 
 
 def values_at(obj: Any, path: str) -> list[Any]:

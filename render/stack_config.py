@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
 from components import checks, rules
-from components.checks import check_secret_ref
+from components.checks import check_dns_subdomain, check_secret_ref
 from components.ip_literal import ip_or_none
 from components.plain import is_list
 from components.problems import ConfigError, Invalid, Problem, Shape, shape
@@ -220,8 +220,32 @@ def _upstream_ca_secret(project: str, text: str) -> ClusterStandIn | None:
     )
 
 
+def _storage_class(project: str, text: str) -> ClusterStandIn | None:
+    """The StorageClass storageClass names, as one that allows volume expansion."""
+    try:
+        check_dns_subdomain(text)
+    except Invalid:
+        return None  # the program says what is wrong with it
+    return ClusterStandIn(
+        "kubernetes:storage.k8s.io/v1:StorageClass",
+        text,
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": text},
+            "provisioner": "render.stand-in",
+            "allowVolumeExpansion": True,
+        },
+        f"{project}:storageClass: StorageClass {text} is read from the cluster at deployment, "
+        "to know whether a larger storageSize grows the claim in place; the render reads a "
+        "stand-in that allows volume expansion (where the class does not, a change of "
+        "storageSize replaces the claim instead)",
+    )
+
+
 CLUSTER_READS: dict[str, Callable[[str, str], ClusterStandIn | None]] = {
     "upstreamCaSecret": _upstream_ca_secret,
+    "storageClass": _storage_class,
 }
 """The inputs that make the program read an object from the cluster, and its stand-in."""
 

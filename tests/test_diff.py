@@ -9,7 +9,7 @@ import pytest
 import yaml
 from harness import ROOT
 
-from render.diff import changes
+from render.diff import Rendering, changes
 
 
 @pytest.fixture(scope="module")
@@ -172,4 +172,21 @@ def test_changes_say_what_pulumi_up_does_to_each_object():
         "- replace ConfigMap `dtr/c` (.data)",
         "- delete Service `dtr/gone`",
         "- create Service `dtr/new`",
+    ]
+
+
+def test_an_object_moved_to_another_namespace_is_replaced_as_its_resource_is():
+    # pulumi up pairs objects by their Pulumi resource (the URN), which the render's index names:
+    # a Service moved to another namespace is replaced, not deleted and created anew.
+    moved = {"metadata": {"name": "dtr-cache", "namespace": "after"}, "spec": {"type": "NodePort"}}
+    before = Rendering(dict([_file("Service", "dtr-cache", spec={"type": "NodePort"})]),
+                       {"v1-service-dtr-dtr-cache.yaml": "asia-service"}, [])  # fmt: skip
+    text = yaml.safe_dump({"apiVersion": "v1", "kind": "Service", **moved})
+    after = Rendering({"v1-service-after-dtr-cache.yaml": text},
+                      {"v1-service-after-dtr-cache.yaml": "asia-service"}, [])  # fmt: skip
+    assert changes(before, after) == ["- replace Service `after/dtr-cache` (.metadata.namespace)"]
+    # Without the index (an older render), the two files are two objects.
+    assert changes(before.files, after.files) == [
+        "- create Service `after/dtr-cache`",
+        "- delete Service `dtr/dtr-cache`",
     ]

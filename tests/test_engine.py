@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import yaml
 from harness import ROOT
 
 from components.checks import check_ca_certificates
-from render import stack_config
+from render import manifests, stack_config
 from render.__main__ import main, render
 from render.engine import ClusterReadInRender, RenderProviders
 
@@ -63,11 +64,15 @@ def test_the_fleet_renders_a_folder_per_cache(tmp_path, capsys):
     fleet = ROOT / "examples" / "fleet"
     assert main(["example", str(tmp_path / "out"), "--project-dir", str(fleet)]) == 0
     assert "rendered 19 objects of stack example into " in capsys.readouterr().out
-    folders = {p.name: p for p in (tmp_path / "out").iterdir()}
+    folders = {p.name: p for p in (tmp_path / "out").iterdir() if p.is_dir()}
     assert set(folders) == {"central-k8s", "asia-k8s", "eu-k8s"}
+    # Beside them, which Pulumi resource each file is: what render-diff pairs objects by.
+    index = json.loads((tmp_path / "out" / manifests.INDEX).read_text())
     for name, folder in folders.items():
         [deployment] = (folder / "1-manifest").glob("apps_v1-deployment-*.yaml")
         namespace = f"msr-cache-{name.removesuffix('-k8s')}"
         assert yaml.safe_load(deployment.read_text())["metadata"]["namespace"] == namespace
+        cache = name.removesuffix("-k8s")
+        assert index[deployment.relative_to(tmp_path / "out").as_posix()] == f"{cache}-deployment"
     # Rendered again into the same folder, it is replaced whole.
     assert main(["example", str(tmp_path / "out"), "--project-dir", str(fleet)]) == 0
