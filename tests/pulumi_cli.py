@@ -158,6 +158,7 @@ class Stack:
         prefix = yaml.safe_load((project.root / "Pulumi.yaml").read_text())["name"]
         self.prefix = prefix
         self.secrets = secrets
+        self.live = False  # whether `up` ran since the last successful `destroy`
         project.pulumi("stack", "init", name, "--secrets-provider", "passphrase")
         self.set_config(config)
 
@@ -174,13 +175,16 @@ class Stack:
         return self.project.pulumi(*args, "--stack", self.name, check=check, timeout=timeout)
 
     def up(self, *args: str, check: bool = True) -> Result:
+        self.live = True
         return self.run("up", "--yes", "--skip-preview", *args, check=check)
 
     def preview(self, *args: str, check: bool = True) -> Result:
         return self.run("preview", *args, check=check)
 
     def destroy(self, check: bool = True) -> Result:
-        return self.run("destroy", "--yes", "--skip-preview", check=check)
+        result = self.run("destroy", "--yes", "--skip-preview", check=check)
+        self.live = self.live and result.code != 0
+        return result
 
     def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
         args = ["stack", "output", "--json", *(["--show-secrets"] if show_secrets else [])]
