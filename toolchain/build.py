@@ -136,7 +136,8 @@ def wrapper(tool: str, spec: dict[str, Any]) -> Path:
     if "main" in spec:
         shutil.copytree(HERE / spec["main"], src / spec["main"])
     go("mod", "tidy", cwd=src)
-    if "main" in spec:
+    # Only a provider's main embeds a schema; another (cert-manager's controller) has none to make.
+    if "schema" in spec or "generate" in spec:
         _embedded_files(spec, src / spec["main"], Path(info["Dir"]))
     return src
 
