@@ -32,7 +32,12 @@ The cluster has what the cache meets in production:
 - load-balancer addresses: kwok Stages set a LoadBalancer Service's and an Ingress's
   `status.loadBalancer` (LB_ADDRESS), as a cloud controller and an ingress controller would;
 - the released CRDs of Gateway API, cert-manager and ServiceMonitor (tools.toml), so the API
-  server validates custom resources with their schemas and CEL rules.
+  server validates custom resources with their schemas and CEL rules;
+- cert-manager's control loops for the selfSigned and CA issuers (`cert-manager-controller`,
+  built by `make toolchain` from cert-manager's module: toolchain/cert-manager-controller), so a
+  Certificate naming such an Issuer or ClusterIssuer is issued into its Secret. It runs beside
+  the cluster, as a client of the API server with the cluster's kubeconfig, under a supervisor
+  of its own; nothing waits for it (it needs no port), so it adds nothing to the start.
 
 Every wait is bounded. By hand: `make cluster` (this file as a script) starts one, prints its
 KUBECONFIG, and stops it on Ctrl-C or SIGTERM.
@@ -76,6 +81,7 @@ LB_ADDRESS = "192.0.2.10"
 NODES = ("kwok-node-0", "kwok-node-1")
 SERVICE_RANGE = "10.96.0.0/16"
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+CERT_MANAGER = "cert-manager-controller"
 # kwokctl's option naming each binary, and the toolchain's binary it names.
 BINARIES = {
     "etcdBinary": "etcd",
@@ -101,7 +107,8 @@ PROVISIONER = "kwok.x-k8s.io/volume"
 
 def missing_tools() -> list[str]:
     """The toolchain binaries this cluster needs that `make toolchain` has not built."""
-    return [t for t in (*CONTROL_PLANE, "kubectl", "kwokctl") if not (bin_dir() / t).exists()]
+    tools = (*CONTROL_PLANE, "kubectl", "kwokctl", CERT_MANAGER)
+    return [t for t in tools if not (bin_dir() / t).exists()]
 
 
 class Cluster:
@@ -110,7 +117,8 @@ class Cluster:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.kubeconfig = root / "kubeconfig"
-        self.processes: list[Process] = []
+        self.processes: list[Process] = []  # kwokctl's (it supervises the control plane)
+        self.cert_manager: Process | None = None  # None: no controller of ours issues here
         self.env: dict[str, str] = {}  # kwokctl's
         self.server = ""
         self.context = f"kwok-{NAME}"
@@ -128,6 +136,7 @@ class Cluster:
         on_free_ports(3, self._create)
         self._wait_ready()
         self._set_up()
+        self._start_cert_manager()
 
     def _create(self, ports: list[int]) -> None:
         """`kwokctl create cluster` on these ports (kube-apiserver, etcd's client and peer),
@@ -231,6 +240,14 @@ class Cluster:
             "the default service account (kube-controller-manager)",
         )
 
+    def _start_cert_manager(self) -> None:
+        """cert-manager's controller, against this cluster, once its CRDs are Established (its
+        informers list them first). Its environment is kwokctl's: no proxy reaches the web, which
+        the selfSigned and CA issuers never need."""
+        command = [str(bin_dir() / CERT_MANAGER), f"--kubeconfig={self.kubeconfig}"]
+        log = self.root / f"{CERT_MANAGER}.log"
+        self.cert_manager = Process(CERT_MANAGER, command, self.env, log)
+
     # -- using -----------------------------------------------------------------------------
 
     def kubectl(
@@ -289,8 +306,11 @@ class Cluster:
         raise AssertionError(f"waited {timeout}s for {what}:\n{self.logs()}")
 
     def _logs(self) -> list[Path]:
-        """kwokctl's log, then each process's (kwokctl writes them in its folder)."""
-        return [self.root / "kwokctl.log", *sorted((self.home / "logs").glob("*.log"))]
+        """kwokctl's log, then each process's (kwokctl writes them in its folder), then
+        cert-manager's controller's."""
+        processes = sorted((self.home / "logs").glob("*.log"))
+        controller = [self.cert_manager.log] if self.cert_manager else []
+        return [self.root / "kwokctl.log", *processes, *controller]
 
     def logs(self, lines: int = 15) -> str:
         """The last lines of each log."""
@@ -301,10 +321,14 @@ class Cluster:
         return "\n".join(tails)
 
     def stop(self) -> None:
-        """Stop every process: first as kwokctl stops them (`kwokctl stop cluster`: SIGKILL to
-        each, by its pid file, the last started first, so that none waits on one already gone,
-        as kube-apiserver's graceful shutdown would on etcd); then the supervisor ends whatever
-        is left. The logs stay."""
+        """Stop every process: cert-manager's controller first (a client, which would retry
+        against an API server gone); then as kwokctl stops them (`kwokctl stop cluster`: SIGKILL
+        to each, by its pid file, the last started first, so that none waits on one already
+        gone, as kube-apiserver's graceful shutdown would on etcd); then the supervisor ends
+        whatever is left. The logs stay."""
+        if self.cert_manager:
+            self.cert_manager.stop()
+            self.cert_manager = None
         if self.processes and self.processes[0].process.poll() is None:
             command = [str(bin_dir() / "kwokctl"), f"--name={NAME}", "stop", "cluster"]
             kwokctl = Supervised(command, env=self.env, stdout=subprocess.DEVNULL,
