@@ -21,15 +21,28 @@ the test's own makes a TLSRoute from the component's own builder for a host the 
 settings refuse (an IP address), through pulumi_kubernetes directly, so no check of the project
 stands between it and the API server, which refuses it in the preview's dry run and in `up`.
 
-What this cannot prove: cert-manager's controller does not run here (docs/testing.md), so the
-Certificate is validated and stored but never issued, and the Secret it names never made; kwok
-starts the pod without its volumes, so the Deployment is Available without it. No Prometheus
-scrapes and no Gateway controller routes.
+The Certificate then issues: the test cluster runs cert-manager's own control loops (of
+github.com/cert-manager/cert-manager v1.21.1, the Issuer's, the CertificateRequest's approval and
+CA signing, and the Certificate's: toolchain/cert-manager-controller, as upstream's cmd/controller
+starts them), which a CA Issuer of the user's signs through. The certificate in the Secret has the
+SANs the stack promises (certSans); the cache, laid out from what the API server holds as the
+kubelet mounts it (tests/pod.py), serves it to a client that trusts only caCertPem.
+
+On a cluster of MSR_CACHE_KUBECONFIG (as `make test-cluster` sets it), the first test needs the
+CRDs and a cert-manager controller of that cluster (one holding cert-manager's leader-election
+Lease), and is unavailable, saying which it lacks, without them: nothing of ours issues there.
+
+What this cannot prove: cert-manager's webhook (the API server validates with the CRDs' schemas
+alone, not with the webhook's checks), ACME and the other issuers, the released controller's own
+flags and main; kwok starts the pod without its volumes, so the Deployment is Available without
+them. No Prometheus scrapes and no Gateway controller routes.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import datetime
 import json
 import posixpath
 from pathlib import Path
@@ -38,8 +51,15 @@ from typing import Any
 import pytest
 import yaml
 from cluster import Cluster
-from harness import ROOT
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from harness import ROOT, sans, unavailable
+from pod import lay_out, without_downstream
 from pulumi_cli import Project, Stack, require_tools
+from registry_client import request
+from servers import REGISTRY, Registry, require, running
 
 POLICY = ("--policy-pack", str(ROOT / "policy"))
 # Each test runs the CLI several times: bounded by each run's own timeout, not the suite's.
@@ -47,7 +67,7 @@ pytestmark = pytest.mark.timeout(900)
 MSR = "https://msr.example.com"
 HOSTS = ["a.crs.example.test", "b.crs.example.test"]
 GATEWAY_CLASS = "eg"
-ISSUER = "self-signed"
+ISSUER = "cache-ca"
 # kubectl's full names of the custom resources' kinds, so no short name of another CRD is taken.
 CERTIFICATES = "certificates.cert-manager.io"
 SERVICE_MONITORS = "servicemonitors.monitoring.coreos.com"
@@ -59,12 +79,73 @@ KINDS = {
     "Gateway": GATEWAYS,
     "TLSRoute": TLS_ROUTES,
 }
+# The CRDs the first test's objects need: the four kinds, and what cert-manager issues through.
+CRDS = (*KINDS.values(), "issuers.cert-manager.io", "certificaterequests.cert-manager.io")
+# The Lease a running cert-manager controller holds and renews (its leader election, on by
+# default, in any namespace it is told).
+CERT_MANAGER_LEASE = "cert-manager-controller"
 
 
 @pytest.fixture(scope="module")
 def project(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Project:
     require_tools()
     return Project(tmp_path_factory.mktemp("project"), env={"KUBECONFIG": str(cluster.kubeconfig)})
+
+
+def issuing(cluster: Cluster) -> None:
+    """Unavailable unless the cluster has the CRDs and a cert-manager controller issues in it:
+    the test cluster's (tests/cluster.py starts ours, and a failure to start fails the test);
+    on a cluster of MSR_CACHE_KUBECONFIG, one that renews its leader-election Lease."""
+    if cluster.cert_manager:
+        assert cluster.cert_manager.process.poll() is None, cluster.cert_manager.tail()
+        return
+    served = {crd["metadata"]["name"] for crd in cluster.get("crd")["items"]}
+    missing = [crd for crd in CRDS if crd not in served]
+    if missing:
+        unavailable(f"the cluster of {cluster.kubeconfig} lacks the CRDs {', '.join(missing)} "
+                    "(tests/cluster.py installs them, as tools.toml pins them)")  # fmt: skip
+    leases = json.loads(cluster.kubectl(
+        "get", "leases", "--all-namespaces", f"--field-selector=metadata.name={CERT_MANAGER_LEASE}",
+        "--output=json"))["items"]  # fmt: skip
+    now = datetime.datetime.now(datetime.UTC)
+    held = [
+        lease for lease in leases
+        if lease["spec"].get("renewTime") and now - datetime.datetime.fromisoformat(
+            lease["spec"]["renewTime"]) < datetime.timedelta(minutes=2)
+    ]  # fmt: skip
+    if not held:
+        unavailable(f"no cert-manager controller issues in the cluster of {cluster.kubeconfig} "
+                    f"(no Lease {CERT_MANAGER_LEASE} renewed in the last 2 minutes): the "
+                    "Certificate would never be Ready")  # fmt: skip
+
+
+def ca_pair(name: str) -> tuple[str, str]:
+    """(certificate, key) PEMs of a CA for cert-manager's CA Issuer, as a strict verifier wants
+    a CA (CA:TRUE, keyCertSign, a subject key ID)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    usage = x509.KeyUsage(digital_signature=True, content_commitment=False,
+                          key_encipherment=False, data_encipherment=False, key_agreement=False,
+                          key_cert_sign=True, crl_sign=True, encipher_only=False,
+                          decipher_only=False)  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
 
 
 def the_one(cluster: Cluster, kind: str, namespace: str) -> dict[str, Any]:
@@ -207,13 +288,16 @@ def check_gateway_and_route(gateway: dict[str, Any], route: dict[str, Any], cach
     assert served_by(cache.service, cache.container, port["name"]) == https
 
 
-def test_every_custom_resource_is_dry_run_then_made_as_the_component_promises_then_destroyed(
+def test_every_custom_resource_is_dry_run_then_made_as_promised_the_certificate_issued_and_served(
     project: Project, cluster: Cluster, tmp_path: Path
 ) -> None:
+    issuing(cluster)
+    require(REGISTRY)
     namespace = "custom-resources"
+    ca_pem, ca_key = ca_pair("custom-resources test CA")
     config = {"upstreams": [MSR], "namespace": namespace, "createNamespace": False,
               "exposure": "gateway", "hosts": HOSTS, "gatewayClassName": GATEWAY_CLASS,
-              "certManagerIssuer": {"kind": "Issuer", "name": ISSUER},
+              "certManagerIssuer": {"kind": "Issuer", "name": ISSUER}, "tlsCaCert": ca_pem,
               "metrics": True, "serviceMonitor": True}  # fmt: skip
     stack = project.stack("custom-resources", config)
     # Into a namespace that does not exist yet, the provider does not ask the API server.
@@ -221,11 +305,15 @@ def test_every_custom_resource_is_dry_run_then_made_as_the_component_promises_th
     assert sorted(unasked) == sorted(KINDS)
     assert not any(dry_run(answer) for answer in unasked.values()), unasked
 
-    # The user's namespace, and the Issuer in it that signs the cache's certificate.
+    # The user's namespace, and the CA Issuer in it that signs the cache's certificate.
+    ca = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+          "metadata": {"name": ISSUER, "namespace": namespace},
+          "stringData": {"tls.crt": ca_pem, "tls.key": ca_key}}  # fmt: skip
     issuer = {"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
-              "metadata": {"name": ISSUER, "namespace": namespace}, "spec": {"selfSigned": {}}}  # fmt: skip
+              "metadata": {"name": ISSUER, "namespace": namespace},
+              "spec": {"ca": {"secretName": ISSUER}}}  # fmt: skip
     cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
-    cluster.apply([issuer])
+    cluster.apply([ca, issuer])
     previewed = previewed_creates(stack, tmp_path / "plan.json")
     assert sorted(previewed) == sorted(KINDS)
     for kind, answer in previewed.items():
@@ -247,11 +335,32 @@ def test_every_custom_resource_is_dry_run_then_made_as_the_component_promises_th
     check_service_monitor(stored["ServiceMonitor"], cache, cluster)
     check_gateway_and_route(stored["Gateway"], stored["TLSRoute"], cache)
 
+    # cert-manager issues it: the certificate in the Secret has the SANs the stack promises, and
+    # the CA the stack publishes signed it; the cache, laid out as the kubelet mounts what the
+    # API server holds, serves it under the URL's host to a client that trusts only that CA.
+    certificate = stored["Certificate"]["metadata"]["name"]
+    cluster.kubectl("wait", "--for=condition=Ready", "--timeout=60s", f"--namespace={namespace}",
+                    f"{CERTIFICATES}/{certificate}", timeout=70)  # fmt: skip
+    secret = cluster.get("secret", stored["Certificate"]["spec"]["secretName"], namespace)
+    issued = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+    assert sans(issued) == ([san.removeprefix("DNS:") for san in outputs["certSans"]], [])
+    assert outputs["caCertPem"] == ca_pem
+    issued.verify_directly_issued_by(x509.load_pem_x509_certificate(ca_pem.encode()))
+    pod = lay_out(cluster.deployed(namespace), tmp_path / "pod")
+    with running(Registry(pod, namespace, without_downstream)) as server:
+        assert request(server.pod.port, HOSTS[0], outputs["caCertPem"]).status == 200
+        assert request(server.pod.port, HOSTS[1], outputs["caCertPem"]).status == 200
+
+    # The controller's writes (the Certificate's status, the Secret) are no change to the stack.
     stack.preview("--expect-no-changes", *POLICY)
 
     stack.destroy()
-    for kind in (*KINDS.values(), "deployments", "services", "networkpolicies", "secrets"):
+    for kind in (*KINDS.values(), "deployments", "services", "networkpolicies"):
         assert not cluster.get(kind, namespace=namespace)["items"], kind
+    # cert-manager keeps the Secret it wrote (it owns it only with --enable-certificate-owner-ref,
+    # which the released controller leaves off, as ours does); the CA's is the user's.
+    secrets = [s["metadata"]["name"] for s in cluster.get("secrets", namespace=namespace)["items"]]
+    assert sorted(secrets) == sorted([ISSUER, stored["Certificate"]["spec"]["secretName"]])
     config_maps = cluster.get("configmaps", namespace=namespace)["items"]
     assert [c["metadata"]["name"] for c in config_maps] == ["kube-root-ca.crt"]  # the cluster's
     # Only what the user made before is left: the Issuer, in the namespace.
