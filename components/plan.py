@@ -96,8 +96,8 @@ def plan(s: Settings) -> Plan:
 
 
 # An object another tool applied (kubectl, in MSR's manual procedure) has fields owned by that
-# tool's field manager: pulumi-kubernetes' server-side apply of it (upsertExistingObjects) fails
-# with a conflict, unless this annotation forces it to take them over (pulumi-kubernetes
+# tool's field manager: pulumi-kubernetes' server-side apply of it (how 4.25 creates) fails with
+# a conflict, unless this annotation forces it to take them over (pulumi-kubernetes
 # provider/pkg/await/await.go, patchForce). A preview forces on its own where the state holds
 # nothing yet, so only `pulumi up` failed.
 PATCH_FORCE = "pulumi.com/patchForce"

@@ -303,10 +303,17 @@ FIXED_SIZE = "msr-cache/fixed-storage-size"
 FIXED_SIZE_PATH = f'metadata.annotations["{FIXED_SIZE}"]'
 
 
+# pulumi-kubernetes 4.25 awaits a claim of a WaitForFirstConsumer class until it is Pending, after
+# an update too, when it is Bound: a larger size waited five minutes, then failed (fixed in 4.27,
+# pulumi-kubernetes#4181). The claim is not awaited: the Deployment's await (a Ready pod, which
+# needs the claim bound) covers what the claim's would.
+SKIP_AWAIT = "pulumi.com/skipAwait"
+
+
 def claim_annotations(storage: Storage, expands: bool | None) -> dict[str, str]:
-    """The claim's own annotations: its size, unless its StorageClass (when one is named, read
-    from the cluster) allows volume expansion."""
-    return {} if expands else {FIXED_SIZE: storage.size}
+    """The claim's own annotations: no await of it, and its size, unless its StorageClass (when
+    one is named, read from the cluster) allows volume expansion."""
+    return {SKIP_AWAIT: "true", **({} if expands else {FIXED_SIZE: storage.size})}
 
 
 def claim_spec(storage: Storage) -> dict[str, Any]:

@@ -200,6 +200,7 @@ def test_a_claim_whose_class_cannot_grow_carries_its_size_so_a_new_size_replaces
     claim = d.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
     annotations = claim["metadata"].get("annotations", {})
     assert annotations.get(workload.FIXED_SIZE) == ("5Gi" if annotated else None)
+    assert annotations[workload.SKIP_AWAIT] == "true"
     # The engine replaces the claim when that annotation changes, and render-diff says so.
     (claim_resource,) = d.all("kubernetes:core/v1:PersistentVolumeClaim")
     assert claim_resource.replace_on_changes == [workload.FIXED_SIZE_PATH]
