@@ -7,7 +7,10 @@ a folder, or a kubeconfig context), makes the MsrCache and exports what users ne
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -241,7 +244,26 @@ def provider(config: pulumi.Config) -> k8s.Provider:
     return k8s.Provider("kubernetes", context=config.get("kubeContext"))
 
 
+def end_silently_on_sigint() -> None:
+    """Run by the Pulumi language host, the program ends at once and silently on SIGINT.
+
+    The CLI sends SIGINT to the program only when it is done with it. After a resource failed,
+    the engine ends the update without waiting for the program, then closes its plugins: SIGINT
+    to each one's process group, the language host's holding this program (pulumi v3.274.0
+    pkg/resource/deploy/deployment_executor.go and sdk/go/common/resource/plugin/plugin.go,
+    since pulumi/pulumi#19603); a language host of release 3.229 or later also sends it SIGINT
+    when the CLI cancels (Ctrl-C). The program is then still unwinding the registrations the
+    engine refused, and Python's KeyboardInterrupt, which pulumi-language-python-exec does not
+    catch, printed a traceback under the stack after the resource's own error. The default
+    action ends the process as SIGKILL did before #19603, with the status Python itself ends
+    with after a KeyboardInterrupt, so the engine reads it as before; this program has nothing
+    to clean up. Run in-process (the render, the tests' mocks), the caller's handler stays."""
+    if any(Path(arg).name == "pulumi-language-python-exec" for arg in sys.orig_argv):
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def main() -> None:
+    end_silently_on_sigint()
     problems.set_caller(Caller.STACK)
     config = pulumi.Config(PROJECT)
     # Every mistake is reported before the provider or anything else exists.
