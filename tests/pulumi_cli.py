@@ -174,9 +174,10 @@ class Stack:
     def run(self, *args: str, check: bool = True, timeout: float = RUN_TIMEOUT) -> Result:
         return self.project.pulumi(*args, "--stack", self.name, check=check, timeout=timeout)
 
-    def up(self, *args: str, check: bool = True) -> Result:
+    def up(self, *args: str, check: bool = True, preview: bool = False) -> Result:
+        """`pulumi up --yes`, with its preview first when `preview` (as `make up` runs it)."""
         self.live = True
-        return self.run("up", "--yes", "--skip-preview", *args, check=check)
+        return self.run("up", "--yes", *([] if preview else ["--skip-preview"]), *args, check=check)
 
     def preview(self, *args: str, check: bool = True) -> Result:
         return self.run("preview", *args, check=check)

@@ -198,7 +198,7 @@ def moved(before: Seen, after: Seen) -> None:
     assert after.namespace != before.namespace
     assert not after.cluster.kubectl("get", "namespace", before.namespace, "--ignore-not-found")
     (service,) = after.all("Service")
-    assert service["spec"]["ports"][0]["nodePort"] == 30453
+    assert service["spec"]["ports"][0]["nodePort"] == 30443
     assert after.deployment["status"].get("readyReplicas") == 1
 
 
@@ -366,6 +366,13 @@ LABELLED = {"Namespace": "update", "Service": "update", "NetworkPolicy": "update
 REISSUED = {"tls:CertRequest": "replace", "tls:LocallySignedCert": "replace",
             "Secret": "replace", "Deployment": "update"}  # fmt: skip
 
+# Everything lives in the namespace, and the certificates name it (the CA's subject, the
+# Service's names among the SANs); the keys stay.
+MOVED = {"Namespace": "replace", "Service": "replace", "ConfigMap": "replace",
+         "Secret": "replace", "Deployment": "replace", "NetworkPolicy": "replace",
+         "tls:SelfSignedCert": "replace", "tls:CertRequest": "replace",
+         "tls:LocallySignedCert": "replace"}  # fmt: skip
+
 SCENARIOS = {
     "nodeport": Scenario(
         {"hosts": ["node0.example.test"], "port": 30443},
@@ -377,26 +384,24 @@ SCENARIOS = {
                 config_replaced,
             ),
             Edit({"hosts": ["node0.example.test", "node1.example.test"]}, REISSUED, host_added),
-        ),
-    ),
-    "hostport": Scenario(
-        {"exposure": "hostPort", "hosts": ["node1.example.test"], "port": 8443},
-        "https://node1.example.test:8443",
-        (Edit({"image": NEW_IMAGE}, {**LABELLED, "Deployment": "update"}, image_bumped),),
-    ),
-    # A Service that becomes a LoadBalancer, its hosts dropped: the address the cluster gives it
-    # becomes a SAN and the URL's host. The preview shows the address as unknown, so the
-    # certificate, its Secret and the config show as replaced, as `up` replaces them.
-    "to-loadbalancer": Scenario(
-        {"hosts": ["node0.example.test"], "port": 30450},
-        "https://node0.example.test:30450",
-        (
+            # A node port is held once per cluster: the Service lets go of it before its
+            # successor in the new namespace takes it (it is deleted before it is replaced).
+            Edit({"namespace": "nodeport-moved"}, MOVED, moved),
+            # A Service that becomes a LoadBalancer, its hosts dropped: the address the cluster
+            # gives it becomes a SAN and the URL's host. The preview shows the address as
+            # unknown, so the certificate, its Secret and the config show as replaced, as `up`
+            # replaces them.
             Edit(
                 {"exposure": "loadBalancer", "hosts": None, "port": None},
                 {**REISSUED, "ConfigMap": "replace", "Service": "update"},
                 load_balancer_address_is_the_url_and_a_san,
             ),
         ),
+    ),
+    "hostport": Scenario(
+        {"exposure": "hostPort", "hosts": ["node1.example.test"], "port": 8443},
+        "https://node1.example.test:8443",
+        (Edit({"image": NEW_IMAGE}, {**LABELLED, "Deployment": "update"}, image_bumped),),
     ),
     "ingress": Scenario(
         {
@@ -489,11 +494,11 @@ def refresh_finds_nothing_changed(stack: Stack) -> None:
 
 
 def deploy(stack: Stack) -> None:
-    """ProgramTest's start: a preview, `pulumi up`, an empty preview, and a refresh that finds
-    nothing changed outside Pulumi."""
-    stack.preview(*POLICY)
-    stack.up(*POLICY)
-    stack.preview("--expect-no-changes", *POLICY)
+    """ProgramTest's start: a preview and `pulumi up` (one run, as `make up` runs them), an empty
+    preview, and a refresh that finds nothing changed outside Pulumi. The policy pack judges
+    what changes; an empty preview has nothing for it."""
+    stack.up(*POLICY, preview=True)
+    stack.preview("--expect-no-changes")
     refresh_finds_nothing_changed(stack)
 
 
@@ -514,7 +519,7 @@ def apply(
     assert render_ops == kubernetes, (render_ops, kubernetes, report)
     same_reasons(reasons, fields)
     stack.up(*POLICY)
-    stack.preview("--expect-no-changes", *POLICY)
+    stack.preview("--expect-no-changes")
     if edit.then is not None:
         edit.then(before, Seen.read(cluster, stack))
     config.clear()
@@ -551,27 +556,6 @@ def test_each_exposure_deploys_serves_and_takes_each_edit_as_previewed(
     for edit in scenario.edits:
         apply(stack, review, edit, cluster, config)
     destroyed(stack, cluster, config["namespace"])
-
-
-def test_a_renamed_namespace_takes_everything_with_it_and_the_node_port_moves_over(
-    cluster: Cluster, tmp_path: Path, stacks: list[Stack]
-) -> None:
-    # A node port is held once per cluster: the Service must let go of it before its
-    # successor in the new namespace takes it, so it is deleted before it is replaced.
-    config = {"upstreams": [MSR], "namespace": "renamed", "hosts": ["node0.example.test"],
-              "port": 30453}  # fmt: skip
-    stack = new_project(tmp_path / "project", cluster).stack("renamed", config)
-    stacks.append(stack)
-    deploy(stack)
-    # Everything lives in the namespace, and the certificates name it (the CA's subject, the
-    # Service's names among the SANs); the keys stay.
-    everything = {"Namespace": "replace", "Service": "replace", "ConfigMap": "replace",
-                  "Secret": "replace", "Deployment": "replace", "NetworkPolicy": "replace",
-                  "tls:SelfSignedCert": "replace",
-                  **{k: v for k, v in REISSUED.items() if ":" in k}}  # fmt: skip
-    edit = Edit({"namespace": "renamed-again"}, everything, moved)
-    apply(stack, Review(tmp_path / "review", stack), edit, cluster, config)
-    destroyed(stack, cluster, "renamed-again")
 
 
 def test_ha_over_s3_serves_from_the_bucket_and_scales_with_the_key_only_in_a_secret(
@@ -771,6 +755,13 @@ def test_without_adopt_existing_up_stops_at_the_procedures_namespace_and_changes
     assert "Server-Side Apply field conflict" in result.stdout, result
     assert 'conflict with "kubectl-client-side-apply"' in result.stdout, result
     assert ".metadata.labels.pod-security.kubernetes.io/enforce" in result.stdout, result
+    # And nothing else: the Namespace fails first, with every other registration of the program
+    # outstanding, when the CLI closes its plugins with SIGINT (pulumi/pulumi#19603). Before
+    # __main__.py's end_silently_on_sigint, the program printed that as a KeyboardInterrupt
+    # traceback under the stack, in every run of this case.
+    printed = result.stdout + result.stderr
+    for python in ("Traceback (most recent call last)", "KeyboardInterrupt", "Exception ignored"):
+        assert python not in printed, result
     # Nothing of the procedure's changed, and no object of the cache was made beside it.
     after = {i["metadata"]["name"] + i["kind"]: i["metadata"]["resourceVersion"]
              for i in cluster.get("namespace,all,configmaps,secrets", namespace=seeded)["items"]}  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import pulumi
 import pytest
@@ -360,3 +361,12 @@ def test_adopt_existing_keeps_the_procedures_names_and_takes_over_kubectls_field
 def test_without_adopt_existing_no_field_of_another_manager_is_taken_over():
     d = run_stack(BASE)
     assert "pulumi.com/patchForce" not in json.dumps([r.inputs for r in d.resources])
+
+
+def test_run_in_process_the_program_leaves_the_callers_sigint_handler():
+    # The program ends silently on SIGINT only when the language host runs it (__main__.py,
+    # end_silently_on_sigint): run in-process, as the render and these tests run it, Ctrl-C
+    # stays the caller's (pytest's teardown, the render's cleanup).
+    before = signal.getsignal(signal.SIGINT)
+    run_stack({"upstreams": [MSR], "hosts": ["cache.example.com"], "port": 30443})
+    assert signal.getsignal(signal.SIGINT) is before

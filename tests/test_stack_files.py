@@ -22,14 +22,15 @@ the program sees under the CLI. Where the two disagree, the CLI is right.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
+import io
 import itertools
 import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from pulumi_cli import PASSPHRASE, RUN_TIMEOUT, Project, Stack, require_tools
 
 from render import stack_config
 from render.__main__ import Said
+from render.__main__ import main as render_main
 from render.__main__ import render as render_in_process
 from render.stack_config import self_signed_pair
 from toolchain import bin_dir
@@ -226,17 +228,24 @@ def stack_text(case: str) -> tuple[Path, str | bytes]:
 
 
 def render(folder: Path, name: str, text: str | bytes, tmp: Path) -> tuple[int, str]:
-    """`make render` of the stack: its exit code and what it printed on stderr."""
+    """`make render` of the stack (its `main`, in this process: a Python and its imports fewer
+    per case): its exit code and what it printed on stderr."""
     stacks = tmp / "stacks"
     stacks.mkdir()
     (stacks / f"Pulumi.{name}.yaml").write_bytes(text if isinstance(text, bytes) else text.encode())
-    done = subprocess.run(
-        [sys.executable, "-m", "render", name, str(tmp / "out"), "--project-dir", str(folder),
-         "--stack-dir", str(stacks)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
-    )  # fmt: skip
-    return done.returncode, done.stderr
+    err = io.StringIO()
+    passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+    os.environ["PULUMI_CONFIG_PASSPHRASE"] = PASSPHRASE
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = render_main([name, str(tmp / "out"), "--project-dir", str(folder),
+                                "--stack-dir", str(stacks)])  # fmt: skip
+    finally:
+        if passphrase is None:
+            del os.environ["PULUMI_CONFIG_PASSPHRASE"]
+        else:
+            os.environ["PULUMI_CONFIG_PASSPHRASE"] = passphrase
+    return code, err.getvalue()
 
 
 def policy_pack(project: Project) -> list[str]:
