@@ -145,6 +145,18 @@ class Project:
         return Stack(self, name, config, dict(secrets or {}))
 
 
+def program_project(root: Path, name: str, program: str, env: Mapping[str, str]) -> Project:
+    """A Pulumi project of a test's own in `root`: `program` as its __main__.py, run with the
+    repository's virtualenv and able to import its components."""
+    source = root / f"{name}-source"
+    source.mkdir(parents=True)
+    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(ROOT / ".venv")}}
+    (source / "Pulumi.yaml").write_text(yaml.safe_dump({"name": name, "runtime": runtime}))
+    (source / "__main__.py").write_text(program)
+    (source / "components").symlink_to(ROOT / "components")
+    return Project(root / name, source, env=env)
+
+
 class Stack:
     """A stack of the project: `config` (keys without the project prefix) written as the user
     writes Pulumi.<stack>.yaml, `secrets` set with `pulumi config set --secret`."""

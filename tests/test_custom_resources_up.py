@@ -57,7 +57,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from harness import ROOT, sans, unavailable
 from pod import lay_out, without_downstream
-from pulumi_cli import Project, Stack, require_tools
+from pulumi_cli import Project, Stack, program_project, require_tools
 from registry_client import request
 from servers import REGISTRY, Registry, require, running
 
@@ -395,16 +395,8 @@ def test_the_api_server_refuses_a_tls_route_breaking_a_cel_rule_in_preview_and_i
 ) -> None:
     require_tools()
     namespace = "cel-refused"
-    source = tmp_path / "cel"
-    source.mkdir()
-    (source / "Pulumi.yaml").write_text(yaml.safe_dump({
-        "name": "cel",
-        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(ROOT / ".venv")}},
-    }))  # fmt: skip
-    (source / "__main__.py").write_text(CEL_PROGRAM)
-    (source / "components").symlink_to(ROOT / "components")
-    project = Project(tmp_path / "project", source, env={"KUBECONFIG": str(cluster.kubeconfig)})
-    stack = project.stack("cel", {})
+    env = {"KUBECONFIG": str(cluster.kubeconfig)}
+    stack = program_project(tmp_path, "cel", CEL_PROGRAM, env).stack("cel", {})
     # The namespace exists, so the preview's create is the API server's dry run.
     cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
 

@@ -41,7 +41,7 @@ from cryptography import x509
 from harness import DEPLOYMENT, ROOT
 from msr_api import MsrApi
 from pod import lay_out, without_downstream
-from pulumi_cli import PASSPHRASE, Project, Stack, require_tools
+from pulumi_cli import PASSPHRASE, Project, Stack, program_project, require_tools
 from registry_client import push_blob, request
 from servers import REGISTRY, S3, Moto, Registry, require, running
 
@@ -659,16 +659,8 @@ def test_a_mandatory_policy_violation_stops_pulumi_up_before_anything_is_made(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     require_tools()
-    source = tmp_path / "composed"
-    source.mkdir()
-    (source / "Pulumi.yaml").write_text(yaml.safe_dump({
-        "name": "composed",
-        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(ROOT / ".venv")}},
-    }))  # fmt: skip
-    (source / "__main__.py").write_text(COMPOSED)
-    (source / "components").symlink_to(ROOT / "components")
-    project = Project(tmp_path / "project", source, env={"KUBECONFIG": str(cluster.kubeconfig)})
-    stack = project.stack("composed", {})
+    env = {"KUBECONFIG": str(cluster.kubeconfig)}
+    stack = program_project(tmp_path, "composed", COMPOSED, env).stack("composed", {})
     # As `make up` runs it: the preview first, where the pack stops it. (With --skip-preview the
     # pack judges each resource as it is made, and what came before the violation stays made.)
     result = stack.run("up", "--yes", *POLICY, check=False)
