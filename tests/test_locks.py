@@ -154,3 +154,15 @@ def test_renovate_moves_each_release_with_its_lock_in_one_pull_request() -> None
         [rule] = [r for r in config["packageRules"] if package in r.get("matchPackageNames", [])]
         assert rule.get("groupName") and rule["matchPackageNames"] == [package]
         assert not {"matchManagers", "matchDatasources", "matchFileNames"} & set(rule)
+
+
+def test_renovate_pins_the_workflows_container_images_by_digest() -> None:
+    # test.yml runs in python:3.11-bookworm: the github-actions manager finds the image, and this
+    # rule has Renovate pin it by digest and keep the pin current.
+    config = json.loads((ROOT / ".github" / "renovate.json").read_text())
+    rules = [r for r in config["packageRules"] if r.get("pinDigests")]
+    assert [(r["matchManagers"], r["matchDatasources"]) for r in rules] == [
+        (["github-actions"], ["docker"])
+    ]
+    test = (ROOT / ".github" / "workflows" / "test.yml").read_text()
+    assert re.search(r"(?m)^    container: python:3\.11-bookworm(@sha256:[0-9a-f]{64})?$", test)
