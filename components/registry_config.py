@@ -11,6 +11,7 @@ it and written exactly as it was checked.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -81,24 +82,29 @@ def dump(config: dict[str, Any]) -> str:
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
 
 
-# Go's net/url.Parse, ported from golang/go src/net/url/url.go at commit
-# 7e6685ce9465d8bbb139a7760565cd792d0e0e5e (Parse, parse, getScheme, parseAuthority, parseHost,
-# validUserinfo, validOptionalPort, unescape, shouldEscape for hosts, splitHostPort), on bytes as
-# Go's strings are. tests/test_go_url.py holds the cases of its url_test.go that this port
-# decides (TestParse, TestParseErrors, TestRejectControlCharacters, TestURLHostnameAndPort).
+# Go's net/url.Parse, ported from go1.26.8's src/net/url/url.go (Parse, parse, getScheme,
+# parseAuthority, parseHost, validUserinfo, validOptionalPort, unescape, shouldEscape for hosts,
+# splitHostPort) and src/net/netip/netip.go (ParseAddr, for what brackets hold), on bytes as Go's
+# strings are. It has the fixes older Go lacks: brackets hold an IPv6 address and nothing else
+# (CVE-2025-47912, Go 1.24.8 and 1.25.2), a `[` only at the start of a host (CVE-2026-25679,
+# golang/go#77578), and one colon at most outside brackets in an http or https host (Go 1.26,
+# golang/go#75223, its default urlstrictcolons=1). tests/test_go_url.py holds go1.26.8's
+# url_test.go cases that this port decides, and holds the port to the Go on the machine.
 _HOST_PUNCTUATION = frozenset(b"!$&'()*+,;=:[]<>\"-_.~")
 _USERINFO_PUNCTUATION = frozenset(b"-._:~!$&'()*+,;=%@")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
+_BRACKETS = "brackets hold an IPv6 address and nothing else"
 
 
 class GoURLError(ValueError):
     """Go's refusal of a URL: str() is Go's message, which may quote a part of the URL (a
-    password, say); `reason` is the message without it, for errors users see."""
+    password, say); `reason` is the message without it, for errors users see, and with `why`
+    where Go's words alone would not say what is wrong."""
 
-    def __init__(self, reason: str, part: bytes | None = None) -> None:
+    def __init__(self, reason: str, part: bytes | None = None, why: str | None = None) -> None:
         quoted = f" {part.decode(errors='replace')!r}" if part is not None else ""
         super().__init__(reason.replace(" %s", quoted))
-        self.reason = reason.replace(" %s", "")
+        self.reason = reason.replace(" %s", "") + (f" ({why})" if why else "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +165,7 @@ def _parse(raw: bytes) -> GoURL:
             raise GoURLError("first path segment in URL cannot contain colon")
     if (scheme or not rest.startswith(b"///")) and rest.startswith(b"//"):
         authority, slash, path = rest[2:].partition(b"/")
-        fields["userinfo"], fields["host"] = _authority(authority)
+        fields["userinfo"], fields["host"] = _authority(fields["scheme"], authority)
         rest = slash + path
     fields["path"] = _unescape(rest, "path").decode(errors="replace")
     return GoURL(**fields)
@@ -182,10 +188,10 @@ def _scheme(raw: bytes) -> tuple[bytes, bytes]:
     return b"", raw
 
 
-def _authority(authority: bytes) -> tuple[str | None, str]:
+def _authority(scheme: str, authority: bytes) -> tuple[str | None, str]:
     """parseAuthority: (userinfo as written, or None; the host), the host after the last `@`."""
     userinfo, at, host = authority.rpartition(b"@")
-    host_text = _host(host)
+    host_text = _host(scheme, host)
     if not at:
         return None, host_text
     if any(not (chr(c).isascii() and chr(c).isalnum()) and c not in _USERINFO_PUNCTUATION
@@ -196,25 +202,47 @@ def _authority(authority: bytes) -> tuple[str | None, str]:
     return userinfo.decode(), host_text
 
 
-def _host(host: bytes) -> str:
-    """parseHost: host[:port], an IP literal in brackets (RFC 3986, a zone as in RFC 6874)."""
-    if host.startswith(b"["):
-        end = host.rfind(b"]")
-        if end < 0:
-            raise GoURLError("missing ']' in host")
-        if not _valid_optional_port(host[end + 1 :]):
-            raise GoURLError("invalid port %s after host", host[end + 1 :])
-        zone = host[:end].find(b"%25")
-        if zone >= 0:
-            parts = (
-                _unescape(host[:zone], "host"),
-                _unescape(host[zone:end], "zone"),
-                _unescape(host[end:], "host"),
-            )
-            return b"".join(parts).decode(errors="replace")
-    elif (colon := host.rfind(b":")) >= 0 and not _valid_optional_port(host[colon:]):
-        raise GoURLError("invalid port %s after host", host[colon:])
+def _host(scheme: str, host: bytes) -> str:
+    """parseHost: host[:port], an IPv6 address in brackets (RFC 3986, a zone as in RFC 6874)."""
+    bracket = host.rfind(b"[")
+    if bracket > 0:  # CVE-2026-25679: what came before it was taken for nothing
+        raise GoURLError("invalid IP-literal", why="a `[` only at the start of the host")
+    if bracket == 0:
+        return _ip_literal(host)
+    colon = host.find(b":")
+    # golang/go#75223: RFC 3986 has no colon in a host; Go 1.26 keeps the old reading (the last
+    # colon starts the port) for other schemes, whose URLs may list hosts (PostgreSQL, MongoDB).
+    if colon >= 0 and scheme not in ("http", "https"):
+        colon = host.rfind(b":")
+    if colon >= 0 and not _valid_optional_port(host[colon:]):
+        extra = host.count(b":") > 1 and scheme in ("http", "https")
+        why = "one colon at most, before the port; an IPv6 address in brackets" if extra else None
+        raise GoURLError("invalid port %s after host", host[colon:], why)
     return _unescape(host, "host").decode(errors="replace")
+
+
+def _ip_literal(host: bytes) -> str:
+    """parseHost's `[...]` branch: an IPv6 address (a zone after %25), then an optional port."""
+    end = host.rfind(b"]")
+    if end < 0:
+        raise GoURLError("missing ']' in host")
+    colon_port = host[end + 1 :]
+    if not _valid_optional_port(colon_port):
+        raise GoURLError("invalid port %s after host", colon_port)
+    hostname = host[1:end]
+    zone = hostname.find(b"%25")
+    if zone >= 0:
+        address = _unescape(hostname[:zone], "host") + _unescape(hostname[zone:], "zone")
+    else:
+        address = _unescape(hostname, "host")
+    # CVE-2025-47912: brackets hold an IPv6 address (an IPv4-mapped one too), nothing else.
+    try:
+        family = _parse_addr(address)
+    except GoURLError as err:
+        raise GoURLError(err.reason, why=_BRACKETS) from None
+    if family == 4:
+        raise GoURLError("invalid IP-literal", why=_BRACKETS)
+    return (b"[" + address + b"]" + colon_port).decode(errors="replace")
 
 
 def _valid_optional_port(port: bytes) -> bool:
@@ -264,16 +292,106 @@ def _split_host_port(host_port: str) -> tuple[str, str]:
     return host, port
 
 
+# netip.ParseAddr (go1.26.8 src/net/netip/netip.go: ParseAddr, parseIPv4Fields, parseIPv6):
+# only whether text is an address, and of which family; its errors as Go words them.
+def _parse_addr(text: bytes) -> int:
+    """4 or 6: the family of the address `text` spells; raises GoURLError where Go refuses it."""
+    for c in text:
+        if c == ord("."):
+            _ipv4_fields(text)
+            return 4
+        if c == ord(":"):
+            _parse_ipv6(text)
+            return 6
+        if c == ord("%"):
+            raise _addr_error("missing IPv6 address")
+    raise _addr_error("unable to parse IP")
+
+
+def _addr_error(message: str) -> GoURLError:
+    return GoURLError("invalid host: ParseAddr %s: " + message)
+
+
+def _ipv4_fields(text: bytes) -> None:
+    """parseIPv4Fields: four decimal octets, no leading zero, nothing else."""
+    fields = text.split(b".")
+    for i, field in enumerate(fields):
+        if not field:
+            raise _addr_error("IPv4 field must have at least one digit")
+        if i > 3:
+            raise _addr_error("IPv4 address too long")
+        for n, c in enumerate(field):
+            if not 48 <= c <= 57:
+                raise _addr_error("unexpected character")
+            if n == 1 and field[0] == ord("0"):
+                raise _addr_error("IPv4 field has octet with leading zero")
+            if int(field[: n + 1]) > 255:
+                raise _addr_error("IPv4 field has value >255")
+    if len(fields) < 4:
+        raise _addr_error("IPv4 address too short")
+
+
+def _parse_ipv6(text: bytes) -> None:
+    """parseIPv6: groups of 1-4 hex digits, at most one `::` standing for at least one zero
+    group, an IPv4 address in the last 32 bits, a non-empty zone after `%`."""
+    address, percent, zone = text.partition(b"%")
+    if percent and not zone:
+        raise _addr_error("zone must be a non-empty string")
+    rest, size, ellipsis = address, 0, False
+    if rest.startswith(b"::"):
+        rest, ellipsis = rest[2:], True
+    while rest and size < 16:
+        digits = len(rest) - len(rest.lstrip(b"0123456789abcdefABCDEF"))
+        if digits > 4:
+            raise _addr_error("each group must have 4 or less digits")
+        if digits == 0:
+            raise _addr_error("each colon-separated field must have at least one digit")
+        if rest[digits : digits + 1] == b".":  # the embedded IPv4 address
+            if not ellipsis and size != 12:
+                raise _addr_error(
+                    "embedded IPv4 address must replace the final 2 fields of the address"
+                )
+            if size + 4 > 16:
+                raise _addr_error(
+                    "too many hex fields to fit an embedded IPv4 at the end of the address"
+                )
+            _ipv4_fields(rest)
+            rest, size = b"", size + 4
+            break
+        rest, size = rest[digits:], size + 2
+        if not rest:
+            break
+        if rest[:1] != b":":
+            raise _addr_error("unexpected character, want colon")
+        if len(rest) == 1:
+            raise _addr_error("colon must be followed by more characters")
+        rest = rest[1:]
+        if rest[:1] == b":":
+            if ellipsis:
+                raise _addr_error("multiple :: in address")
+            rest, ellipsis = rest[1:], True
+    if rest:
+        raise _addr_error("trailing garbage after address")
+    if size < 16 and not ellipsis:
+        raise _addr_error("address string too short")
+    if size == 16 and ellipsis:
+        raise _addr_error("the :: must expand to at least one field of zeros")
+
+
 # --- proxies, as the cache's HTTP client reads them from its environment -------------------------
 #
 # Go's net/http takes a proxy from the environment with golang.org/x/net/http/httpproxy
-# (http/httpproxy/proxy.go at commit 6d5817c50fd36144893a5fbb76d81cec07b4d782, vendored into
-# golang/go): FromEnvironment reads HTTPS_PROXY, else https_proxy, for https requests (HTTP_PROXY,
-# else http_proxy, for http ones), the first that is not empty; parseProxy reads it with url.Parse
-# and, when that fails or gives no scheme or no host, reads "http://" + it instead (so
+# (http/httpproxy/proxy.go, vendored into go1.26.8 at x/net v0.47.1-0.20260731170545-cb1d721f7fb3):
+# FromEnvironment reads HTTPS_PROXY, else https_proxy, for https requests (HTTP_PROXY, else
+# http_proxy, for http ones), the first that is not empty; parseProxy reads it with url.Parse and,
+# when that fails or gives no scheme or no host, reads "http://" + it instead (so
 # `proxy.example.com:3128` is an http proxy), keeping the first error if that fails too; net/http's
 # transport then dials the URL's port, else its scheme's (portMap), and takes no scheme but http,
-# https, socks5 and socks5h.
+# https, socks5 and socks5h. One reading of Go's is refused here: a value written with its scheme
+# that Go cannot read as written. Go then reads `http://http://proxy:3128:3128` and takes the
+# scheme for the proxy's host (`http`, on port 80): never what was meant, and the network policy
+# would open port 80 rather than the port written.
+_WRITTEN_WITH_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 PROXY_VARIABLES: tuple[tuple[str, str], ...] = (
     ("HTTPS_PROXY", "https_proxy"),
     ("HTTP_PROXY", "http_proxy"),
@@ -285,7 +403,8 @@ PROXY_PORTS: Mapping[str, int] = {"http": 80, "https": 443, "socks5": 1080, "soc
 
 def proxy_url(value: str) -> GoURL:
     """A proxy variable's value as Go's httpproxy reads it; raises GoURLError where it refuses it
-    (after both readings), or where the transport could not use it (no host, another scheme)."""
+    (after both readings), where the transport could not use it (no host, another scheme), or
+    where a value written with its scheme is not read as written."""
     url: GoURL | None = None
     first: GoURLError | None = None
     try:
@@ -293,6 +412,8 @@ def proxy_url(value: str) -> GoURL:
     except GoURLError as err:
         first = err
     if url is None or not url.scheme or not url.host:
+        if _WRITTEN_WITH_SCHEME.match(value):
+            raise first or GoURLError("the proxy has no host")
         try:
             url = parse_go_url("http://" + value)
         except GoURLError:
