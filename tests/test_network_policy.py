@@ -148,3 +148,22 @@ def test_the_cache_may_reach_the_proxy_extra_env_names(env: dict[str, str], port
     """Under the default policy a proxy in extraEnv is what the cache dials to pull: its port is
     let out, read as Go's net/http reads the variable (upper case first, host:port for http)."""
     assert _egress_ports(cache({**NODE_PORT, "extra_env": env})) == ports
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    # Go 1.26 cannot read it as written, reads "http://" + it, and takes `http` for the proxy's
+    # host, on port 80: the port written is not the port dialled (issue 25).
+    ("http://proxy.corp.example:3128:3128", "one colon at most, before the port"),
+    ("http://[proxy.corp.example]:3128", "brackets hold an IPv6 address and nothing else"),
+    ("http://[10.0.0.3]:3128", "brackets hold an IPv6 address and nothing else"),
+    ("http://proxy.corp.example[::1]:3128", "a `[` only at the start of the host"),
+])  # fmt: skip
+def test_a_proxy_go_would_not_read_as_written_opens_no_port(value: str, why: str):
+    err = rejected({**NODE_PORT, "extra_env": {"HTTPS_PROXY": value}})
+    assert err.keys == ("extraEnv",)
+    assert "HTTPS_PROXY as Go's net/http reads a proxy" in str(err) and why in str(err)
+
+
+def test_a_proxy_at_an_ipv6_address_is_let_out_on_its_port():
+    env = {"HTTPS_PROXY": "http://[fd00::3]:3128"}
+    assert _egress_ports(cache({**NODE_PORT, "extra_env": env})) == [443, 3128]

@@ -135,6 +135,29 @@ def test_an_endpoint_is_checked_as_the_driver_reads_it(endpoint):
     assert "regionendpoint as an http(s)://host[:port]" in str(err)
 
 
+# Go 1.26's net/url, which the driver reads the endpoint with (issue 25); the Go of MSR's image,
+# older, takes each of them (docs/configuration.md).
+@pytest.mark.parametrize(("endpoint", "why"), [
+    ("http://[minio.local]:9000", "brackets hold an IPv6 address and nothing else"),
+    ("http://[10.0.0.9]:9000", "brackets hold an IPv6 address and nothing else"),
+    ("http://minio.local[::1]:9000", "a `[` only at the start of the host"),
+    ("http://minio.local:9000:9000", "one colon at most, before the port"),
+    ("http://fd00::9:9000", "one colon at most, before the port"),
+])  # fmt: skip
+def test_an_endpoint_go_1_26_refuses_is_refused_saying_why(endpoint, why):
+    err = rejected({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})
+    assert err.keys == ("objectStorage",)
+    assert "Go's net/url, which the cache uses" in str(err) and why in str(err)
+
+
+def test_an_ipv6_endpoint_in_brackets_is_accepted_and_its_port_let_out():
+    endpoint = "http://[fd00::9]:9000"
+    d = cache({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})
+    assert config_yaml(d)["storage"]["s3"]["regionendpoint"] == endpoint
+    policy = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs
+    assert {"port": 9000, "protocol": "TCP"} in policy["spec"]["egress"][1]["ports"]
+
+
 def test_an_endpoint_is_written_as_it_was_checked_and_its_port_let_out():
     endpoint = "http://minio.example.com:9000"
     d = cache({**NODE_PORT, "object_storage": {**S3, "regionendpoint": endpoint}})

@@ -139,6 +139,12 @@ def test_upstream_ca_is_trusted_through_the_secret():
         (" http://proxy.example", None),  # both readings refused: the first error stands
         ("http://proxy.example:70000", None),
         ("//:3128", None),  # no host to dial
+        # Written with a scheme, not readable as written: Go reads "http://" + it, whose host
+        # is the scheme (`http:`), and dials port 80 (tests/test_go_url.py shows it). Refused.
+        ("http://proxy.example:3128:3128", None),
+        ("http://[proxy.example]:3128", None),
+        ("http:///", None),
+        ("[fd00::1]:3128", ("http", "fd00::1", 3128)),  # no scheme: "http://" + it
     ],
 )
 def test_a_proxy_is_read_as_go_reads_it(value: str, read: tuple[str, str, int] | None) -> None:
