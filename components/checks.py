@@ -5,7 +5,6 @@ from api_rules, pod_scheduling and given_certificates, ported from their source.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
@@ -73,20 +72,47 @@ def check_host(value: Any) -> str:
     """A host clients use to reach the cache: a DNS name or an IP literal."""
     if not isinstance(value, str):
         raise Invalid(HOST_RULE)
-    if has_zone(value):
-        raise Invalid(HOST_RULE + " (no IPv6 zone)")
     address = ip_or_none(value)
     if address is not None:
         return address.compressed
+    problem = _host_problem(value)
+    if problem is not None:
+        raise Invalid(f"{HOST_RULE} ({problem})")
+    return value
+
+
+def _host_problem(value: str) -> str | None:
+    """Why `value`, which is no IP address, is no DNS name either; None when it is one."""
+    if has_zone(value):
+        return "no IPv6 zone"
     try:
         check_dns_subdomain(value)
         for label in value.split("."):  # DNS (RFC 1035) caps each label, Kubernetes names do not
             check_dns_label(label)
     except Invalid:
-        raise Invalid(HOST_RULE) from None
+        return _name_problem(value)
     if value.rsplit(".", 1)[-1].isdigit():
-        raise Invalid(HOST_RULE + " (a name's last label is not all digits)")
-    return value
+        return "a name's last label is not all digits"
+    return None
+
+
+def _name_problem(name: str) -> str:
+    """Why `name`, which the DNS-1123 rules refused, is no DNS name: the first rule it breaks."""
+    labels = name.split(".")
+    wrong = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "-."))})
+    if not name:
+        return "no host"
+    if wrong:
+        return f"{', '.join(map(repr, wrong))} in it: letters, digits, '-' and '.' only"
+    if name != name.lower():
+        return "in lower case"
+    if len(name) > 253:
+        return "at most 253 characters"
+    if "" in labels:
+        return "no empty label: no dot first or last, nor two in a row"
+    if any(len(label) > 63 for label in labels):
+        return "each label at most 63 characters"
+    return "each label starts and ends with a letter or a digit"
 
 
 UPSTREAM_RULE = "an https URL of MSR or of another cache, https://host[:port], without path"
@@ -95,7 +121,7 @@ UPSTREAM_RULE = "an https URL of MSR or of another cache, https://host[:port], w
 def _upstream_url(value: Any) -> registry_config.GoURL:
     """`value` (without one trailing `/`) read as the cache reads it, with Go's net/url: what it
     refuses (a space, a tab or a newline anywhere, which Python's urlsplit would strip or drop)
-    is refused here, and what it reads is checked."""
+    is refused here, and what it reads is checked; the error says which rule it breaks."""
     if not isinstance(value, str):
         raise Invalid(UPSTREAM_RULE)
     try:
@@ -104,41 +130,44 @@ def _upstream_url(value: Any) -> registry_config.GoURL:
         raise Invalid(
             f"{UPSTREAM_RULE} (Go's net/url, which the cache uses: {err.reason})"
         ) from None
-    port_ok = url.port == "" or 1 <= int(url.port) <= 65535
-    if (
-        url.scheme != "https"
-        or url.opaque
-        or url.userinfo is not None
-        or url.path
-        or url.raw_query
-        or url.force_query
-        or "#" in value
-        or url.host.endswith(":")
-        or not port_ok
-    ):
-        raise Invalid(UPSTREAM_RULE)
-    address = ip_or_none(url.hostname)
-    if isinstance(address, ipaddress.IPv6Address) and not url.host.startswith("["):
-        raise Invalid(UPSTREAM_RULE + " (an IPv6 address in brackets)")
-    try:
-        check_host(url.hostname)
-    except Invalid:
-        raise Invalid(UPSTREAM_RULE) from None
+    problem = _upstream_problem(url, value)
+    if problem is not None:
+        raise Invalid(f"{UPSTREAM_RULE} ({problem})")
     return url
+
+
+def _upstream_problem(url: registry_config.GoURL, value: str) -> str | None:
+    """What is wrong with an upstream Go reads (no part of it quoted: it may hold a password)."""
+    if url.scheme != "https" or url.opaque:
+        return "https:// then the host: the cache pulls over TLS only"
+    if url.userinfo is not None:
+        return "no user or password: config.yaml, where upstreams go, is a ConfigMap"
+    if url.path or url.raw_query or url.force_query or "#" in value:
+        return "no path, query or fragment"
+    if url.host.endswith(":") or (url.port and not 1 <= int(url.port) <= 65535):
+        return "a port within 1-65535 after the colon, or no colon"
+    # An IPv6 address has its brackets: Go 1.26 refuses a second colon in an https host.
+    if not url.hostname.isascii():
+        return "its host in ASCII: an internationalised name in its xn-- form"
+    # Host names are case-insensitive: Go's HTTP client and TLS verification lower them.
+    host = url.hostname.lower()
+    if ip_or_none(host) is None and (problem := _host_problem(host)) is not None:
+        return f"its host is neither a DNS name nor an IP address: {problem}"
+    return None
 
 
 def check_upstream(value: Any) -> str:
     """An upstream the cache pulls from: `https://host[:port]`, as distribution's downstream wants;
-    returned as written (without a trailing `/`), which is what was checked."""
-    _upstream_url(value)
-    return str(value).removesuffix("/")
+    returned normalised as Go's HTTP client reads it: scheme and host in lower case, without a
+    trailing `/` (the port as written)."""
+    return "https://" + _upstream_url(value).host.lower()
 
 
 def upstream_origin(value: str) -> tuple[str, str, int]:
     """An upstream's origin, one spelling of it: scheme, host (an IP address compressed), port."""
     url = _upstream_url(value)
     address = ip_or_none(url.hostname)
-    host = address.compressed if address is not None else url.hostname
+    host = address.compressed if address is not None else url.hostname.lower()
     return url.scheme, host, int(url.port or 443)
 
 

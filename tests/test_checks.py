@@ -308,24 +308,64 @@ def test_an_upstream_is_refused_where_go_refuses_it(upstream: str) -> None:
     assert err.keys == ("upstreams",)
 
 
-def test_an_upstream_is_written_as_it_was_checked() -> None:
-    assert parse(with_changes({"upstreams": ["HTTPS://msr.example.com/"]})).upstreams == (
-        "HTTPS://msr.example.com",
-    )
+# Go 1.26's net/url (issue 25); the older Go of MSR's image takes each of them
+# (docs/configuration.md).
+@pytest.mark.parametrize(("upstream", "why"), [
+    ("https://[10.0.0.1]", "brackets hold an IPv6 address and nothing else"),
+    ("https://[msr.example.com]:8443", "brackets hold an IPv6 address and nothing else"),
+    ("https://msr.example.com[::1]", "a `[` only at the start of the host"),
+    ("https://msr.example.com:443:443", "one colon at most, before the port"),
+])  # fmt: skip
+def test_an_upstream_go_1_26_refuses_is_refused_saying_why(upstream: str, why: str) -> None:
+    err = refused(with_changes({"upstreams": [upstream]}))
+    assert err.keys == ("upstreams",)
+    assert "Go's net/url, which the cache uses" in str(err) and why in str(err)
+
+
+# Host names are case-insensitive (RFC 4343): Go's HTTP client dials, and its TLS verification
+# matches, the host in lower case; config.yaml holds the one spelling.
+@pytest.mark.parametrize(("given", "kept"), [
+    ("HTTPS://msr.example.com/", "https://msr.example.com"),
+    ("https://MSR.Example.com", "https://msr.example.com"),
+    ("https://MSR.EXAMPLE.COM:8443/", "https://msr.example.com:8443"),
+    ("https://[FD00::A]:443", "https://[fd00::a]:443"),
+])  # fmt: skip
+def test_an_upstream_is_written_in_lower_case(given: str, kept: str) -> None:
+    assert parse(with_changes({"upstreams": [given]})).upstreams == (kept,)
+
+
+@pytest.mark.parametrize(("upstream", "why"), [
+    ("https://msr_x.example.com", "'_' in it: letters, digits, '-' and '.' only"),
+    ("https://-msr.example.com", "each label starts and ends with a letter or a digit"),
+    ("https://msr..example.com", "no empty label"),
+    (f"https://{'a' * 64}.example.com", "each label at most 63 characters"),
+    ("https://10.0.0", "a name's last label is not all digits"),
+    ("https://[fe80::1%25eth0]", "no IPv6 zone"),
+    ("https://msr.ex%C3%A4mple.com", "in ASCII: an internationalised name in its xn-- form"),
+    ("http://msr.example.com", "the cache pulls over TLS only"),
+    ("https://msr.example.com/v2/", "no path, query or fragment"),
+    ("https://msr.example.com:0", "a port within 1-65535"),
+    ("https://admin:s3cret@msr.example.com", "no user or password"),
+])  # fmt: skip
+def test_a_bad_upstream_is_refused_saying_why(upstream: str, why: str) -> None:
+    err = refused(with_changes({"upstreams": [upstream]}))
+    assert err.keys == ("upstreams",)
+    assert why in str(err)
+    assert "s3cret" not in str(err)
 
 
 @pytest.mark.parametrize("twice", [
     ["https://msr.example.com", "https://msr.example.com/"],
     ["https://msr.example.com", "https://msr.example.com:443"],
     ["https://msr.example.com:443/", "HTTPS://msr.example.com"],
+    ["https://msr.example.com", "https://MSR.example.com"],
     ["https://[fd00::1]", "https://[fd00:0::1]:443"],
 ])  # fmt: skip
 def test_an_upstream_given_twice_is_refused(twice: list[str]) -> None:
     err = refused(with_changes({"upstreams": ["https://other.example.com", *twice]}))
     assert err.keys == ("upstreams",)
-    assert f"each upstream once: {twice[1].removesuffix('/')} is {twice[0].removesuffix('/')}" in (
-        str(err)
-    )
+    first, second = (parse(with_changes({"upstreams": [u]})).upstreams[0] for u in twice)
+    assert f"each upstream once: {second} is {first}" in str(err)
 
 
 def test_upstreams_on_other_ports_are_distinct() -> None:

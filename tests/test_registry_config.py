@@ -113,6 +113,19 @@ def test_config_yaml_is_what_the_cache_reads():
     assert config["http"]["addr"] == f":{port}"
 
 
+def test_config_yaml_holds_upstreams_in_lower_case():
+    """Host names are case-insensitive: the cache dials, and verifies TLS for, the host in lower
+    case whatever its spelling, so config.yaml holds that one spelling (issue 25)."""
+    d = cache({"hosts": ["n1.example.com"], "port": 30443,
+               "upstreams": ["HTTPS://MSR.Example.com/", "https://Cache.Central.Example.com:8443"]})  # fmt: skip
+    options = config_yaml(d)["middleware"]["registry"][0]["options"]
+    assert options["upstreams"] == [MSR, "https://cache.central.example.com:8443"]
+    policy = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs["spec"]
+    assert policy["egress"][1]["ports"] == [
+        {"port": 443, "protocol": "TCP"}, {"port": 8443, "protocol": "TCP"},
+    ]  # fmt: skip
+
+
 def test_upstream_ca_is_trusted_through_the_secret():
     ca = upstream_ca()
     d = cache({"hosts": ["n1.example.com"], "port": 30443, "upstream_ca_cert": ca})
