@@ -42,6 +42,7 @@ import pulumi.dynamic as dynamic
 from pulumi.runtime import rpc
 
 from .ip_literal import ip_or_none
+from .registry_config import GoURLError, parse_go_url
 
 PATH = "/api/v0/content_caches"
 # The worst case of one operation (create, read or delete; docs/operate.md says it): each request
@@ -67,12 +68,18 @@ class RegistrationError(Exception):
 
 
 def normalised_url(value: Any) -> str:
-    """An https origin as one spelling: scheme and host in lower case, an IPv6 address
-    compressed, the default port and a trailing slash dropped. Raises ValueError for anything
-    else: a path, a query, credentials, or a character urllib would strip or drop (spaces, tabs,
-    newlines), since what is checked must be what is used."""
+    """An https origin as one spelling: scheme and host in lower case (host names are
+    case-insensitive), an IPv6 address compressed, the default port and a trailing slash dropped.
+    Raises ValueError, saying why without quoting the URL, for anything else: a path, a query,
+    credentials, a character urllib would strip or drop (spaces, tabs, newlines), or what Go
+    1.26's net/url refuses (registry_config.parse_go_url: the cache and MSR's own clients are Go
+    programs), since what is checked must be what is used."""
     if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value:
-        raise ValueError(value)
+        raise ValueError("printable ASCII without spaces")
+    try:
+        parse_go_url(value)
+    except GoURLError as err:  # its reason: Go's message may quote a part of a password
+        raise ValueError(f"Go's net/url: {err.reason}") from None
     url = urlsplit(value)
     port = url.port  # raises ValueError for a port that is not a number within 0-65535
     host = url.hostname or ""
@@ -85,11 +92,11 @@ def normalised_url(value: Any) -> str:
         or "?" in value
         or "#" in value
     ):
-        raise ValueError(value)
+        raise ValueError("https://host[:port], a port within 1-65535, nothing after it but a /")
     address = ip_or_none(host)  # a zone makes no address, and no DNS name either
     if address is None:
         if not _DNS_NAME.fullmatch(host) or host.rsplit(".", 1)[-1].isdigit():
-            raise ValueError(value)
+            raise ValueError("a DNS name or an IP address (no zone) for a host")
     else:
         host = f"[{address.compressed}]" if address.version == 6 else address.compressed
     return f"https://{host}" + (f":{port}" if port not in (None, 443) else "")

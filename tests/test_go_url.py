@@ -6,6 +6,9 @@ absolute URLs of TestParseRequestURI (Parse reads a URL with a scheme and no `#`
 ParseRequestURI does), TestParseStrictIpv6 (go.dev/issue/75223: refused by default),
 TestInvalidUserPassword, TestRejectControlCharacters and TestURLHostnameAndPort.
 
+Then every reader of a URL in the component (upstreams, msrApi.url, object storage endpoints,
+proxies) refuses what Go 1.26 refuses.
+
 Then the real Go judges: tests/go_url, a program of the standard library alone built with the Go
 on this machine (`go build`, GOTOOLCHAIN=local), reads every case here, a generated corpus and
 the proxies of registry_config.proxy_url, and the port must read each one as it does.
@@ -27,6 +30,10 @@ from urllib.parse import unquote_to_bytes
 import pytest
 from harness import ROOT, unavailable
 
+from components.checks import check_upstream
+from components.object_storage import check_object_storage
+from components.problems import Invalid
+from components.registration import normalised_url
 from components.registry_config import GoURL, GoURLError, parse_go_url, proxy_url
 
 # TestParse's urltests: (input, scheme, opaque, userinfo as written, host, path, raw query,
@@ -317,6 +324,48 @@ def test_a_refusal_never_quotes_the_url_in_its_reason() -> None:
 def test_hostname_and_port_split_as_go_splits_them(host: str, hostname: str, port: str) -> None:
     url = GoURL(host=host)
     assert (url.hostname, url.port) == (hostname, port)
+
+
+# --- every reader of a URL here refuses what Go 1.26 refuses ------------------------------------
+
+GO_1_26_REFUSES = [
+    "https://[10.0.0.1]",  # CVE-2025-47912
+    "https://[msr.example.com]:8443",
+    "https://[::ffff:10.0.0.1000]",
+    "https://msr.example.com[::1]",  # CVE-2026-25679
+    "https://msr.example.com:8443:8443",  # go.dev/issue/75223
+    "https://fd00::1",
+]
+
+
+@pytest.mark.parametrize("url", GO_1_26_REFUSES)
+def test_each_url_check_refuses_what_go_1_26_refuses(url: str) -> None:
+    """The upstreams, msrApi.url (and the cache's URL registered with it), an object storage
+    endpoint and a proxy: each is refused where Go 1.26 refuses it, saying so."""
+    with pytest.raises(Invalid, match="Go's net/url"):
+        check_upstream(url)
+    with pytest.raises(ValueError, match="Go's net/url"):
+        normalised_url(url)
+    with pytest.raises(ValueError, match="Go's net/url"):
+        check_object_storage({"driver": "s3", "bucket": "b", "region": "r", "regionendpoint": url})
+    with pytest.raises(GoURLError):
+        proxy_url(url)
+
+
+@pytest.mark.parametrize(("url", "one"), [
+    ("https://MSR.Example.com", "https://msr.example.com"),
+    ("HTTPS://MSR.EXAMPLE.COM:443/", "https://msr.example.com"),
+    ("https://[FD00::1]:8443", "https://[fd00::1]:8443"),
+])  # fmt: skip
+def test_msr_api_urls_go_takes_in_any_case_have_one_spelling(url: str, one: str) -> None:
+    parse_go_url(url)
+    assert normalised_url(url) == one
+
+
+def test_a_refused_msr_api_url_is_not_quoted() -> None:
+    with pytest.raises(ValueError) as refused:
+        normalised_url("https://admin:s3cret@[msr.example.com]")
+    assert "s3cret" not in str(refused.value) and "msr.example.com" not in str(refused.value)
 
 
 # --- the real Go judges ---------------------------------------------------------------------------
