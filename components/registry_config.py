@@ -4,8 +4,9 @@ Built as data and dumped with PyYAML. It never holds a secret: the http secret r
 container as REGISTRY_HTTP_SECRET, which distribution reads in place of `http.secret`.
 
 The URLs in it (the upstreams, an object storage endpoint) are read by the cache, a Go program,
-with Go's net/url: `parse_go_url` follows that parser, so a URL is checked as the cache will read
-it and written exactly as it was checked.
+with Go's net/url: `parse_go_url` follows that parser as Go 1.26 has it, so a URL is checked as
+the cache will read it (refusing what older Go, MSR's image's, would still take) and written as
+it was checked (an upstream's host in lower case, which is how Go dials and verifies it).
 """
 
 from __future__ import annotations
