@@ -3,7 +3,9 @@
 MSR's content cache API (MSR 2.9 docs, "Deploy the cache", step 3): an admin registers a cache
 with `POST /api/v0/content_caches` and `{"name", "host"}`, lists them with a GET of the same
 path and removes one with `DELETE /api/v0/content_caches/{id}`; HTTP basic auth with a user and
-a token. `MsrRegistrationProvider` is a Pulumi dynamic provider: the engine runs it in a Python
+a token. Assumed, not documented there: a GET of `/api/v0/content_caches/{id}` reads one, and MSR
+refuses a second registration of a name it holds (docs/operate.md says what this code does if
+not). `MsrRegistrationProvider` is a Pulumi dynamic provider: the engine runs it in a Python
 process of its own (`python -m pulumi.dynamic`, in the program's directory), which imports this
 module. So dynamic providers work from Python programs only, not through the component package.
 The state names the provider by this module's path (`components.registration`), not by value:
@@ -11,14 +13,18 @@ every later update, refresh or destroy imports it again, so it must stay importa
 
 A registration is never lost by surprise. `check` normalises apiUrl and host, so spelling the
 same MSR or cache another way is no change. A registration MSR already has is taken over only
-when asked (`adopt`, or `import_` with its id): otherwise the resource that made it may still
-hold it, and would deregister it on its delete. A replacement that keeps the name deletes the
-old registration first, since MSR may be the same one spelled in a way no normalisation sees (its
-IP). A POST that may have been committed (a timeout, a 5xx) is followed by a lookup of the name,
-not a second POST.
+when asked (`adopt`), and only once a GET of its id shows it alive: otherwise the resource that
+made it may still hold it, and would deregister it on its delete. `import_` cannot work for a
+dynamic provider (pulumi/pulumi#16175), so MsrRegistration refuses it. A replacement that keeps
+the name deletes the old registration first, since MSR may be the same one spelled in a way no
+normalisation sees (its IP). A POST that may have been carried out (no answer in time, a 5xx, a
+2xx without the registration in it) is followed by lookups of the name, never by a second POST
+until a lookup shows the name free, and a registration is never left outside the state: it is
+found and returned, or, made but not as asked, deleted again.
 
 The token is a secret input and a secret output (delete reads it from state, encrypted). It is
-never put in an error message: a refused token is reported by user name and URL.
+never put in an error message: a refused token is reported by user name and URL. It goes only
+to apiUrl's origin: a redirect elsewhere (or to plain http) is refused, naming its target.
 """
 
 from __future__ import annotations
@@ -29,13 +35,14 @@ import email.utils
 import http.client
 import json
 import re
+import socket
 import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
-from typing import Any, NotRequired, TypedDict
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, cast
+from urllib.parse import quote, urlsplit
 
 import pulumi
 import pulumi.dynamic as dynamic
@@ -48,10 +55,20 @@ PATH = "/api/v0/content_caches"
 # The worst case of one operation (create, read or delete; docs/operate.md says it): each request
 # waits at most TIMEOUT for an answer and is tried at most len(RETRY_DELAYS) + 1 times, waiting
 # RETRY_DELAYS between tries (or what a 429's Retry-After asks); whatever is left, the operation
-# gives up DEADLINE seconds after it began.
+# gives up DEADLINE seconds after it began. No POST is sent, nor waited for, within LOOKUP_RESERVE
+# of the deadline: a POST that may have been carried out leaves that long at least to look its
+# name up (SETTLE_WAIT apart once the retries of a lookup are spent).
 TIMEOUT = 10.0
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 DEADLINE = 60.0
+LOOKUP_RESERVE = 20.0
+SETTLE_WAIT = 2.0
+# Go's crypto/x509 (MSR's clients, the cache) ends a chain at any certificate of the trusted pool,
+# self-signed or not, and asks nothing of RFC 5280's strict profile (an authority key identifier
+# on every certificate but a root, say): OpenSSL's PARTIAL_CHAIN and not X509_STRICT. Python
+# 3.13's create_default_context turns both on (CPython gh-107361); 3.11 and 3.12 leave both off.
+# Set whole, the flags are the same on every Python.
+VERIFY_FLAGS = ssl.VERIFY_X509_TRUSTED_FIRST | ssl.VERIFY_X509_PARTIAL_CHAIN
 # A change of these replaces the registration: MSR has no update of a cache's name or host.
 REPLACED_BY = ("apiUrl", "name", "host")
 API_URL_ACCEPTED = (
@@ -108,10 +125,21 @@ def check_ca_cert(value: Any) -> str:
     if not isinstance(value, str) or "-----BEGIN CERTIFICATE-----" not in value:
         raise ValueError(CA_ACCEPTED)
     try:
-        ssl.create_default_context().load_verify_locations(cadata=value)
+        tls_context(value)
     except (ssl.SSLError, ValueError):
         raise ValueError(CA_ACCEPTED) from None
     return value
+
+
+def tls_context(ca_cert_pem: str | None = None) -> ssl.SSLContext:
+    """The TLS client context for MSR's API: the system's CAs plus `ca_cert_pem` (never in their
+    place: a proxy or a public CA may sign MSR's API), verifying as Go's crypto/x509 does, with
+    the same flags on every Python (VERIFY_FLAGS)."""
+    context = ssl.create_default_context()
+    context.verify_flags = VERIFY_FLAGS
+    if ca_cert_pem:
+        context.load_verify_locations(cadata=ca_cert_pem)
+    return context
 
 
 def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -176,11 +204,15 @@ class MsrRegistrationProvider(dynamic.ResourceProvider):
         existing = api.find(name)
         if existing is not None:
             _may_adopt(props, existing)
-            created = existing
-        else:
-            created = api.register(name, host)
-            if _host_of(created) != host:  # registered meanwhile, found by a lookup
-                raise RegistrationError(_conflict(props, created))
+            return dynamic.CreateResult(str(existing["id"]), _outputs(props))
+        created, answered = api.register(name, host)
+        if not answered and _host_of(created) != host:
+            # Registered meanwhile by someone else (found by a lookup): not this create's.
+            raise RegistrationError(_conflict(props, created))
+        if answered and (
+            created.get("name", name) != name or _host_of({"host": host, **created}) != host
+        ):
+            raise _withdrawn(api, props, created)  # this POST's, but not as asked
         return dynamic.CreateResult(str(created["id"]), _outputs(props))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -213,7 +245,7 @@ class MsrRegistrationProvider(dynamic.ResourceProvider):
         return dynamic.UpdateResult(_outputs(news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _Api(props).call("DELETE", f"{PATH}/{id_}", missing_ok=True)
+        _Api(props).call("DELETE", _by_id(id_), missing_ok=True)
 
 
 def _host_of(cache: Mapping[str, Any]) -> Any:
@@ -247,8 +279,23 @@ def _taken(props: Mapping[str, Any], existing: Mapping[str, Any]) -> str:
         "make, so it is not taken over silently. If a resource of this stack made it under "
         "another name or parent, keep that name or give an alias (ResourceOptions(aliases=...)). "
         "If it was registered by hand or its state was lost, take it over: msrApi.adopt: true "
-        f"(Python: adopt=True, or ResourceOptions(import_={str(existing.get('id'))!r}))"
+        "(Python: adopt=True)"
     )
+
+
+def _withdrawn(api: _Api, props: Mapping[str, Any], made: Mapping[str, Any]) -> RegistrationError:
+    """The error for a registration MSR made on this create's POST but not as asked, deleted
+    again first: the state could not hold it as declared, and it must not stay outside it."""
+    shown = (
+        f"MSR at {props['apiUrl']} answered the registration of {props['name']!r} with "
+        f"{made.get('name')!r} (id {made.get('id')}) and host {made.get('host')}, not "
+        f"{normalised_url(props['host'])}"
+    )
+    try:
+        api.call("DELETE", _by_id(made.get("id")), missing_ok=True)
+    except RegistrationError as err:
+        return RegistrationError(f"{shown}; deleting it failed ({err}): delete it in MSR")
+    return RegistrationError(f"{shown}, so it was deleted again: nothing was registered")
 
 
 def _outputs(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -257,6 +304,78 @@ def _outputs(props: Mapping[str, Any]) -> dict[str, Any]:
         for k, v in props.items()
         if k in ("apiUrl", "username", "token", "caCertPem", "name", "host", "adopt")
     }
+
+
+def _by_id(id_: Any) -> str:
+    """The path of one registration."""
+    return f"{PATH}/{quote(str(id_), safe='')}"
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an absolute URL, the port filled in; None for a URL without one."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        return None
+    return (scheme, parts.hostname, port) if parts.hostname else None
+
+
+def _shown(url: str) -> str:
+    """A URL to name in a message: scheme, host, port and path, without userinfo or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class _Redirected(RegistrationError):
+    """MSR answered with a redirect the token may not follow."""
+
+
+class _Duplicates(RegistrationError):
+    """MSR holds a name more than once, which this code assumes it never does."""
+
+
+class _Unreadable(RegistrationError):
+    """A 2xx answer that is not JSON: the request was carried out, its result is unknown."""
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only of a GET and only within its origin (scheme, host and port), and
+    refuses any other, naming its target. urllib's own handler copies every header but
+    Content-Length and Content-Type onto the redirected request, Authorization (the token)
+    included, to any host and from https down to http, and turns a POST answered 301, 302 or 303
+    into a GET (CPython Lib/urllib/request.py, HTTPRedirectHandler.redirect_request)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        method, origin = req.get_method(), _origin(req.full_url)
+        if method == "GET" and origin is not None and _origin(newurl) == origin:
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+        fp.close()
+        why = (
+            f"a {method} is not redirected"
+            if _origin(newurl) == origin
+            else "the token is sent to msrApi.url's origin (scheme, host and port) and nowhere "
+            "else: give msrApi.url as MSR's own address"
+        )
+        raise _Redirected(
+            f"{method} {_shown(req.full_url)}: MSR answered HTTP {code}, a redirect to "
+            f"{_shown(newurl)}, which is not followed: {why}"
+        )
 
 
 class _Retry(Exception):
@@ -276,39 +395,127 @@ class _Api:
         self.username = str(props["username"])
         credentials = f"{self.username}:{props['token']}".encode()
         self._authorization = "Basic " + base64.b64encode(credentials).decode()
-        # MSR's CA is added to the system's trust, never in its place (a proxy or a public CA
-        # may sign MSR's API), and upstreamCaCert (the next hop's CA) plays no part.
-        self._context = ssl.create_default_context()
-        if props.get("caCertPem"):
-            self._context.load_verify_locations(cadata=props["caCertPem"])
+        # MSR's CA is added to the system's trust, and upstreamCaCert (the next hop's CA) plays
+        # no part.
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=tls_context(props.get("caCertPem"))),
+            _SameOriginRedirects(),
+        )
         self._deadline = time.monotonic() + DEADLINE
 
     def list(self) -> list[dict[str, Any]]:
-        return self.call("GET", PATH) or []
+        """Every registration MSR lists."""
+        listed: Any = self.call("GET", PATH)
+        if listed is None:
+            return []
+        if not isinstance(listed, list) or not all(
+            isinstance(c, dict) for c in cast(list[Any], listed)
+        ):
+            raise RegistrationError(f"GET {self.url}{PATH}: the answer is not a list of caches")
+        return cast(list[dict[str, Any]], listed)
+
+    def get(self, id_: Any) -> dict[str, Any] | None:
+        """The registration of this id as MSR holds it; None when MSR has none (404)."""
+        got: Any = self.call("GET", _by_id(id_), missing_ok=True)
+        if got is not None and not isinstance(got, dict):
+            raise RegistrationError(f"GET {self.url}{_by_id(id_)}: the answer is not a cache")
+        return cast(dict[str, Any] | None, got)
 
     def find(self, name: str) -> dict[str, Any] | None:
-        return next((c for c in self.list() if c.get("name") == name), None)
+        """The registration MSR holds under `name`, None without one. Each one the list shows
+        is read by its id first: the list may come from a replica that has not seen a delete
+        yet, and a dead id is never adopted or returned. Raises when MSR holds the name twice."""
+        live: list[dict[str, Any]] = []
+        for listed in self.list():
+            if listed.get("name") != name or listed.get("id") in (None, ""):
+                continue
+            got = self.get(listed["id"])
+            if got is not None and got.get("name", name) == name:
+                live.append({**listed, **got})
+        if len(live) > 1:
+            ids = ", ".join(f"{c.get('id')} (host {c.get('host')})" for c in live)
+            raise _Duplicates(
+                f"MSR at {self.url} holds {len(live)} content caches named {name!r}: {ids}. "
+                "This code assumes MSR holds a name once, and takes none of them: delete the "
+                "ones no cache uses in MSR"
+            )
+        return live[0] if live else None
 
-    def register(self, name: str, host: str) -> dict[str, Any]:
-        """POST the registration; after a failure MSR may have committed (a timeout, a 5xx), the
-        name is looked up before the next POST, so a retry never registers it twice."""
-        return self.call("POST", PATH, {"name": name, "host": host}, lambda: self.find(name))
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        committed: Callable[[], Any] | None = None,
-        missing_ok: bool = False,
-    ) -> Any:
-        """One request, retried while MSR answers 5xx or 429 or cannot be reached; `committed`
-        finds what an earlier attempt may have made, before the next one."""
-        url = self.url + path
-        failure, attempts, maybe_done = f"no time left of {DEADLINE:g} s", 0, False
+    def register(self, name: str, host: str) -> tuple[dict[str, Any], bool]:
+        """POST the registration: (MSR's answer, True), or (what a lookup of the name found,
+        False). After an attempt MSR may have carried out (no answer in time, a 5xx, a 2xx
+        without the registration in it), no POST is sent until a lookup shows the name free;
+        when a lookup fails, or no attempt is left, the name is looked up until the deadline."""
+        url, body = self.url + PATH, {"name": name, "host": host}
+        post_by = self._deadline - LOOKUP_RESERVE
+        failure, attempts, sent = f"no time left of {DEADLINE:g} s", 0, False
         for delay in (*RETRY_DELAYS, None):
-            if maybe_done and committed is not None and (done := committed()) is not None:
-                return done
+            remaining = post_by - time.monotonic()
+            if remaining <= 0:
+                break
+            attempts += 1
+            try:
+                answer = self._attempt("POST", url, body, min(TIMEOUT, remaining), False)
+            except _Retry as retry:
+                failure, sent = retry.failure, sent or retry.committed
+                wait = retry.wait if retry.wait is not None else (delay or 0.0)
+            except _Unreadable as unreadable:
+                failure, sent = str(unreadable), True
+                break
+            except RegistrationError as refused:
+                if not sent:  # refused, and no attempt before it may have been carried out
+                    raise
+                failure = str(refused)  # the name our own earlier attempt may have taken
+                break
+            else:
+                made = cast(dict[str, Any], answer) if isinstance(answer, dict) else {}
+                if made.get("id") not in (None, ""):
+                    return made, True
+                failure, sent = "a 2xx answer without the registration in it", True
+                break
+            if sent:
+                try:
+                    if (found := self.find(name)) is not None:
+                        return found, False
+                except _Duplicates:
+                    raise
+                except RegistrationError:
+                    break  # not known to be free: no POST until it is
+            if delay is None or time.monotonic() + wait >= post_by:
+                break
+            time.sleep(wait)
+        if not sent:
+            raise RegistrationError(f"POST {url}: {failure}, {attempts} attempts")
+        if (found := self._settle(name)) is not None:
+            return found, False
+        raise RegistrationError(
+            f"POST {url}: {failure}; MSR may have registered {name!r} all the same, and no "
+            f"lookup of the name found it within {DEADLINE:g} s. Run pulumi up again: if MSR "
+            "lists it by then, take it over with msrApi.adopt: true (Python: adopt=True)"
+        )
+
+    def _settle(self, name: str) -> dict[str, Any] | None:
+        """After a POST MSR may have carried out: the name looked up until the deadline, whatever
+        fails meanwhile; the registration found, or None."""
+        while True:
+            try:
+                if (found := self.find(name)) is not None:
+                    return found
+            except _Duplicates:
+                raise
+            except RegistrationError:
+                pass  # MSR unreachable or failing: the next lookup may tell
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            time.sleep(min(SETTLE_WAIT, remaining))
+
+    def call(self, method: str, path: str, body: Any = None, missing_ok: bool = False) -> Any:
+        """One request, retried while MSR answers 5xx or 429 or cannot be reached (a POST is
+        `register`'s: retrying it is not this simple)."""
+        url = self.url + path
+        failure, attempts = f"no time left of {DEADLINE:g} s", 0
+        for delay in (*RETRY_DELAYS, None):
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -316,21 +523,11 @@ class _Api:
             try:
                 return self._attempt(method, url, body, min(TIMEOUT, remaining), missing_ok)
             except _Retry as retry:
-                failure, maybe_done = retry.failure, maybe_done or retry.committed
+                failure = retry.failure
                 wait = retry.wait if retry.wait is not None else (delay or 0.0)
-            except RegistrationError:
-                # A refusal after an attempt that may have been committed (the name taken by
-                # our own first POST, say): what MSR holds decides.
-                if maybe_done and committed is not None and (done := committed()) is not None:
-                    return done
-                raise
             if delay is None or time.monotonic() + wait >= self._deadline:
                 break
             time.sleep(wait)
-        if maybe_done and committed is not None:  # the last attempt may have been carried out
-            with contextlib.suppress(RegistrationError):
-                if (done := committed()) is not None:
-                    return done
         raise RegistrationError(f"{method} {url}: {failure}, {attempts} attempts")
 
     def _attempt(self, method: str, url: str, body: Any, timeout: float, missing_ok: bool) -> Any:
@@ -360,12 +557,15 @@ class _Api:
         ) as err:
             reason = getattr(err, "reason", err)
             if isinstance(reason, ssl.SSLError):  # no retry makes a certificate trusted
+                why = getattr(reason, "verify_message", None) or reason.reason
                 raise RegistrationError(
-                    f"{method} {url}: TLS failed ({reason.reason}): give the CA that signed MSR's "
+                    f"{method} {url}: TLS failed ({why}): give the CA that signed MSR's "
                     "API certificate, if the system does not trust it (msrApi.caCert; in Python "
                     "ca_cert_pem)"
                 ) from None
-            raise _Retry(f"cannot connect ({reason})", committed=True) from None
+            # Refused, or a name that does not resolve: nothing was sent.
+            unsent = isinstance(reason, ConnectionRefusedError | socket.gaierror)
+            raise _Retry(f"cannot connect ({reason})", committed=not unsent) from None
 
     def _retry_after(self, err: urllib.error.HTTPError, method: str, url: str) -> float | None:
         """The wait a 429's Retry-After asks (seconds or an HTTP date), None without one; raises
@@ -393,12 +593,14 @@ class _Api:
         request.add_header("Accept", "application/json")
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=timeout, context=self._context) as answer:
-            text = answer.read()
+        with self._opener.open(request, timeout=timeout) as answer:
+            status, text = answer.status, answer.read()
         try:
             return json.loads(text) if text.strip() else None
-        except json.JSONDecodeError:
-            raise RegistrationError(f"{method} {url}: the answer is not JSON") from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _Unreadable(
+                f"{method} {url}: HTTP {status}, and the answer is not JSON"
+            ) from None
 
 
 def _detail(err: urllib.error.HTTPError) -> str:
@@ -407,6 +609,16 @@ def _detail(err: urllib.error.HTTPError) -> str:
         return err.read().decode(errors="replace")[:300] or err.reason
     except OSError:
         return str(err.reason)
+
+
+# MsrRegistration refuses ResourceOptions.import_, which the engine cannot carry out for it.
+IMPORT_REFUSED = (
+    "MsrRegistration {name!r}: ResourceOptions(import_=...) cannot work for a dynamic provider's "
+    "resource. The engine's import reads it with its id alone, and Pulumi's Python dynamic "
+    "provider host finds its provider only among the resource's properties (KeyError: "
+    "'__provider'; pulumi/pulumi#16175). Take the registration over with adopt=True "
+    "(msrApi.adopt: true) instead"
+)
 
 
 class MsrRegistrationArgs(TypedDict):
@@ -426,12 +638,14 @@ class MsrRegistrationArgs(TypedDict):
     """PEM of the CA that signed MSR's API certificate, trusted beside the system's CAs."""
     adopt: NotRequired[pulumi.Input[bool] | None]
     """Take over a registration of the same name and host that MSR already has (registered by
-    hand, or by a stack whose state was lost); without it, such a registration stops create. Not
-    for one another resource holds: its delete would deregister it (rename with an alias)."""
+    hand, or by a stack whose state was lost), once a GET of its id shows it alive; without it,
+    such a registration stops create. Not for one another resource holds: its delete would
+    deregister it (rename with an alias). The way to take one over: `import_` cannot work."""
 
 
 class MsrRegistration(dynamic.Resource, module="msr-cache", name="MsrRegistration"):
-    """A content cache registered with MSR; deleting it deregisters the cache."""
+    """A content cache registered with MSR; deleting it deregisters the cache. Refuses
+    `import_` (IMPORT_REFUSED says why): take a registration over with `adopt`."""
 
     def __init__(
         self,
@@ -439,6 +653,8 @@ class MsrRegistration(dynamic.Resource, module="msr-cache", name="MsrRegistratio
         args: MsrRegistrationArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        if opts is not None and opts.import_ is not None:
+            raise pulumi.RunError(IMPORT_REFUSED.format(name=resource_name))
         props: dict[str, Any] = {
             "apiUrl": args["api_url"],
             "username": args["username"],
