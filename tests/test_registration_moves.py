@@ -128,6 +128,7 @@ class Program:
     api_url: str = "{ip}"
     host: str = "https://cache.asia.example.com:30443"
     cache_name: str = "asia"
+    adopt: bool = False
 
     def declared(self, msr: MsrApi) -> list[Declared]:
         port = msr.url.rsplit(":", 1)[1]
@@ -135,7 +136,8 @@ class Program:
                                       name=f"https://localhost:{port}",
                                       capitals=f"HTTPS://LOCALHOST:{port}/")  # fmt: skip
         inputs = {"apiUrl": api_url, "username": "admin", "token": msr.state.token,
-                  "caCertPem": msr.ca_pem, "name": self.cache_name, "host": self.host}  # fmt: skip
+                  "caCertPem": msr.ca_pem, "name": self.cache_name, "host": self.host,
+                  **({"adopt": True} if self.adopt else {})}  # fmt: skip
         return [Declared(urn(self.name, self.parent), inputs, self.aliases)]
 
 
@@ -164,12 +166,18 @@ EDITS = {
 }
 
 
-def run(msr: MsrApi, edits: list[str]) -> tuple[Engine, list[str]]:
+def run(
+    msr: MsrApi, edits: list[str], program: Program | None = None, lagging: bool = False
+) -> tuple[Engine, list[str]]:
     """Deploy, then each edit in turn; after every run, failed or not, MSR holds every
-    registration the state holds. Returns the engine and the errors the runs stopped with."""
+    registration the state holds. Returns the engine and the errors the runs stopped with.
+    `lagging`: MSR's list lags behind its deletes, as a replica that has not seen them yet."""
     msr.state.caches.clear()
     msr.state.seen.clear()
-    engine, program, errors = Engine(), Program(), []
+    msr.state.ghosts.clear()
+    msr.state.lagging = lagging
+    engine, errors = Engine(), []
+    program = program or Program()
     engine.up(program.declared(msr))
     for edit in edits:
         program = EDITS[edit](program)
@@ -211,6 +219,31 @@ def test_no_sequence_of_edits_leaves_msr_without_the_registration_the_state_hold
     msr: MsrApi, edits: list[str]
 ) -> None:
     run(msr, edits)
+
+
+# adopt is not for a move without an alias: the new resource would take over the registration
+# the old one holds, and the old one's delete would deregister it (the docs say so).
+ADOPTING = sorted(e for e in EDITS if e not in ("renamed", "reparented"))
+
+
+def test_with_adopt_on_a_replacement_never_holds_the_registration_it_deleted(msr: MsrApi) -> None:
+    # MSR by another name is a replacement that keeps the name, so the old registration is
+    # deleted first; the list still shows it (a lagging replica) when the new one is created
+    # with adopt left on: it is not taken, by its dead id, but registered anew.
+    engine, errors = run(msr, ["apiUrl by name"], Program(adopt=True), lagging=True)
+    assert errors == []
+    assert engine.held() == set(msr.state.caches) and len(msr.state.ghosts) == 1
+    assert engine.held().isdisjoint(msr.state.ghosts)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(ADOPTING), min_size=1, max_size=5))
+def test_with_adopt_on_and_a_lagging_list_no_edits_hold_a_dead_registration(
+    msr: MsrApi, edits: list[str]
+) -> None:
+    run(msr, edits, Program(adopt=True), lagging=True)
 
 
 # 6. Moves: the state names the provider by module, and any program that can import it can
