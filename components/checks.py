@@ -243,11 +243,11 @@ def check_port(value: Any) -> int:
 
 SERVING_CERTIFICATE = (
     "your serving certificate as PEM text (-----BEGIN CERTIFICATE-----, the leaf first, then its "
-    "intermediates), valid now"
+    "intermediates), valid now, for TLS server authentication, as Go's crypto/x509 reads it"
 )
 TRUSTED_CERTIFICATES = (
     "PEM text of the certificates to trust (-----BEGIN CERTIFICATE-----: CA certificates, or a "
-    "pinned self-signed certificate), each valid now"
+    "pinned self-signed certificate), as Go's crypto/x509 reads them, at least one valid now"
 )
 
 
@@ -259,24 +259,37 @@ def _certificates(value: Any, accepted: str) -> list[x509.Certificate]:
 
 
 def check_serving_certificate(value: Any) -> str:
-    """Your serving certificate (chain, leaf first): valid now, as a client checks it."""
+    """Your serving certificate (chain, leaf first): its leaf as a Go client takes it (valid now,
+    no critical extension Go does not handle, serverAuth if it lists extended key usages)."""
     leaf = _certificates(value, SERVING_CERTIFICATE)[0]
     try:
-        given_certificates.check_valid_now([leaf], datetime.datetime.now(datetime.UTC))
+        given_certificates.check_serving_leaf([leaf], datetime.datetime.now(datetime.UTC))
     except ValueError as err:
         raise Invalid(f"{SERVING_CERTIFICATE}. {err}") from None
     return value
 
 
 def check_ca_certificates(value: Any) -> str:
-    """Certificates a client trusts (a bundle): trust anchors as Go takes them, each valid now
-    (CA:TRUE is asked of what signs, in the chain check, not of an anchor)."""
+    """Certificates a client trusts (a bundle): trust anchors as Go takes them, at least one
+    usable now (CA:TRUE is asked of what signs, in the chain check, not of an anchor). Those Go
+    would skip (expired, say: a CA rotation leaves one) are accepted: `skipped_anchors` names
+    them, for a warning."""
     certs = _certificates(value, TRUSTED_CERTIFICATES)
     try:
         given_certificates.check_trust_anchors(certs, datetime.datetime.now(datetime.UTC))
     except ValueError as err:
         raise Invalid(f"{TRUSTED_CERTIFICATES}. {err}") from None
     return value
+
+
+def skipped_anchors(value: Any) -> list[str]:
+    """The certificates of a trust bundle Go would skip now (each as a sentence saying why), as
+    check_ca_certificates accepts them; none for a value it refuses."""
+    try:
+        certs = given_certificates.certificates(value)
+    except ValueError:
+        return []
+    return given_certificates.unusable_anchors(certs, datetime.datetime.now(datetime.UTC))
 
 
 def check_covers_hosts(cert: str, hosts: Sequence[str]) -> None:
@@ -291,7 +304,8 @@ def check_covers_hosts(cert: str, hosts: Sequence[str]) -> None:
 def check_issued_by(cert: str, ca: str) -> None:
     """tlsCaCert is what caCertPem publishes: clients must be able to verify the cache with it,
     so a chain leads from tlsCert's leaf, through the intermediates after it, to one of
-    tlsCaCert's certificates, as a Go client builds it."""
+    tlsCaCert's certificates, as a Go client builds it (every certificate on it usable now, and
+    allowing serverAuth)."""
     chain, roots = given_certificates.certificates(cert), given_certificates.certificates(ca)
     try:
         given_certificates.check_chain(

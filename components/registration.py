@@ -640,7 +640,7 @@ class MsrRegistrationArgs(TypedDict):
     """Take over a registration of the same name and host that MSR already has (registered by
     hand, or by a stack whose state was lost), once a GET of its id shows it alive; without it,
     such a registration stops create. Not for one another resource holds: its delete would
-    deregister it (rename with an alias). The way to take one over: `import_` cannot work."""
+    deregister it (rename with an alias). This, not `import_`, takes one over."""
 
 
 class MsrRegistration(dynamic.Resource, module="msr-cache", name="MsrRegistration"):

@@ -391,6 +391,12 @@ class Settings:
                 f"and Docker alike), never as a Docker Hub namespace. Write it in lower case, "
                 f"as a host name ({host.lower()}) or as a namespace on Docker Hub."
             )
+        for key, pem in (
+            ("tlsCaCert", self.tls_ca_cert),
+            ("upstreamCaCert", self.upstream_ca_cert),
+        ):
+            if isinstance(pem, str):  # an Output is warned of when it resolves: bundle_warnings
+                found += bundle_warnings(spelled(key), pem)
         return found
 
     @property
@@ -554,6 +560,17 @@ def resolved(key: str, value: Any) -> Any:
         raise ConfigError([Problem(key, o.show(invalid.shown(value)), invalid.accepted)]) from None
 
 
+def bundle_warnings(where: str, pem: Any) -> list[str]:
+    """A warning for each certificate of a trust bundle (tlsCaCert, upstreamCaCert, the PEM of
+    upstreamCaSecret, at `where`) that Go clients skip now, as checks.check_ca_certificates
+    accepts such a bundle: an expired CA left beside the current one after a rotation, say."""
+    return [
+        f"{where}: {sentence} Go clients skip it and trust the rest of the bundle, so nothing "
+        "only it signed verifies now."
+        for sentence in checks.skipped_anchors(pem)
+    ]
+
+
 def resolved_pair(cert: str, key: str, hosts: Sequence[str], ca: str | None = None) -> None:
     """Check, once they resolve, that tlsKey is the key of tlsCert's first certificate, that the
     certificate covers `hosts`, and that `ca` (tlsCaCert), when given, issued it."""
@@ -564,7 +581,8 @@ def resolved_pair(cert: str, key: str, hosts: Sequence[str], ca: str | None = No
 
 def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
     """The PEM at `ref.key` of a Secret's (base64) data, once read; raises ConfigError naming
-    upstreamCaSecret when the key is missing or holds no CA certificate."""
+    upstreamCaSecret when the key is missing or holds no CA certificate, and warns
+    (pulumi.log.warn) of each certificate in it that Go clients skip (bundle_warnings)."""
     data = data or {}
     where = f"{ref.namespace}/{ref.name}"
     if ref.key not in data:
@@ -573,8 +591,14 @@ def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
         raise ConfigError([Problem("upstreamCaSecret", Shape(f"Secret {where}"), accepted)])
     pem = base64.b64decode(data[ref.key]).decode(errors="replace")
     try:
-        return checks.check_ca_certificates(pem)
+        checked = checks.check_ca_certificates(pem)
     except Invalid as invalid:
         raise ConfigError(
             [Problem("upstreamCaSecret", Shape(f"Secret {where}, key {ref.key}"), invalid.accepted)]
         ) from None
+    # Read at deployment, so never seen by Settings.warnings: said here, as it would say it.
+    for warning in bundle_warnings(
+        f"{spelled('upstreamCaSecret')} (Secret {where}, key {ref.key})", pem
+    ):
+        pulumi.log.warn(warning)
+    return checked

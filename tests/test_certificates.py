@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
+import ipaddress
 import json
+import logging
 from typing import Any
 
+import pulumi
 import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -23,11 +28,14 @@ from harness import (
     rejected,
     sans,
     served_cert,
+    settings,
     upstream_ca,
 )
 from mocks import LOAD_BALANCER_IP
 
 from components import MsrCache, certificates
+from components.model import SecretRef
+from components.settings import resolved_secret_pem
 from render.stack_config import self_signed_pair
 
 SERVICE_NAMES = ("dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local")
@@ -481,3 +489,183 @@ def test_cert_sans_are_those_of_the_served_certificate(given: bool):
     dns, ips = sans(served_cert(d))
     assert d.outputs["cert_sans"].value == [f"DNS:{n}" for n in dns] + [f"IP:{i}" for i in ips]
     assert ("IP:192.0.2.7" in d.outputs["cert_sans"].value) is given
+
+
+# Certificates as Go's crypto/x509 takes them (issue 25): what Go refuses is refused, naming the
+# input; what Go skips in a trust bundle is accepted and warned of. The rules and Go's own cases
+# are tests/test_given_certificates.py's.
+def _made(
+    host: str,
+    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+    *,
+    ca: bool = False,
+    ekus: tuple[str, ...] = (),
+    extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+    days: tuple[int, int] = (-1, 30),
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A certificate for `host` (its SAN and CN), valid from `days[0]` to `days[1]` days from now,
+    issued by `issuer` or self-signed."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder().subject_name(name)
+        .issuer_name(issuer[0].subject if issuer else name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=days[0]))
+        .not_valid_after(now + datetime.timedelta(days=days[1]))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )  # fmt: skip
+    if not ca and not any(isinstance(v, x509.SubjectAlternativeName) for v, _ in extensions):
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), False)
+    if ekus:
+        usages = {"serverAuth": x509.ExtendedKeyUsageOID.SERVER_AUTH,
+                  "clientAuth": x509.ExtendedKeyUsageOID.CLIENT_AUTH,
+                  "codeSigning": x509.ExtendedKeyUsageOID.CODE_SIGNING}  # fmt: skip
+        builder = builder.add_extension(x509.ExtendedKeyUsage([usages[e] for e in ekus]), False)
+    for value, critical in extensions:
+        builder = builder.add_extension(value, critical=critical)
+    return builder.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _own(
+    leaf: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
+    *chain: x509.Certificate,
+    ca: str | None = None,
+) -> dict[str, Any]:
+    """A nodePort cache on node1.example.com with `leaf` (then `chain`) as tls_cert."""
+    given = {"tls_cert": "".join(_pem(c) for c in (leaf[0], *chain)), "tls_key": _key_pem(leaf[1])}
+    return {
+        "hosts": ["node1.example.com"],
+        "port": 30443,
+        **given,
+        **({"tls_ca_cert": ca} if ca else {}),
+    }
+
+
+UNKNOWN = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00")
+
+
+def test_a_serving_certificate_for_client_authentication_only_is_refused() -> None:
+    err = rejected(_own(_made("node1.example.com", ekus=("clientAuth",))))
+    assert err.keys == ("tlsCert",)
+    assert "allows only the extended key usages clientAuth, not serverAuth" in str(err)
+
+
+def test_a_serving_certificate_with_an_unhandled_critical_extension_is_refused() -> None:
+    err = rejected(_own(_made("node1.example.com", extensions=((UNKNOWN, True),))))
+    assert err.keys == ("tlsCert",)
+    assert "has a critical extension Go does not handle (1.2.3.4)" in str(err)
+
+
+def test_a_serving_certificate_go_cannot_parse_is_refused_with_gos_words() -> None:
+    """An iPAddress SAN of 8 bytes (an address and a mask): cryptography reads a network, Go
+    refuses the certificate, and so every TLS handshake with it."""
+    network = x509.SubjectAlternativeName(
+        [x509.DNSName("node1.example.com"), x509.IPAddress(ipaddress.ip_network("10.0.0.0/8"))]
+    )
+    leaf = _made("node1.example.com", extensions=((network, False),))
+    leaf[0].extensions  # noqa: B018 (cryptography reads it)
+    err = rejected(_own(leaf))
+    assert err.keys == ("tlsCert",)
+    assert '"x509: cannot parse IP address of length 8"' in str(err)
+
+
+def test_an_intermediate_whose_eku_excludes_server_auth_is_refused() -> None:
+    """Go nests extended key usages down the chain: a CA listing usages must list serverAuth
+    for the certificates it issues to serve."""
+    root = _made("Root CA", ca=True)
+    middle = _made("Client CA", root, ca=True, ekus=("clientAuth", "codeSigning"))
+    leaf = _made("node1.example.com", middle, ekus=("serverAuth",))
+    err = rejected(_own(leaf, middle[0], ca=_pem(root[0])))
+    assert err.keys == ("tlsCaCert",)
+    assert 'CA certificate "Client CA" above it allows only the extended key usages' in str(err)
+    good_middle = _made("Server CA", root, ca=True, ekus=("serverAuth",))
+    good_leaf = _made("node1.example.com", good_middle, ekus=("serverAuth",))
+    cache(_own(good_leaf, good_middle[0], ca=_pem(root[0])))
+
+
+def test_an_intermediate_with_an_unhandled_critical_extension_is_refused() -> None:
+    root = _made("Root CA", ca=True)
+    middle = _made("Odd CA", root, ca=True, extensions=((UNKNOWN, True),))
+    err = rejected(_own(_made("node1.example.com", middle), middle[0], ca=_pem(root[0])))
+    assert err.keys == ("tlsCaCert",)
+    assert 'Intermediate certificate "Odd CA" has a critical extension Go does not handle' in str(
+        err
+    )
+
+
+def _rotation() -> tuple[str, tuple[x509.Certificate, ec.EllipticCurvePrivateKey], str]:
+    """(a bundle of an expired old CA and the current one, a leaf of the current one, the
+    warning's sentence about the old one)."""
+    old = _made("Old CA", ca=True, days=(-400, -5))
+    current = _made("Current CA", ca=True, days=(-5, 3650))
+    bundle = _pem(old[0]) + _pem(current[0])
+    expired_on = old[0].not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    said = f'Certificate 1 of 2 ("Old CA") expired on {expired_on}'
+    return bundle, _made("node1.example.com", current), said
+
+
+@pytest.mark.usefixtures("stack_spelling")
+def test_a_rotation_bundle_with_an_expired_ca_is_accepted_and_warned_of() -> None:
+    """The issue's case: the current CA plus an expired one, as a rotation leaves it. Go never
+    uses the expired root, and verifies the cache with the current one."""
+    bundle, leaf, said = _rotation()
+    s = settings(**{key: value for key, value in (
+        ("tlsCert", _pem(leaf[0])), ("tlsKey", _key_pem(leaf[1])), ("tlsCaCert", bundle),
+        ("upstreamCaCert", bundle))})  # fmt: skip
+    warnings = s.warnings()
+    assert len(warnings) == 2
+    for key, warning in zip(("tlsCaCert", "upstreamCaCert"), warnings, strict=True):
+        assert warning.startswith(f"msr-cache:{key}: {said} (now is ")
+        assert warning.endswith(
+            "Go clients skip it and trust the rest of the bundle, so nothing only it signed "
+            "verifies now."
+        )
+
+
+def test_the_warning_reaches_pulumi(caplog: pytest.LogCaptureFixture) -> None:
+    """Said with pulumi.log.warn by the component, as pulumi up and the render show it, and
+    spelled as the caller spells the input."""
+    bundle, leaf, said = _rotation()
+    with caplog.at_level(logging.WARNING):
+        d = cache(_own(leaf, ca=bundle))
+    assert d.outputs["ca_cert_pem"].value == bundle
+    (warning,) = [message for message in caplog.messages if said in message]  # once
+    assert warning.startswith(f"tls_ca_cert: {said}")
+
+
+def test_a_bundle_of_expired_cas_only_is_refused() -> None:
+    old = _made("Old CA", ca=True, days=(-400, -5))
+    older = _made("Older CA", ca=True, days=(-800, -400))
+    err = rejected({**NODE_PORT, "upstream_ca_cert": _pem(old[0]) + _pem(older[0])})
+    assert err.keys == ("upstreamCaCert",)
+    assert "None of them can anchor a chain now, so clients would trust nothing" in str(err)
+
+
+def test_the_upstream_ca_secret_is_warned_of_when_it_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """upstreamCaSecret is read at deployment: its warning comes then, by pulumi.log.warn."""
+    said_to_pulumi: list[str] = []
+    monkeypatch.setattr(
+        pulumi.log, "warn", lambda message, *_, **__: said_to_pulumi.append(message)
+    )
+    bundle, _, said = _rotation()
+    ref = SecretRef(namespace="msr", name="msr-nginx-ca-cert", key="ca.crt")
+    data = {"ca.crt": base64.b64encode(bundle.encode()).decode()}
+    assert resolved_secret_pem(ref, data) == bundle
+    (warning,) = said_to_pulumi
+    assert warning.startswith(
+        f"upstream_ca_secret (Secret msr/msr-nginx-ca-cert, key ca.crt): {said}"
+    )

@@ -260,14 +260,16 @@ def test_a_pinned_certificate_is_trusted_as_go_trusts_it() -> None:
 
 
 @pytest.mark.parametrize("key", ["tlsCaCert", "upstreamCaCert"])
-def test_an_expired_ca_certificate_is_refused(key: str, pki: Mapping[str, str]) -> None:
+def test_an_expired_ca_certificate_alone_is_refused(key: str, pki: Mapping[str, str]) -> None:
+    """Beside a valid one it is skipped, as Go skips it (tests/test_certificates.py); alone,
+    clients would trust nothing."""
     expired, _ = self_signed_pair("ca.example.com", valid_from_days=-60, valid_days=30)
-    raw = {**BASE, key: pki[CERT] + expired}
+    raw = {**BASE, key: expired}
     if key == "tlsCaCert":
         raw.update({"tlsCert": pki[CERT], "tlsKey": pki[KEY]})
     err = refused(raw)
     assert err.keys == (key,)
-    assert ". Certificate 2 of 2 expired on " in str(err)
+    assert ". The certificate expired on " in str(err)
 
 
 def test_tls_ca_cert_must_have_issued_tls_cert(pki: Mapping[str, str]) -> None:
