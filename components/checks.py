@@ -586,22 +586,34 @@ RESERVED_ENV = frozenset(
 )
 
 
-def check_extra_env(value: Any) -> dict[str, str]:
-    """Extra environment variables of the container (distribution reads REGISTRY_* overrides)."""
-    env = _string_map(
-        lambda name: _ENV_NAME.fullmatch(name) is not None,
-        "an object of environment variable names to string values",
-    )(value)
+def check_extra_env(value: Any) -> dict[str, pulumi.Input[str]]:
+    """Extra environment variables of the container (distribution reads REGISTRY_* overrides).
+    A value may be an Output (a secret: the stack program's encrypted extraEnv), which goes to a
+    Secret; it is checked here once it resolves (`settings.resolved`)."""
+    if isinstance(value, pulumi.Output):
+        raise Invalid(
+            "an object known when the program runs (its names make the container's env); its "
+            "values may be Outputs, secrets among them"
+        )
+    if not is_mapping(value) or not all(
+        isinstance(name, str)
+        and _ENV_NAME.fullmatch(name) is not None
+        and isinstance(text, (str, pulumi.Output))
+        for name, text in value.items()
+    ):
+        raise Invalid("an object of environment variable names to string values")
+    env: dict[str, pulumi.Input[str]] = dict(value)
+    plain = {name: text for name, text in env.items() if isinstance(text, str)}
     reserved = sorted(RESERVED_ENV & set(env))
     if reserved:
         raise Invalid(
             f"no {', '.join(reserved)}: the component sets them (the http secret, storage "
             "credentials through objectStorage, and the config.yaml it writes)"
         )
-    for name in registry_config.proxy_variables(env):
+    for name in registry_config.proxy_variables(plain):
         # The network policy lets the cache out to the proxy's port: it must be the one Go dials.
         try:
-            registry_config.proxy_url(env[name])
+            registry_config.proxy_url(plain[name])
         except registry_config.GoURLError as err:
             raise Invalid(
                 f"{name} as Go's net/http reads a proxy: http://, https:// or socks5://host[:port],"

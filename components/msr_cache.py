@@ -15,7 +15,7 @@ from . import registry_config as rc
 from . import settings as config
 from .certificates import SubjectAltNames
 from .model import AccessMode, Exposure, KeyAlgorithm, LogLevel, SecretRef
-from .plan import plan
+from .plan import plan, proxy_ports
 
 TYPE = "msr-cache:index:MsrCache"
 
@@ -166,8 +166,8 @@ class MsrCacheArgs(TypedDict):
     """{kind: Issuer|ClusterIssuer, name, group (optional)}: cert-manager issues the serving certificate with the same SANs instead of the generated one; not with tls_cert. An external issuer (AWS Private CA, Google CAS, step-ca, ...) is named by its kind and API group, and its controller must run in the cluster. The cache reads its certificate at start: restart it after a renewal."""
     upstream_ca_secret: NotRequired[pulumi.Input[SecretKeyRef]]
     """{namespace, name, key (default ca.crt)}: read MSR's CA from an existing Secret (e.g. msr/msr-nginx-ca-cert) instead of upstream_ca_cert. Read at deployment; a render, which reaches no cluster, uses a stand-in CA and says so."""
-    extra_env: NotRequired[pulumi.Input[Mapping[str, str]]]
-    """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides); not for secrets, and none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...). A proxy (HTTPS_PROXY, HTTP_PROXY, as Go reads them: http://host:port, or host:port) is checked, and the network policy lets the cache out to its port."""
+    extra_env: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
+    """More environment variables of the cache container (distribution reads REGISTRY_* as config overrides), none the component sets itself (REGISTRY_HTTP_*, storage credentials, ...). A value that is an Output (a secret, such as a proxy URL with a password) goes to a Secret of its own and reaches the container through valueFrom.secretKeyRef, never into the Deployment; in a stack, an extraEnv holding a value set with --secret (pulumi config set --secret --path extraEnv.HTTPS_PROXY ...) has all its values go there, as Pulumi marks the whole key secret. A proxy (HTTPS_PROXY, HTTP_PROXY, as Go reads them: http://host:port, or host:port) is checked, and the network policy lets the cache out to its port."""
     pod_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
     """Annotations on the cache's pods."""
 
@@ -231,8 +231,9 @@ class MsrCache(pulumi.ComponentResource):
         upstreams = pulumi.Output.from_input(s.upstreams).apply(
             lambda u: config.resolved("upstreams", u)
         )
-        trust = self._workload(url, sans, upstreams)
-        self._extras(upstreams)
+        env = self._resolved_env()
+        trust = self._workload(url, sans, upstreams, env)
+        self._extras(upstreams, env)
 
         self.url = url
         self.ca_cert_pem = trust.ca_cert_pem
@@ -290,6 +291,7 @@ class MsrCache(pulumi.ComponentResource):
         url: pulumi.Output[str],
         sans: pulumi.Output[SubjectAltNames],
         upstreams: pulumi.Output[Sequence[str]],
+        env: pulumi.Output[Mapping[str, str]] | None,
     ) -> _Trust:
         """The certificates, config.yaml, Secrets, claim and Deployment; returns what clients
         trust."""
@@ -324,6 +326,17 @@ class MsrCache(pulumi.ComponentResource):
             if storage and p.storage_secret_keys
             else None
         )
+        # extraEnv's Outputs (secrets) go to a Secret of their own, as the storage credentials do.
+        env_secret = (
+            _secret(
+                f"{name}-env",
+                meta,
+                {key: env.apply(lambda e, v=var: e[v]) for var, key in p.env_secret_keys.items()},
+                child,
+            )
+            if env is not None and p.env_secret_keys
+            else None
+        )
         claim = self._claim() if p.claim is not None else None
         spec = workload.deployment_spec(
             s,
@@ -332,6 +345,7 @@ class MsrCache(pulumi.ComponentResource):
             claim=claim.metadata.name if claim else None,
             tls_secret=p.certificate_secret,
             storage_secret=storage_secret.metadata.name if storage_secret else None,
+            env_secret=env_secret.metadata.name if env_secret else None,
         )
         annotations = dict(p.deployment_annotations)
         extra: dict[str, Any] = {"annotations": annotations} if annotations else {}
@@ -390,7 +404,17 @@ class MsrCache(pulumi.ComponentResource):
         assert tuple(files) == p.secret_files, (tuple(files), p.secret_files)
         return files, trust
 
-    def _extras(self, upstreams: pulumi.Output[Sequence[str]]) -> None:
+    def _resolved_env(self) -> pulumi.Output[Mapping[str, str]] | None:
+        """extraEnv once its Outputs (secrets) resolve, checked then as plain values are by
+        `parse`; None when every value is plain."""
+        s = self._s
+        if not self._p.env_secret_keys:
+            return None
+        return pulumi.Output.all(**s.extra_env).apply(lambda e: config.resolved("extraEnv", e))
+
+    def _extras(
+        self, upstreams: pulumi.Output[Sequence[str]], env: pulumi.Output[Mapping[str, str]] | None
+    ) -> None:
         """The disruption budget, network policy, metrics objects, and Ingress or Gateway API
         objects the plan has."""
         s, p = self._s, self._p
@@ -400,9 +424,16 @@ class MsrCache(pulumi.ComponentResource):
             )
         if p.network_policy:
             selector = workload.selector_labels(s.name, s.adopt_existing)
-            spec = upstreams.apply(
-                lambda u: network_policy.network_policy_spec(
-                    s, selector, network_policy.upstream_ports(u) | p.egress_ports
+            # A proxy's port is no secret, and a secret spec would hide the whole policy from
+            # previews and the state: only the ports leave the secret extraEnv.
+            proxies: pulumi.Output[list[int]] = (
+                pulumi.Output.unsecret(env.apply(lambda e: sorted(proxy_ports(e))))
+                if env is not None and p.proxies_resolve_later
+                else pulumi.Output.from_input([])
+            )
+            spec = pulumi.Output.all(upstreams, proxies).apply(
+                lambda a: network_policy.network_policy_spec(
+                    s, selector, network_policy.upstream_ports(a[0]) | p.egress_ports | set(a[1])
                 )
             )
             self._object(k8s.networking.v1.NetworkPolicy, "network-policy", spec, named=True)

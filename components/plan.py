@@ -40,6 +40,9 @@ class Plan:
     """The keys of the cache's Secret, mounted at /certs (and the http secret)."""
     storage_secret_keys: Mapping[str, str]
     """Object storage credential -> its key in the storage Secret (none: no such Secret)."""
+    env_secret_keys: Mapping[str, str]
+    """extraEnv variable whose value is an Output (a secret) -> its key in the env Secret (none:
+    no such Secret, every variable is a plain value of the Deployment)."""
     claim: Mapping[str, Any] | None
     """The PersistentVolumeClaim's spec."""
     disruption_budget: Mapping[str, Any] | None
@@ -47,6 +50,9 @@ class Plan:
     network_policy: bool
     egress_ports: frozenset[int]
     """TCP ports the pods reach besides DNS and the upstreams (object storage's, proxies')."""
+    proxies_resolve_later: bool
+    """Whether a proxy variable of extraEnv is an Output (a secret): then the proxies' ports are
+    not in egress_ports but read once extraEnv resolves (`proxy_ports`)."""
     metrics_service: Mapping[str, Any] | None
     service_monitor: Mapping[str, Any] | None
     ingress: Mapping[str, Any] | None
@@ -68,6 +74,10 @@ def plan(s: Settings) -> Plan:
     """The objects `s` asks for."""
     selector = workload.selector_labels(s.name, s.adopt_existing)
     storage = s.object_storage
+    env_keys = workload.env_secret_keys(s)
+    plain_env = {name: value for name, value in s.extra_env.items() if isinstance(value, str)}
+    later = any(name in env_keys for pair in rc.PROXY_VARIABLES for name in pair)
+    proxies = frozenset[int]() if later else proxy_ports(plain_env)
     return Plan(
         create_namespace=s.create_namespace,
         service=exposure.service_spec(s.mode, s.port, selector),
@@ -83,7 +93,9 @@ def plan(s: Settings) -> Plan:
         claim=workload.claim_spec(s.storage) if s.storage is not None else None,
         disruption_budget=workload.disruption_budget_spec(s) if s.replicas > 1 else None,
         network_policy=s.network_policy,
-        egress_ports=frozenset(storage.ports() if storage else ()) | _proxy_ports(s),
+        env_secret_keys=env_keys,
+        egress_ports=frozenset(storage.ports() if storage else ()) | proxies,
+        proxies_resolve_later=later,
         metrics_service=exposure.metrics_service_spec(selector) if s.metrics else None,
         service_monitor=exposure.service_monitor_spec(selector) if s.service_monitor else None,
         ingress=s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
@@ -112,10 +124,10 @@ def _reloader(s: Settings) -> dict[str, str]:
     return {RELOADER_ANNOTATION: str(_certificate_secret(s))}
 
 
-def _proxy_ports(s: Settings) -> frozenset[int]:
+def proxy_ports(env: Mapping[str, str]) -> frozenset[int]:
     """The ports of the proxies extraEnv gives the cache (HTTPS_PROXY, HTTP_PROXY): its pulls go
     through them, so the network policy must let it out to them."""
-    return frozenset(rc.proxy_port(url) for url in rc.proxies(s.extra_env).values())
+    return frozenset(rc.proxy_port(url) for url in rc.proxies(env).values())
 
 
 def _ca_generations(s: Settings) -> tuple[int, ...]:

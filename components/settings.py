@@ -368,9 +368,10 @@ class Settings:
         stack_type="object",
         production=True,
     )
-    extra_env: Mapping[str, str] = option(
+    extra_env: Mapping[str, pulumi.Input[str]] = option(
         checks.check_extra_env,
         default={},
+        outputs="inside",
         stack_type="object",
         production=True,
         shown=shape,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pulumi import Input
+from pulumi import Input, Output
 
 from . import registry_config as rc
 from .exposure import METRICS_PORT_NAME, PORT_NAME
@@ -119,15 +119,18 @@ def deployment_spec(
     claim: Input[str] | None,
     tls_secret: Input[str] | None = None,
     storage_secret: Input[str] | None = None,
+    env_secret: Input[str] | None = None,
 ) -> dict[str, Any]:
     """The Deployment's spec: the seed's container made safe, probed and bounded.
 
     The ConfigMap, Secret and claim names may be Outputs (auto-named objects): they sit in the
     spec as they are, so a preview still shows everything else. `tls_secret` is cert-manager's
-    Secret, `storage_secret` the one holding object storage credentials.
+    Secret, `storage_secret` the one holding object storage credentials, `env_secret` the one
+    holding the extraEnv values given as Outputs (`env_secret_keys`).
     """
     mounts, volumes = _volumes(settings, config_map, secret, claim, tls_secret, storage_secret)
-    container = _container(settings, _env(settings, secret, storage_secret), mounts)
+    env = _env(settings, secret, storage_secret, env_secret)
+    container = _container(settings, env, mounts)
     metadata: dict[str, Any] = {
         "labels": labels(settings.name, settings.image, settings.adopt_existing)
     }
@@ -141,18 +144,41 @@ def deployment_spec(
     }
 
 
+def env_secret_keys(settings: Settings) -> dict[str, str]:
+    """The extraEnv variables whose values are Outputs, each to its key in the env Secret (its
+    own name, which is a valid Secret key). Such a value may be a secret (the stack program
+    passes an encrypted extraEnv so) and its text cannot be known here: it never goes into the
+    Deployment, which the state, a preview's diff and the API server show in the clear."""
+    return {
+        name: name
+        for name, value in sorted(settings.extra_env.items())
+        if isinstance(value, Output)
+    }
+
+
 def _env(
-    settings: Settings, secret: Input[str], storage_secret: Input[str] | None
+    settings: Settings,
+    secret: Input[str],
+    storage_secret: Input[str] | None,
+    env_secret: Input[str] | None,
 ) -> list[dict[str, Any]]:
-    """The http secret and storage credentials from their Secrets, then extraEnv."""
+    """The http secret and storage credentials from their Secrets, then extraEnv: its plain
+    values as they are, the others from the env Secret."""
     storage = settings.object_storage
+    kept = env_secret_keys(settings)
+    assert env_secret is not None or not kept, "extraEnv Outputs need their Secret"
     return [
         {
             "name": "REGISTRY_HTTP_SECRET",
             "valueFrom": {"secretKeyRef": {"name": secret, "key": rc.HTTP_SECRET_KEY}},
         },
         *(storage.environment(storage_secret) if storage and storage_secret else []),
-        *({"name": name, "value": value} for name, value in sorted(settings.extra_env.items())),
+        *(
+            {"name": name, "valueFrom": {"secretKeyRef": {"name": env_secret, "key": kept[name]}}}
+            if name in kept
+            else {"name": name, "value": value}
+            for name, value in sorted(settings.extra_env.items())
+        ),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.plan import plan
@@ -62,6 +63,11 @@ def planned(**changes: Any) -> Any:
         ({}, "egress_ports", frozenset()),
         ({"objectStorage": {**S3, "regionendpoint": "https://minio.example.com:9000"}},
          "egress_ports", frozenset({443, 9000})),
+        ({"extraEnv": {"HTTPS_PROXY": "http://proxy.example.com:3128"}}, "egress_ports",
+         frozenset({3128})),
+        ({}, "proxies_resolve_later", False),
+        ({}, "env_secret_keys", {}),
+        ({"extraEnv": {"HTTPS_PROXY": "http://proxy.example.com:3128"}}, "env_secret_keys", {}),
         ({}, "metrics_service", None),
         ({}, "service_monitor", None),
         ({}, "ingress", None),
@@ -76,6 +82,31 @@ def test_each_condition_decides_its_object(
     changes: Mapping[str, Any], field: str, expected: Any
 ) -> None:
     assert getattr(planned(**changes), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("secret", "keys", "later", "egress"),
+    [
+        ("HTTPS_PROXY", {"HTTPS_PROXY": "HTTPS_PROXY"}, True, frozenset({443})),
+        ("http_proxy", {"http_proxy": "http_proxy"}, True, frozenset({443})),
+        ("REGISTRY_LOG_FORMATTER", {"REGISTRY_LOG_FORMATTER": "REGISTRY_LOG_FORMATTER"}, False,
+         frozenset({443, 3128})),
+    ],
+)  # fmt: skip
+def test_extra_env_outputs_go_to_a_secret_and_a_secret_proxy_port_is_read_later(
+    secret: str, keys: Mapping[str, str], later: bool, egress: frozenset[int]
+) -> None:
+    """Each extraEnv Output (a secret) gets a key of the env Secret, under its own name; a proxy
+    variable among them is read once it resolves, with the plain ones (Go picks between them), so
+    none of the proxies' ports is planned before."""
+    env: dict[str, Any] = {
+        "HTTPS_PROXY": "http://proxy.example.com:3128",
+        "REGISTRY_LOG_FORMATTER": "json",
+    }
+    env[secret] = pulumi.Output.secret("http://proxy.example.com:8080")
+    p = planned(extraEnv=env, objectStorage=S3)
+    assert p.env_secret_keys == keys
+    assert (p.proxies_resolve_later, p.egress_ports) == (later, egress)
 
 
 def test_a_storage_size_makes_a_claim() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi
 import pytest
 from harness import (
     CONFIG_MAP,
     DEPLOYMENT,
+    MSR,
+    NETWORK_POLICY,
     NODE_PORT,
     PDB,
     PVC,
@@ -18,6 +22,8 @@ from harness import (
     SERVICE,
     cache,
     container,
+    deploy,
+    named,
     pod_labels,
     pod_spec,
     pod_spec_selector,
@@ -25,7 +31,7 @@ from harness import (
     settings,
 )
 
-from components import workload
+from components import MsrCache, workload
 from components.settings import Settings, parse
 
 
@@ -314,6 +320,77 @@ def test_extra_env_and_pod_annotations_reach_the_pod():
     assert {"name": "REGISTRY_LOG_FORMATTER", "value": "json"} in container(d)["env"]
     template = d.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
     assert template["metadata"]["annotations"] == {"example.com/owner": "platform"}
+
+
+# A proxy whose URL holds a password: what `pulumi config set --secret --path
+# extraEnv.HTTPS_PROXY` is for.
+PASSWORD = "Pr0xy-pa55-7q"
+PROXY = f"http://cache:{PASSWORD}@proxy.corp.example:3128"
+
+
+def _egress_ports(d: Any) -> list[int]:
+    _, pulls = d.one(NETWORK_POLICY).inputs["spec"]["egress"]
+    return [p["port"] for p in pulls["ports"]]
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_an_extra_env_output_reaches_the_pod_from_a_secret_never_the_deployment(preview: bool):
+    env = {"HTTPS_PROXY": pulumi.Output.secret(PROXY), "REGISTRY_LOG_FORMATTER": "json"}
+    d = cache({**NODE_PORT, "extra_env": env}, preview=preview)
+    kept = named(d, "edge-env")
+    assert kept.typ == SECRET and kept.inputs["type"] == "Opaque"
+    assert kept.inputs["stringData"] == {"HTTPS_PROXY": PROXY}
+    assert "stringData" in kept.secret_paths
+    variables = {e["name"]: e for e in container(d)["env"]}
+    # The secret one by reference, the plain one as it is (a preview's diff still shows it).
+    ref = {"name": kept.outputs["metadata"]["name"], "key": "HTTPS_PROXY"} if not preview else None
+    assert set(variables["HTTPS_PROXY"]) == {"name", "valueFrom"}
+    if ref is not None:
+        assert variables["HTTPS_PROXY"]["valueFrom"] == {"secretKeyRef": ref}
+    assert variables["REGISTRY_LOG_FORMATTER"] == {
+        "name": "REGISTRY_LOG_FORMATTER",
+        "value": "json",
+    }
+    shown = json.dumps([r.inputs for r in d.resources if r is not kept], default=str)
+    assert PASSWORD not in shown and "proxy.corp.example" not in shown
+    # The network policy still lets the cache out to the proxy's port, and shows it: a port is
+    # no secret, and the policy is not made one.
+    assert _egress_ports(d) == [443, 3128]
+    assert d.one(NETWORK_POLICY).secret_paths == []
+
+
+def test_without_outputs_in_extra_env_there_is_no_env_secret():
+    d = cache({**NODE_PORT, "extra_env": {"HTTPS_PROXY": "http://proxy.corp.example:3128"}})
+    assert {r.name for r in d.all(SECRET)} == {"edge-certs"}
+    assert {"name": "HTTPS_PROXY", "value": "http://proxy.corp.example:3128"} in container(d)["env"]
+
+
+def test_the_proxy_variable_go_reads_decides_the_port_once_secrets_resolve():
+    """Go reads HTTPS_PROXY before https_proxy, unless it is empty: a secret one that resolves
+    empty leaves the plain one in use, whose port the policy then lets out."""
+    env = {"HTTPS_PROXY": pulumi.Output.secret(""), "https_proxy": "http://p.corp.example:3129"}
+    assert _egress_ports(cache({**NODE_PORT, "extra_env": env})) == [443, 3129]
+
+
+def test_an_extra_env_output_is_checked_when_it_resolves_without_being_shown():
+    def program() -> dict[str, Any]:
+        bad = f"http://cache:{PASSWORD}@proxy.corp.example:3128:3128"  # a port Go refuses
+        c = MsrCache(
+            "late", {"upstreams": [MSR], **NODE_PORT,
+                     "extra_env": {"HTTPS_PROXY": pulumi.Output.secret(bad)}},
+        )  # fmt: skip
+        return {"url": c.url}
+
+    with pytest.raises(Exception, match=r"- extra_env: got an object with keys HTTPS_PROXY; "
+                       r"expected HTTPS_PROXY as Go's net/http reads a proxy") as raised:  # fmt: skip
+        deploy(program)
+    assert PASSWORD not in str(raised.value)
+
+
+def test_extra_env_as_one_output_is_refused_naming_it():
+    # Its names make the container's env, which must be known when the program runs.
+    err = rejected({**NODE_PORT, "extra_env": pulumi.Output.secret({"HTTPS_PROXY": PROXY})})
+    assert err.keys == ("extraEnv",) and PASSWORD not in str(err)
 
 
 def test_deployment_is_the_seed_made_safe():
