@@ -99,6 +99,55 @@ def is_secret(key: str) -> bool:
     )
 
 
+# The keys whose encrypted values (`pulumi config set --secret`) the program keeps out of all it
+# shows in the clear (the state, a preview's diff, the objects the API server holds, a message):
+# tlsKey goes to the cache's Secret as a secret, encrypted or not; tlsCert, tlsCaCert and
+# upstreamCaCert are sent to the component as secrets, so the Secret and the outputs made from
+# them (caCertPem, certSans, the expiries) are secret; every value of extraEnv goes to the env
+# Secret, reaching the container through valueFrom.secretKeyRef; objectStorage's credentials go
+# to the storage Secret, and msrApi's token is sent as a secret. The CLI says which keys hold an
+# encrypted value, not where inside one (an object with one encrypted field is listed whole:
+# pulumi/pulumi sdk/go/common/resource/config, Map.SecureKeys and object.Secure), so the choice
+# is per key: the other fields of objectStorage (config.yaml) and msrApi (the registration's
+# inputs) are not secrets. Any other key, encrypted, is refused: it goes where it is read in the
+# clear (config.yaml, the Deployment, a Service, labels, the provider's inputs).
+KEPT_SECRET = ("tlsKey", "tlsCert", "tlsCaCert", "upstreamCaCert", "extraEnv", "objectStorage",
+               "msrApi")  # fmt: skip
+SENT_AS_SECRETS = ("tlsCert", "tlsCaCert", "upstreamCaCert")
+"""The keys sent as secret Outputs when encrypted (tlsKey is not: the component keeps the key
+secret itself, and a secret tlsKey would make the certificate it pairs with secret too)."""
+
+
+def encrypted_problems() -> list[Problem]:
+    """The keys the stack stores encrypted that the program would show in the clear."""
+    kept = ", ".join(k for k in KEPT_SECRET if k not in ("objectStorage", "msrApi"))
+    accepted = (
+        "a value set without --secret: the program writes this key where it is read in the "
+        f"clear (config.yaml, the Deployment, a Service, the state); only {kept}, "
+        "objectStorage's credentials and msrApi's token are kept secret"
+    )
+    known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
+    return [
+        Problem(key, problems.HIDDEN, accepted)
+        for key in sorted(configured_keys())
+        if key in known and key not in KEPT_SECRET and is_secret(key)
+    ]
+
+
+def kept_secret(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The cache's inputs from the stack's checked values, each encrypted one kept secret as
+    KEPT_SECRET says: a certificate as a secret Output, every value of extraEnv as one (which
+    the component puts in a Secret)."""
+    inputs = dict(raw)
+    for key in SENT_AS_SECRETS:
+        if key in inputs and is_secret(key):
+            inputs[key] = pulumi.Output.secret(inputs[key])
+    if "extraEnv" in inputs and is_secret("extraEnv"):
+        env: Mapping[str, str] = inputs["extraEnv"]
+        inputs["extraEnv"] = {name: pulumi.Output.secret(value) for name, value in env.items()}
+    return inputs
+
+
 def cache_config(config: pulumi.Config) -> dict[str, Any]:
     """The cache's keys as set in the stack, decoded; unset keys are left out."""
     raw: dict[str, Any] = {}
@@ -143,11 +192,12 @@ def checked(config: pulumi.Config) -> tuple[dict[str, Any], Settings]:
             else p
             for p in err.problems
         ]
+    found += encrypted_problems()
     if config.get("renderYamlToDirectory") and config.get("kubeContext"):
         found.append(
             Problem(
                 "kubeContext",
-                config.get("kubeContext"),
+                problems.HIDDEN if is_secret("kubeContext") else config.get("kubeContext"),
                 "no kubeContext with renderYamlToDirectory: a render reaches no cluster",
             )
         )
@@ -268,9 +318,10 @@ def main() -> None:
     config = pulumi.Config(PROJECT)
     # Every mistake is reported before the provider or anything else exists.
     raw, _ = checked(config)
+    inputs = kept_secret(raw)
     cache = MsrCache(
         pulumi.get_stack(),
-        MsrCacheArgs(**{name: raw[key] for name, key in CONFIG_KEYS.items() if key in raw}),
+        MsrCacheArgs(**{name: inputs[key] for name, key in CONFIG_KEYS.items() if key in inputs}),
         opts=pulumi.ResourceOptions(providers=[provider(config)]),
     )
     pulumi.export("url", cache.url)

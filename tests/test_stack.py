@@ -8,7 +8,19 @@ import signal
 import pulumi
 import pytest
 import yaml
-from harness import MSR, NETWORK_POLICY, NODE_PORT, PDB, ROOT, S3, run_program, run_stack
+from harness import (
+    MSR,
+    NETWORK_POLICY,
+    NODE_PORT,
+    PDB,
+    ROOT,
+    S3,
+    container,
+    named,
+    run_program,
+    run_stack,
+)
+from harness import SECRET as SECRET_TYPE
 
 from components.problems import ConfigError
 from components.settings import CONFIG_KEYS
@@ -172,6 +184,101 @@ def test_a_value_stored_encrypted_is_never_shown():
     (err,) = errors
     assert "msr-cache:upstreams: got <secret>;" in str(err)
     assert password not in str(err)
+
+
+# `pulumi config set --secret --path extraEnv.HTTPS_PROXY <a proxy with a password>`.
+PROXY_PASSWORD = "Pr0xy-pa55-7q"
+PROXY = f"http://cache:{PROXY_PASSWORD}@proxy.corp.example:3128"
+
+
+def texts(value: object) -> str:
+    """Every string in `value`, as they are (json.dumps would escape a PEM's newlines)."""
+    if isinstance(value, dict):
+        return "\n".join(texts(v) for v in value.values())
+    if isinstance(value, list):
+        return "\n".join(texts(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+def run_secret(config: dict, secret_keys: list[str], errors: list | None = None, **kw):
+    """The stack program with `secret_keys` stored encrypted (listed whole by the CLI, even
+    when one field of an object is)."""
+    return run_program(ROOT / "__main__.py", "msr-cache", {**BASE, **config}, stack="dev",
+                       errors=errors, secret_keys=secret_keys, **kw)  # fmt: skip
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_an_encrypted_extra_env_reaches_the_pod_only_through_a_secret(preview: bool):
+    env = {"HTTPS_PROXY": PROXY, "REGISTRY_LOG_FORMATTER": "json"}
+    d = run_secret({"extraEnv": env}, ["extraEnv"], preview=preview)
+    kept = named(d, "dev-env")
+    # The CLI says only that extraEnv holds an encrypted value: every value of it is kept.
+    assert kept.inputs["stringData"] == env and "stringData" in kept.secret_paths
+    variables = {e["name"]: e for e in container(d)["env"]}
+    for name in env:
+        assert variables[name]["valueFrom"]["secretKeyRef"]["key"] == name
+        assert "value" not in variables[name]
+    elsewhere = [r.inputs for r in d.resources if r is not kept]
+    outputs = [o.value for o in d.outputs.values()]
+    assert PROXY_PASSWORD not in json.dumps([elsewhere, outputs], default=str)
+    policy = d.one(NETWORK_POLICY)
+    _, pulls = policy.inputs["spec"]["egress"]
+    assert 3128 in [p["port"] for p in pulls["ports"]] and policy.secret_paths == []
+
+
+def test_a_plain_extra_env_stays_in_the_deployment():
+    d = run_stack({**BASE, "extraEnv": {"REGISTRY_LOG_FORMATTER": "json"}})
+    assert {"name": "REGISTRY_LOG_FORMATTER", "value": "json"} in container(d)["env"]
+    assert [r.name for r in d.all(SECRET_TYPE)] == ["dev-certs"]
+
+
+SHOWN = "s3cr3t"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("hosts", [f"{SHOWN}.example.com"]),
+        ("upstreams", [f"https://{SHOWN}.example.com"]),
+        ("namespace", SHOWN),
+        ("image", f"registry.example.com/{SHOWN}/dtr-content-cache:2.9.16"),
+        ("podAnnotations", {"example.com/owner": SHOWN}),
+        ("kubeContext", SHOWN),
+    ],
+)
+def test_an_encrypted_key_the_program_would_show_is_refused_naming_it(key: str, value: object):
+    """Keys the program writes where they are read in the clear (config.yaml, the Deployment,
+    a Service, the provider's inputs) cannot be kept secret: encrypted, they are refused."""
+    errors: list[ConfigError] = []
+    d = run_secret({key: value}, [key], errors=errors)
+    (err,) = errors
+    assert f"msr-cache:{key}: got <secret>; expected a value set without --secret" in str(err)
+    assert SHOWN not in str(err)
+    assert d.resources == []
+
+
+def test_an_encrypted_certificate_makes_what_is_made_from_it_secret(pki):
+    from harness import CERT, KEY
+
+    config = {"hosts": ["cache.example.com"], "tlsCert": pki[CERT], "tlsKey": pki[KEY]}
+    d = run_secret(config, ["tlsCert", "tlsKey"])
+    for output in ("caCertPem", "certSans", "certExpiresAt", "caExpiresAt"):
+        assert d.outputs[output].secret, output
+    assert pki[CERT] not in texts([r.inputs for r in d.resources if r.typ != SECRET_TYPE])
+    assert pki[CERT] in texts(named(d, "dev-certs").inputs)
+    # tlsKey alone encrypted, as it must be: the certificate and what is made of it are public.
+    d = run_secret(config, ["tlsKey"])
+    assert not d.outputs["caCertPem"].secret and d.outputs["caCertPem"].value == pki[CERT]
+
+
+def test_encrypted_keys_that_go_to_secrets_are_accepted(pki):
+    from harness import CERT
+
+    config = {"upstreamCaCert": pki[CERT], "objectStorage": S3, "replicas": 2}
+    d = run_secret(config, ["upstreamCaCert", "objectStorage"])
+    certs = named(d, "dev-certs")
+    assert certs.inputs["stringData"]["msr.cert.pem"] == pki[CERT]
+    assert named(d, "dev-storage").inputs["stringData"]["s3-secretkey"] == S3["secretkey"]
 
 
 def test_a_stack_name_kubernetes_cannot_take_stops_the_program():
