@@ -192,7 +192,9 @@ def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
             made[f"{project}:{o.key}"] = lambda pair, _: pair[1]
         elif o.pem == "certificate":
             made[f"{project}:{o.key}"] = lambda pair, _: pair[0]
-        elif o.outputs == "inside":
+        elif o.outputs == "inside" and o.key != "extraEnv":
+            # An encrypted extraEnv value may be a proxy, whose port the network policy opens:
+            # no stand-in would render it right, so the render asks for the passphrase.
             made[f"{project}:{o.key}"] = lambda _, value: cli_config.decrypted(value, _stand_in)
     return made
 

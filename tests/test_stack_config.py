@@ -143,3 +143,20 @@ def test_the_render_says_it_stood_in_for_a_plaintext_certificate(tmp_path, capsy
     ) in out
     assert "notice: msr-cache:tlsKey: encrypted, and PULUMI_CONFIG_PASSPHRASE is not set" in out
     assert "    certSans: (from the render's stand-in for tlsCert" in out
+
+
+def test_an_encrypted_extra_env_asks_for_the_passphrase_as_no_stand_in_fits_it(tmp_path):
+    # It may be a proxy, whose port the network policy opens: a stand-in would render it wrong.
+    salt, encrypt = encrypter(PASSPHRASE)
+    stack = {
+        "encryptionsalt": salt,
+        "config": {
+            "msr-cache:upstreams": ["https://msr.example.com"],
+            "msr-cache:hosts": ["cache.example.com"],
+            "msr-cache:port": 30443,
+            "msr-cache:extraEnv": {"HTTPS_PROXY": {"secure": encrypt("http://u:pw@proxy:3128")}},
+        },
+    }
+    (tmp_path / "Pulumi.proxied.yaml").write_text(yaml.safe_dump(stack))
+    with pytest.raises(ConfigError, match=r"msr-cache:extraEnv: .*PULUMI_CONFIG_PASSPHRASE set"):
+        stack_config.load(ROOT, "proxied", tmp_path, environ={})
