@@ -13,9 +13,12 @@ end up in logs and CI output.
 
 Not ported, so accepted here where Go may refuse: name constraints beyond deciding whether a
 critical one is handled (`parseNameConstraintsExtension`'s checks of each name's syntax, and
-`checkChainConstraints`), and certificate policies along a chain (`policiesValid`, which refuses
-only chains whose CAs require an explicit policy). The certificates checked here are the user's
-own, rarely from a constrained or policy-bound CA.
+`checkChainConstraints`), certificate policies along a chain (`policiesValid`, which refuses
+only chains whose CAs require an explicit policy), and crypto/rsa's checks of a public exponent.
+The certificates checked here are the user's own, rarely from a constrained or policy-bound CA.
+Refused here where Go reads them, as cryptography reads every certificate first and is stricter:
+a PrintableString holding `*` or `&` (Go tolerates both, as old CAs wrote them), an X.509 v2
+certificate, a GeneralName of a tag X.509 does not define.
 
 This module is pure (no Pulumi) and does not import `components.settings`, which imports it.
 """
@@ -42,10 +45,12 @@ from .ip_literal import IPAddress, ip_or_none
 from .registry_config import parse_go_url
 
 __all__ = [
+    "EXT_KEY_USAGES",
     "SERVER_AUTH",
     "UB_COMMON_NAME",
     "GoCertificate",
     "Refusal",
+    "VerifyError",
     "certificates",
     "check_chain",
     "check_chain_for_key_usage",
@@ -268,7 +273,6 @@ _NAMED_CURVES = {  # namedCurveFromOID
     "1.3.132.0.34": "P-384",
     "1.3.132.0.35": "P-521",
 }
-# extKeyUsageOIDs, by Go's names (x509.go).
 EXT_KEY_USAGES = {
     "2.5.29.37.0": "any",
     "1.3.6.1.5.5.7.3.1": SERVER_AUTH,
@@ -285,6 +289,8 @@ EXT_KEY_USAGES = {
     "1.3.6.1.4.1.311.2.1.22": "msCodeCom",
     "1.3.6.1.4.1.311.61.1.1": "msKernelCode",
 }
+"""The extended key usages Go knows (x509.go extKeyUsageOIDs), by OID: a name of ours for each
+ExtKeyUsage constant; any other OID is an UnknownExtKeyUsage."""
 _AUTHORITY_INFO_ACCESS = "1.3.6.1.5.5.7.1.1"
 _KEY_USAGE_CERT_SIGN = 1 << 5
 _RSA_MIN_BITS = 1024  # crypto/rsa checkKeySize (GODEBUG rsa1024min, on by default)
@@ -352,7 +358,7 @@ def _ia5(value: bytes) -> bool:
     return all(byte < 0x80 for byte in value)
 
 
-def domain_name_valid(name: str, constraint: bool) -> bool:
+def _domain_name_valid(name: str, constraint: bool) -> bool:
     """parser.go `domainNameValid` (with the checks Go 1.26 leaves as TODO(#75835) left out, as
     it leaves them): printable ASCII labels, none empty, no trailing dot."""
     if not name:
@@ -395,7 +401,7 @@ def _parse_san(value: bytes) -> tuple[list[str], list[IPAddress], int]:
                 raise ValueError(
                     f"x509: cannot parse URI {quoted}: parse {quoted}: {detail}"
                 ) from None
-            if host and not domain_name_valid(host, constraint=False):
+            if host and not _domain_name_valid(host, constraint=False):
                 raise ValueError(f'x509: cannot parse URI "{uri}": invalid domain')
             kept += 1
         elif kind == 7:
@@ -1065,7 +1071,7 @@ def _verify_signature(
                     f"{signer}: its RSA key has {key.key_size} bits, fewer than Go accepts "
                     f"({_RSA_MIN_BITS})",
                 )
-            assert digest is not None  # every RSA algorithm Go knows but MD2 (refused) hashes
+            assert digest is not None  # MD5 and SHA-1, refused above, are the only other hashes
             if child.signature_algorithm and child.signature_algorithm.endswith("-RSAPSS"):
                 pss = padding.PSS(padding.MGF1(digest), digest.digest_size)
                 key.verify(signature, signed, pss, digest)

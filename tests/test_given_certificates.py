@@ -1294,6 +1294,31 @@ def _ours() -> list[Case]:
     return cases
 
 
+def _repeated_san(count: int, san: x509.GeneralName) -> x509.Certificate:
+    """generatePEMCertWithRepeatSAN (verify_test.go): `count` times one SAN, valid at NOW only
+    (an EC key: Go's RSA 4096 bits would only be slower, the key plays no part)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (
+        x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(x509.Name([]))
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(NOW).not_valid_after(NOW)
+        .add_extension(_san(*[san] * count), False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+
+
+def _too_many() -> list[Case]:
+    """verifyTests' TooManyDNS and TooManyIPs, whose certificates Go's test generates."""
+    names = _repeated_san(200, x509.DNSName("fake.dns"))
+    addresses = _repeated_san(150, x509.IPAddress(ipaddress.ip_address("4.3.2.1")))
+    return [
+        Case("verifyTests/TooManyDNS", names, [], [names], dns_name="www.example.com",
+             error="certificate is valid for 200 names, but none matched"),
+        Case("verifyTests/TooManyIPs", addresses, [], [addresses], dns_name="1.2.3.4",
+             error="certificate is valid for 150 IP SANs, but none matched"),
+    ]  # fmt: skip
+
+
 def _rsa_pss() -> list[Case]:
     """RSA-PSS signatures: Go takes only a salt as long as the hash (getSignatureAlgorithmFromAI)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -1323,7 +1348,10 @@ def _rsa_pss() -> list[Case]:
 @pytest.fixture(scope="module")
 def generated_cases() -> list[Case]:
     """The cases made here (no Go needed), once per module: the port and Go judge the same."""
-    return [*_path_building(), *_eku_enforcement(), *_eku_root_as_leaf(), *_ours(), *_rsa_pss()]
+    return [
+        *_path_building(), *_eku_enforcement(), *_eku_root_as_leaf(), *_too_many(), *_ours(),
+        *_rsa_pss(),
+    ]  # fmt: skip
 
 
 GENERATED_NAMES = [
@@ -1333,6 +1361,7 @@ GENERATED_NAMES = [
     "TestPathBuilding/ignore invalid EKU path",
     *(f"TestEKUEnforcement/{row[0]}" for row in EKU_ENFORCEMENT),
     *(f"TestVerifyEKURootAsLeaf/{i}" for i in range(6)),
+    "verifyTests/TooManyDNS", "verifyTests/TooManyIPs",
     "ours: a serving certificate for clientAuth only",
     "ours: an intermediate whose EKU excludes serverAuth",
     "ours: a leaf with an unhandled critical extension",
@@ -1375,9 +1404,10 @@ def test_go_verify_generated(generated_cases: list[Case], index: int) -> None:
 
 
 # verifyTests (verify_test.go): (name, leaf, intermediates, roots, currentTime, dnsName,
-# keyUsages, a part of Go's error or None, the chains' names). Left out: those whose
-# certificates Go's test generates (TooManyDNS, TooManyIPs), ExcludedNames, which rests on
-# name constraints, not ported, and IgnoreCNWithSANs (test_go_lenient_printable_strings_...).
+# keyUsages, a part of Go's error or None, the chains' names). Elsewhere: those whose
+# certificates Go's test generates (TooManyDNS, TooManyIPs: _too_many), IgnoreCNWithSANs
+# (test_go_lenient_printable_strings_...); left out: ExcludedNames, which rests on name
+# constraints, not ported.
 VERIFY_TESTS = [
     ("Valid", "googleLeaf", ["gtsIntermediate"], ["gtsRoot"], 1677615892, "www.google.com", (),
      None, [["www.google.com", "GTS CA 1C3", "GTS Root R1"]]),
