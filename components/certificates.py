@@ -8,6 +8,7 @@ Service names (another cache or a pod may pull through the Service).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -75,10 +76,15 @@ def ca_common_name(name: str, namespace: str, generation: int = 1) -> str:
 
 
 def expires_at(pem: str) -> str:
-    """When the first certificate of `pem` expires, in RFC 3339 (UTC); "" for no PEM."""
+    """When the first certificate of `pem` that is valid now expires (else the first's), in RFC
+    3339 (UTC); "" for no PEM. A bundle may keep a CA a rotation left, expired, before the
+    current one: Go clients skip it, and so does this."""
     if not pem.strip():
         return ""
-    return rfc3339(certificates(pem)[0].not_valid_after_utc)
+    found = certificates(pem)
+    now = datetime.datetime.now(datetime.UTC)
+    valid = [c for c in found if c.not_valid_before_utc <= now <= c.not_valid_after_utc]
+    return rfc3339((valid or found)[0].not_valid_after_utc)
 
 
 def service_dns_names(service: str, namespace: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from . import settings as config
 from .certificates import SubjectAltNames
 from .model import AccessMode, Exposure, KeyAlgorithm, LogLevel, SecretRef
 from .plan import plan, proxy_ports
+from .problems import spelled
 
 TYPE = "msr-cache:index:MsrCache"
 
@@ -79,7 +80,7 @@ class MsrCacheArgs(TypedDict):
     """The inputs of an MsrCache. Only `upstreams` is required."""
 
     upstreams: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """URLs of the registries the cache pulls from, https://host[:port] without path: MSR, or a central cache for a chained one; pulled round-robin. May be Outputs."""
+    """URLs of the registries the cache pulls from, https://host[:port] without path, read as Go 1.26 reads a URL (a host name in any case, written in lower case): MSR, or a central cache for a chained one; pulled round-robin. May be Outputs."""
     exposure: NotRequired[pulumi.Input[Exposure]]
     """How clients reach the cache: nodePort (a NodePort Service on port), hostPort (port bound on the node), loadBalancer (a LoadBalancer Service on port), ingress (an Ingress with TLS passthrough) or gateway (a Gateway API TLSRoute on a Gateway's TLS Passthrough listener). The certificate's SANs and the URL follow it."""
     hosts: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
@@ -99,13 +100,13 @@ class MsrCacheArgs(TypedDict):
     blob_ttl: NotRequired[pulumi.Input[str]]
     """How long a cached layer is kept before it is fetched again, as a Go duration with a unit (default 24h; 1h30m). A bare number is refused: the cache would read it as nanoseconds."""
     upstream_ca_cert: NotRequired[pulumi.Input[str]]
-    """PEM of the certificates the cache trusts for its upstreams, each valid now: the CA that signed their certificates (MSR's CA, e.g. from kubectl get secret msr-nginx-ca-cert) or a pinned self-signed certificate, when the image's default trust lacks it. May be an Output."""
+    """PEM of the certificates the cache trusts for its upstreams, read as Go reads them, at least one valid now (one that is not, such as a CA a rotation left, is skipped with a warning, as Go skips it): the CA that signed their certificates (MSR's CA, e.g. from kubectl get secret msr-nginx-ca-cert) or a pinned self-signed certificate, when the image's default trust lacks it. May be an Output."""
     tls_cert: NotRequired[pulumi.Input[str]]
-    """PEM serving certificate (chain, leaf first) of your own, with tls_key: valid now, its SANs covering every host. Unset: a private CA and a certificate with the right SANs are generated."""
+    """PEM serving certificate (chain, leaf first) of your own, with tls_key: valid now, for TLS server authentication (serverAuth, if it lists extended key usages, on it and every CA above it), without a critical extension Go does not handle, its SANs covering every host. Unset: a private CA and a certificate with the right SANs are generated."""
     tls_key: NotRequired[pulumi.Input[str]]
     """PEM private key of tls_cert; always stored as a secret (pulumi config set --secret tlsKey < key.pem)."""
     tls_ca_cert: NotRequired[pulumi.Input[str]]
-    """PEM of the CA that issued tls_cert (a chain must lead from tls_cert, through the intermediates after its leaf, to it, as clients build it) or cert-manager's certificate, published as ca_cert_pem (default: tls_cert itself)."""
+    """PEM of the CA that issued tls_cert (a chain must lead from tls_cert, through the intermediates after its leaf, to it, as clients build it) or cert-manager's certificate, published as ca_cert_pem (default: tls_cert itself); a CA in it that is not valid now is skipped with a warning, as Go skips it."""
     replicas: NotRequired[pulumi.Input[int]]
     """Number of cache pods (default 1); more than 1 needs no storage_size (each pod caches on its own), a ReadWriteMany claim, or object_storage."""
     storage_size: NotRequired[pulumi.Input[str]]
@@ -295,48 +296,11 @@ class MsrCache(pulumi.ComponentResource):
     ) -> _Trust:
         """The certificates, config.yaml, Secrets, claim and Deployment; returns what clients
         trust."""
-        s, p, child, meta = self._s, self._p, self._child, self._meta
+        s, p = self._s, self._p
         files, trust = self._files(sans)
-        storage = s.object_storage
-        config_yaml = pulumi.Output.all(url, upstreams).apply(
-            lambda a: rc.dump(
-                rc.registry_config(
-                    log_level=s.log_level.value,
-                    host_url=a[0],
-                    blob_ttl=s.blob_ttl,
-                    upstreams=a[1],
-                    trusts_upstream_ca=s.trusts_upstream_ca,
-                    object_storage=storage.config() if storage else None,
-                    metrics=s.metrics,
-                )
-            )
-        )
-        name = self._name
-        config_map = k8s.core.v1.ConfigMap(
-            f"{name}-config", metadata=meta, data={rc.CONFIG_FILE: config_yaml}, opts=child
-        )
-        secret = _secret(f"{name}-certs", meta, files, child)
-        storage_secret = (
-            _secret(
-                f"{name}-storage",
-                meta,
-                {key: storage.credentials[k] for k, key in p.storage_secret_keys.items()},
-                child,
-            )
-            if storage and p.storage_secret_keys
-            else None
-        )
-        # extraEnv's Outputs (secrets) go to a Secret of their own, as the storage credentials do.
-        env_secret = (
-            _secret(
-                f"{name}-env",
-                meta,
-                {key: env.apply(lambda e, v=var: e[v]) for var, key in p.env_secret_keys.items()},
-                child,
-            )
-            if env is not None and p.env_secret_keys
-            else None
-        )
+        config_map = self._config_map(url, upstreams)
+        secret = _secret(f"{self._name}-certs", self._meta, files, self._child)
+        storage_secret, env_secret = self._credentials(env)
         claim = self._claim() if p.claim is not None else None
         spec = workload.deployment_spec(
             s,
@@ -351,6 +315,65 @@ class MsrCache(pulumi.ComponentResource):
         extra: dict[str, Any] = {"annotations": annotations} if annotations else {}
         self._object(k8s.apps.v1.Deployment, "deployment", spec, named=True, **extra)
         return trust
+
+    def _config_map(
+        self, url: pulumi.Output[str], upstreams: pulumi.Output[Sequence[str]]
+    ) -> k8s.core.v1.ConfigMap:
+        """The ConfigMap of config.yaml, auto-named: a change of it rolls the pods."""
+        s, storage = self._s, self._s.object_storage
+        config_yaml = pulumi.Output.all(url, upstreams).apply(
+            lambda a: rc.dump(
+                rc.registry_config(
+                    log_level=s.log_level.value,
+                    host_url=a[0],
+                    blob_ttl=s.blob_ttl,
+                    upstreams=a[1],
+                    trusts_upstream_ca=s.trusts_upstream_ca,
+                    object_storage=storage.config() if storage else None,
+                    metrics=s.metrics,
+                )
+            )
+        )
+        return k8s.core.v1.ConfigMap(
+            f"{self._name}-config",
+            metadata=self._meta,
+            data={rc.CONFIG_FILE: config_yaml},
+            opts=self._child,
+        )
+
+    def _credentials(
+        self, env: pulumi.Output[Mapping[str, str]] | None
+    ) -> tuple[k8s.core.v1.Secret | None, k8s.core.v1.Secret | None]:
+        """The Secrets of the object storage credentials and of extraEnv's Outputs (secrets),
+        which reach the container as env from them; None where there is nothing to keep."""
+        p, storage, name, meta, child = (
+            self._p,
+            self._s.object_storage,
+            self._name,
+            self._meta,
+            self._child,
+        )
+        storage_secret = (
+            _secret(
+                f"{name}-storage",
+                meta,
+                {key: storage.credentials[k] for k, key in p.storage_secret_keys.items()},
+                child,
+            )
+            if storage and p.storage_secret_keys
+            else None
+        )
+        env_secret = (
+            _secret(
+                f"{name}-env",
+                meta,
+                {key: env.apply(lambda e, v=var: e[v]) for var, key in p.env_secret_keys.items()},
+                child,
+            )
+            if env is not None and p.env_secret_keys
+            else None
+        )
+        return storage_secret, env_secret
 
     def _claim(self) -> k8s.core.v1.PersistentVolumeClaim:
         """The claim for the blobs. A raise of storageSize grows it in place where the class
@@ -602,8 +625,19 @@ def _assigned(address: str | None) -> pulumi.Input[str | None]:
 
 
 def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
-    """A deferrable input, checked when it resolves (plain ones were checked by `parse`)."""
-    return pulumi.Output.from_input(value).apply(lambda v: config.resolved(key, v))
+    """A deferrable input, checked when it resolves (plain ones were checked by `parse`); a
+    trust bundle's certificates Go clients skip are warned of then, as Settings.warnings()
+    warns of a plain one's (naming each by its subject, never the PEM)."""
+    checked = pulumi.Output.from_input(value).apply(lambda v: config.resolved(key, v))
+    if isinstance(value, str) or key not in ("tlsCaCert", "upstreamCaCert"):
+        return checked
+
+    def warned(pem: str) -> str:
+        for warning in config.bundle_warnings(spelled(key), pem):
+            pulumi.log.warn(warning)
+        return pem
+
+    return checked.apply(warned)
 
 
 def _checked_pair(given: list[Any], hosts: Sequence[str]) -> tuple[str, str, str | None]:

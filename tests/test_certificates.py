@@ -645,6 +645,22 @@ def test_the_warning_reaches_pulumi(caplog: pytest.LogCaptureFixture) -> None:
     assert warning.startswith(f"tls_ca_cert: {said}")
 
 
+def test_a_bundle_given_as_an_output_is_warned_of_when_it_resolves_and_dated_by_its_usable_ca(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An encrypted tlsCaCert reaches the component as an Output (a secret): its warning comes
+    when it resolves, and caExpiresAt is the current CA's end, not the expired one's."""
+    bundle, leaf, said = _rotation()
+    with caplog.at_level(logging.WARNING):
+        d = cache(_own(leaf, ca=pulumi.Output.secret(bundle)))
+    (warning,) = [message for message in caplog.messages if said in message]
+    assert warning.startswith(f"tls_ca_cert: {said}")
+    current = x509.load_pem_x509_certificates(bundle.encode())[1]
+    assert d.outputs["ca_expires_at"].value == current.not_valid_after_utc.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
 def test_a_bundle_of_expired_cas_only_is_refused() -> None:
     old = _made("Old CA", ca=True, days=(-400, -5))
     older = _made("Older CA", ca=True, days=(-800, -400))
