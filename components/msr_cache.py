@@ -92,7 +92,7 @@ class MsrCacheArgs(TypedDict):
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace of the cache's objects (default dtr)."""
     create_namespace: NotRequired[pulumi.Input[bool]]
-    """Whether to create the namespace (default true); false deploys into an existing one (pulumi-kubernetes refuses to create one that exists, e.g. the dtr of a manual install)."""
+    """Whether to create the namespace (default true); false deploys into an existing one (e.g. the dtr of a manual install). Set it false for a namespace that exists: pulumi-kubernetes 4.25 (the lock's) takes one over instead of refusing it, and pulumi destroy then deletes it with all it holds."""
     name: NotRequired[pulumi.Input[str]]
     """Name of the Deployment, Service, Ingress, TLSRoute and Gateway (default dtr-cache)."""
     image: NotRequired[pulumi.Input[str]]
