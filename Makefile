@@ -208,7 +208,7 @@ render-diff: $(VENV)/.installed
 	@$(PY) -m render.diff $(BASE)
 
 # The config reference (Pulumi.yaml's config block, the option tables of docs/configuration.md)
-# from the registry of inputs in components/settings.py and MsrCacheArgs' docstrings; a test
+# from the registry of inputs in components/inputs/settings.py and MsrCacheArgs' docstrings; a test
 # fails when it is stale.
 docs: $(VENV)/.installed
 	$(PY) -m reference

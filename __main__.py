@@ -17,10 +17,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import config as runtime_config
 
-from components import MsrCache, MsrCacheArgs, problems, registration, rules
-from components.closest_name import closest_name
-from components.plain import is_mapping
-from components.problems import (
+from components import MsrCache, MsrCacheArgs, registration
+from components.inputs import problems, rules
+from components.inputs.closest_name import closest_name
+from components.inputs.plain import is_mapping
+from components.inputs.problems import (
     MISSING,
     PROJECT,
     Caller,
@@ -31,8 +32,8 @@ from components.problems import (
     shown_key,
     url_shape,
 )
+from components.inputs.settings import CONFIG_KEYS, STRUCTURED, Settings, parse
 from components.registration import MsrRegistration
-from components.settings import CONFIG_KEYS, STRUCTURED, Settings, parse
 
 # Keys of the stack program itself, beside the cache's inputs.
 PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory", "msrApi")

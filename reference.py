@@ -2,7 +2,7 @@
 
 Writes the `config:` block of Pulumi.yaml (the keys the CLI can take as declared, the rest as
 comments beside them) and the option tables of docs/configuration.md (between its
-`<!-- options: NAME -->` and `<!-- /options -->` markers), from `components.settings.OPTIONS` and
+`<!-- options: NAME -->` and `<!-- /options -->` markers), from `components.inputs.settings.OPTIONS` and
 the docstrings of `MsrCacheArgs` (the descriptions the package schema carries too). `--check`
 exits 1, naming the stale files, when either differs from what it would write.
 """
@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from components.plain import is_tuple
-from components.problems import camel_case
-from components.settings import OPTIONS, Option
+from components.inputs.plain import is_tuple
+from components.inputs.problems import camel_case
+from components.inputs.settings import OPTIONS, Option
 
 ROOT = Path(__file__).resolve().parent
 ARGS_SOURCE = ROOT / "components" / "msr_cache.py"
@@ -121,7 +121,7 @@ def pulumi_yaml(current: str) -> str:
     lines = [
         CONFIG_START + " Set them per stack in Pulumi.<stack>.yaml, e.g.",
         "#   pulumi config set --path 'upstreams[0]' https://msr.example.com",
-        "# Made by `make docs` from components/settings.py (the registry) and MsrCacheArgs'",
+        "# Made by `make docs` from components/inputs/settings.py (the registry) and MsrCacheArgs'",
         "# docstrings: edit those. The CLI passes a declared default as if set, so only the plain",
         "# keys whose default always applies are declared, the others described in the comments",
         "# after the block. `upstreams` is required, yet declared with a default of [], which the",

@@ -1,6 +1,7 @@
 """msr-cache: the content cache of Mirantis Secure Registry on Kubernetes, as a Pulumi component."""
 
-from .model import AccessMode, Exposure, KeyAlgorithm, LogLevel
+from .inputs.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
+from .inputs.problems import ConfigError
 from .msr_cache import (
     ContainerResources,
     GatewayReference,
@@ -8,7 +9,6 @@ from .msr_cache import (
     MsrCacheArgs,
     ResourceAmounts,
 )
-from .problems import ConfigError
 
 # The package's version, in this one place: pyproject.toml reads it (without importing this
 # module), the package schema serves it, PulumiPlugin.yaml names it; CHANGELOG.md has a section

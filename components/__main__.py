@@ -99,5 +99,5 @@ class Provider(ComponentProvider):
 
 if __name__ == "__main__":
     components = load_components()
-    components.problems.set_caller(components.problems.Caller.PACKAGE)
+    components.inputs.problems.set_caller(components.inputs.problems.Caller.PACKAGE)
     main(Provider(components), sys.argv[1:])

@@ -10,13 +10,13 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
-from . import certificates, exposure, network_policy, workload
-from . import registry_config as rc
-from . import settings as config
-from .certificates import SubjectAltNames
-from .model import AccessMode, Exposure, KeyAlgorithm, LogLevel, SecretRef
-from .plan import plan, proxy_ports
-from .problems import spelled
+from .inputs import settings as config
+from .inputs.model import AccessMode, Exposure, KeyAlgorithm, LogLevel, SecretRef
+from .inputs.problems import spelled
+from .objects import certificates, exposure, network_policy, workload
+from .objects import registry_config as rc
+from .objects.certificates import SubjectAltNames
+from .objects.plan import plan, proxy_ports
 
 TYPE = "msr-cache:index:MsrCache"
 

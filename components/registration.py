@@ -48,8 +48,8 @@ import pulumi
 import pulumi.dynamic as dynamic
 from pulumi.runtime import rpc
 
-from .ip_literal import ip_or_none
-from .registry_config import GoURLError, parse_go_url
+from .inputs.go_url import GoURLError, parse_go_url
+from .inputs.ip_literal import ip_or_none
 
 PATH = "/api/v0/content_caches"
 # The worst case of one operation (create, read or delete; docs/operate.md says it): each request
@@ -89,7 +89,7 @@ def normalised_url(value: Any) -> str:
     case-insensitive), an IPv6 address compressed, the default port and a trailing slash dropped.
     Raises ValueError, saying why without quoting the URL, for anything else: a path, a query,
     credentials, a character urllib would strip or drop (spaces, tabs, newlines), or what Go
-    1.26's net/url refuses (registry_config.parse_go_url: the cache and MSR's own clients are Go
+    1.26's net/url refuses (inputs.go_url.parse_go_url: the cache and MSR's own clients are Go
     programs), since what is checked must be what is used."""
     if not isinstance(value, str) or not value.isascii() or not value.isprintable() or " " in value:
         raise ValueError("printable ASCII without spaces")

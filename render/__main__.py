@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.problems import Caller, ConfigError, set_caller
+from components.inputs.problems import Caller, ConfigError, set_caller
 
 from . import manifests, outputs, policy_pack, stack_config
 from .engine import (

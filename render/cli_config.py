@@ -58,9 +58,9 @@ from typing import Any
 import pulumi
 import yaml
 
-from components import go_strconv
-from components.plain import is_list, is_mapping
-from components.problems import ConfigError
+from components.inputs import go_strconv
+from components.inputs.plain import is_list, is_mapping
+from components.inputs.problems import ConfigError
 
 VALIDATING = "validating stack config: "
 """How `pulumi up` prefixes every error of its stack config validation (operations/up.go)."""

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from components.plain import is_dict
+from components.inputs.plain import is_dict
 
 from .manifests import INDEX
 from .replacement import replaced_by

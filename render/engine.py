@@ -21,7 +21,7 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from components.plain import is_dict, is_list
+from components.inputs.plain import is_dict, is_list
 
 from .replacement import force_new_values
 from .stack_config import stand_in_ca

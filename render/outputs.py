@@ -17,8 +17,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from components.given_certificates import certificates, rfc3339
-from components.plain import is_mapping
+from components.inputs.given_certificates import certificates, rfc3339
+from components.inputs.plain import is_mapping
 
 from .engine import GENERATION, Registered, Value
 from .stack_config import stand_in_ca

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components import workload
-from components.plain import is_list, is_mapping
+from components.inputs.plain import is_list, is_mapping
+from components.objects import workload
 
 _LABEL_SELECTOR = (
     "matchExpressions", "matchExpressions.key", "matchExpressions.operator",
@@ -85,7 +85,7 @@ FORCE_NEW: Mapping[tuple[str, str], tuple[str, ...]] = {
     ),
 }  # fmt: skip
 # Beside the provider's rules, the component's own: it asks the engine to replace a claim whose
-# fixed size changes (the resource option replaceOnChanges, components/workload.py).
+# fixed size changes (the resource option replaceOnChanges, components/objects/workload.py).
 REPLACE_ON_CHANGES: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("v1", "PersistentVolumeClaim"): (f".metadata.annotations.{workload.FIXED_SIZE}",),
 }

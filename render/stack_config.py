@@ -30,12 +30,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
-from components import checks, rules
-from components.checks import check_dns_subdomain, check_secret_ref
-from components.ip_literal import ip_or_none
-from components.plain import is_list
-from components.problems import ConfigError, Invalid, Problem, Shape, shape
-from components.settings import OPTIONS
+from components.inputs import checks, rules
+from components.inputs.checks import check_dns_subdomain, check_secret_ref
+from components.inputs.ip_literal import ip_or_none
+from components.inputs.plain import is_list
+from components.inputs.problems import ConfigError, Invalid, Problem, Shape, shape
+from components.inputs.settings import OPTIONS
 
 from . import cli_config
 from .cli_config import GETTING, CliConfigError

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel, unavailable
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from components.problems import Caller, set_caller
+from components.inputs.problems import Caller, set_caller
 from render.stack_config import self_signed_pair
 
 _parse = ast.parse

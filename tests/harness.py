@@ -29,8 +29,8 @@ from mocks import LOAD_BALANCER_IP, ProviderMocks
 from supervisor import Supervised
 
 from components import MsrCache
-from components.problems import Caller, ConfigError, set_caller
-from components.settings import Settings, parse
+from components.inputs.problems import Caller, ConfigError, set_caller
+from components.inputs.settings import Settings, parse
 from render.__main__ import main
 from render.engine import Registered, Value, evaluate
 

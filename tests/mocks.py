@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components.checks import ip_or_none
+from components.inputs.checks import ip_or_none
 from render.engine import RenderProviders
 
 LOAD_BALANCER_IP = "203.0.113.7"

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from harness import CONFIG_MAP, DEPLOYMENT, SECRET, Deployment
 
-from components import registry_config as rc
+from components.objects import registry_config as rc
 
 
 @dataclasses.dataclass

@@ -1,4 +1,4 @@
-"""components.api_rules against the upstream test cases of the rules it ports.
+"""components.inputs.api_rules against the upstream test cases of the rules it ports.
 
 Each table names where its cases come from:
 
@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from components import api_rules
-from components.api_rules import (
+from components.inputs import api_rules
+from components.inputs.api_rules import (
     DNS1035_LABEL_RULE,
     DNS1123_LABEL_RULE,
     DNS1123_SUBDOMAIN_RULE,

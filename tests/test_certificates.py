@@ -33,9 +33,10 @@ from harness import (
 )
 from mocks import LOAD_BALANCER_IP
 
-from components import MsrCache, certificates
-from components.model import SecretRef
-from components.settings import resolved_secret_pem
+from components import MsrCache
+from components.inputs.model import SecretRef
+from components.inputs.settings import resolved_secret_pem
+from components.objects import certificates
 from render.stack_config import self_signed_pair
 
 SERVICE_NAMES = ("dtr-cache.dtr.svc", "dtr-cache.dtr.svc.cluster.local")

@@ -18,13 +18,13 @@ from harness import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.model import (
+from components.inputs.model import (
     AccessMode,
     Exposure,
     KeyAlgorithm,
     LogLevel,
 )
-from components.settings import parse
+from components.inputs.settings import parse
 from render.stack_config import self_signed_pair
 
 _LABEL = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True)

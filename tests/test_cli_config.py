@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from harness import PASSPHRASE, encrypter, run_render
 
-from components.problems import ConfigError
+from components.inputs.problems import ConfigError
 from render import cli_config, diff
 from render.__main__ import ROOT, main
 from render.cli_config import CliConfigError, ItemsType

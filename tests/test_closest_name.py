@@ -1,4 +1,4 @@
-"""components.closest_name, the one "did you mean": Pulumi's findClosestKey, whose project_test.go
+"""components.inputs.closest_name, the one "did you mean": Pulumi's findClosestKey, whose project_test.go
 cases (pulumi/pulumi sdk/go/common/workspace, 1b5949891b3cefcb9974752b24a5ecef0acc86c8) come first,
 then the rules it keeps; then the two layers that suggest (the render's restatement of the CLI,
 the program's unknown keys) giving one typo the same suggestion."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.closest_name import closest_name, distance
+from components.inputs.closest_name import closest_name, distance
 
 PROJECT_ATTRIBUTES = ["name", "displayName", "runtime", "main", "description", "config"]
 

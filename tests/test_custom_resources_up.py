@@ -373,8 +373,8 @@ def test_every_custom_resource_is_dry_run_then_made_as_promised_the_certificate_
 CEL_PROGRAM = """
 import pulumi_kubernetes as k8s
 
-from components import exposure
-from components.model import Exposure, GatewayRef
+from components.objects import exposure
+from components.inputs.model import Exposure, GatewayRef
 
 NAMESPACE = "cel-refused"
 spec = exposure.MODES[Exposure.GATEWAY].tls_route_spec(

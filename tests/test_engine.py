@@ -9,7 +9,7 @@ import pytest
 import yaml
 from harness import ROOT
 
-from components.checks import check_ca_certificates
+from components.inputs.checks import check_ca_certificates
 from render import manifests, stack_config
 from render.__main__ import main, render
 from render.engine import ClusterReadInRender, RenderProviders

@@ -8,8 +8,8 @@ import yaml
 from cryptography import x509
 from harness import ROOT, Deployment, run_program
 
-from components.problems import ConfigError
-from components.settings import parse
+from components.inputs.problems import ConfigError
+from components.inputs.settings import parse
 
 FLEET = ROOT / "examples" / "fleet"
 TOKEN = "msr-cache:index:MsrCache"

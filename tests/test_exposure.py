@@ -24,9 +24,9 @@ from harness import (
     settings,
 )
 
-from components import exposure
-from components.exposure import MODES
-from components.model import Exposure, GatewayRef
+from components.inputs.model import Exposure, GatewayRef
+from components.objects import exposure
+from components.objects.exposure import MODES
 
 
 @pytest.mark.parametrize(

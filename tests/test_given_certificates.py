@@ -1,5 +1,5 @@
 """Certificates users give the cache are checked as a TLS client checks them: as Go 1.26's
-crypto/x509 reads and verifies them (components/given_certificates.py is a port of it).
+crypto/x509 reads and verifies them (components/inputs/given_certificates.py is a port of it).
 
 The cases are Go's own, from go1.26.8's src/crypto/x509 (the Go this machine builds the
 toolchain with), ported with their names:
@@ -44,8 +44,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from harness import ROOT, unavailable
 
-from components import given_certificates as given
-from components.given_certificates import (
+from components.inputs import given_certificates as given
+from components.inputs.given_certificates import (
     certificates,
     check_chain,
     check_covers_hosts,
@@ -1672,13 +1672,13 @@ def test_the_module_imports_neither_pulumi_nor_settings() -> None:
     }
     # Of the components, only the one reading of IP literals and the port of Go's net/url (URI
     # SANs are read with it), themselves pure.
-    pure = {".ip_literal", ".registry_config"}
+    pure = {".ip_literal", ".go_url"}
     assert not {n for n in imported - pure if re.search(r"pulumi|settings|^\.", n)}, imported
     literal = ast.parse(MODULE.with_name("ip_literal.py").read_text())
     assert {a.name for n in ast.walk(literal) if isinstance(n, ast.Import) for a in n.names} == {
         "ipaddress"
     }
-    urls = ast.parse(MODULE.with_name("registry_config.py").read_text())
+    urls = ast.parse(MODULE.with_name("go_url.py").read_text())
     assert not [
         n
         for n in ast.walk(urls)

@@ -1,4 +1,4 @@
-"""components.go_strconv, the one reading of Go integers, against the cases of Go's own tests.
+"""components.inputs.go_strconv, the one reading of Go integers, against the cases of Go's own tests.
 
 The tables are golang/go src/strconv/atoi_test.go (commit 1ad1d615b8b1e19e5e4e3ad1cd908a03997aaa51:
 parseUint64Tests, parseUint64BaseTests, parseInt64Tests, parseInt64BaseTests, parseInt32Tests and
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.go_strconv import RANGE, SYNTAX, NumError, atoi, parse_int, parse_uint, quote
+from components.inputs.go_strconv import RANGE, SYNTAX, NumError, atoi, parse_int, parse_uint, quote
 
 U64 = (1 << 64) - 1
 I64 = (1 << 63) - 1

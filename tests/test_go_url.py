@@ -1,4 +1,4 @@
-"""registry_config.parse_go_url, the port of Go's net/url, against Go.
+"""go_url.parse_go_url, the port of Go's net/url, against Go.
 
 First the cases of Go's own tests, go1.26.8's src/net/url/url_test.go (the fields this port
 keeps): TestParse, TestParseErrors (with its cases for CVE-2025-47912 and CVE-2026-25679), the
@@ -11,7 +11,7 @@ proxies) refuses what Go 1.26 refuses.
 
 Then the real Go judges: tests/go_url, a program of the standard library alone built with the Go
 on this machine (`go build`, GOTOOLCHAIN=local), reads every case here, a generated corpus and
-the proxies of registry_config.proxy_url, and the port must read each one as it does.
+the proxies of go_url.proxy_url, and the port must read each one as it does.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from urllib.parse import unquote_to_bytes
 import pytest
 from harness import ROOT, unavailable
 
-from components.checks import check_upstream
-from components.object_storage import check_object_storage
-from components.problems import Invalid
+from components.inputs.checks import check_upstream
+from components.inputs.go_url import GoURL, GoURLError, parse_go_url, proxy_url
+from components.inputs.object_storage import check_object_storage
+from components.inputs.problems import Invalid
 from components.registration import normalised_url
-from components.registry_config import GoURL, GoURLError, parse_go_url, proxy_url
 
 # TestParse's urltests: (input, scheme, opaque, userinfo as written, host, path, raw query,
 # fragment).

@@ -1,4 +1,4 @@
-"""components.ip_literal, the one reading of IP literals: Go's net.ParseIP, whose cases these are
+"""components.inputs.ip_literal, the one reading of IP literals: Go's net.ParseIP, whose cases these are
 (golang/go src/net/ip_test.go parseIPTests, commit 0ee2f723e8ab08e61d5036d4fa4bcdfb0e426bb4, less
 `0:0:0:0:000000:ffff:127.1.2.3`, a five-digit group only that old parser took), then the zones
 that every layer now treats alike."""
@@ -9,9 +9,9 @@ import ipaddress
 
 import pytest
 
-from components import checks, given_certificates
-from components.ip_literal import has_zone, ip_or_none
-from components.problems import Invalid
+from components.inputs import checks, given_certificates
+from components.inputs.ip_literal import has_zone, ip_or_none
+from components.inputs.problems import Invalid
 
 ADDRESSES = [
     ("127.0.1.2", "127.0.1.2"),

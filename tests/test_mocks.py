@@ -27,7 +27,7 @@ TIMEOUT = 5.0
 ALGORITHMS = ["RSA", "ECDSA"]
 
 # (algorithm, which certificate, key usages set, extended key usages, CA?) for the allowed uses
-# the component asks for (components/certificates.py CA_USES and KEYS' serving_uses): an ECDSA
+# the component asks for (components/objects/certificates.py CA_USES and KEYS' serving_uses): an ECDSA
 # leaf signs only, an RSA one may also encipher a key exchange.
 RULES = [
     ("RSA", "ca", {"key_cert_sign", "crl_sign", "digital_signature"}, None, True),

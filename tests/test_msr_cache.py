@@ -28,7 +28,8 @@ from harness import (
 )
 from pulumi.output import Unknown
 
-from components import ConfigError, MsrCache, workload
+from components import ConfigError, MsrCache
+from components.objects import workload
 from render.replacement import replaced_by
 from render.stack_config import self_signed_pair
 

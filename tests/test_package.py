@@ -21,8 +21,8 @@ from pulumi.runtime.proto import errors_pb2, provider_pb2, status_pb2
 from setuptools.config.pyprojecttoml import read_configuration
 
 import components
-from components.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
-from components.settings import CONFIG_KEYS
+from components.inputs.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
+from components.inputs.settings import CONFIG_KEYS
 
 TOKEN = "msr-cache:index:MsrCache"
 VALID = {"upstreams": ["https://msr.example.com"], "hosts": ["cache.example.com"], "port": 30443}

@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.plan import plan
-from components.settings import parse
+from components.inputs.settings import parse
+from components.objects.plan import plan
 from render.stack_config import self_signed_pair
 
 NODE_PORT: Mapping[str, Any] = {

@@ -1,4 +1,4 @@
-"""components.pod_scheduling: the pod's affinity, tolerations and nodeSelector are held to the
+"""components.inputs.pod_scheduling: the pod's affinity, tolerations and nodeSelector are held to the
 Kubernetes API server's schema and validation rules.
 
 Most cases are ported from Kubernetes' own tests (kubernetes/kubernetes at
@@ -20,8 +20,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components import pod_scheduling
-from components.pod_scheduling import check_affinity, check_node_selector, check_tolerations
+from components.inputs import pod_scheduling
+from components.inputs.pod_scheduling import check_affinity, check_node_selector, check_tolerations
 
 REQ = "requiredDuringSchedulingIgnoredDuringExecution"
 PREF = "preferredDuringSchedulingIgnoredDuringExecution"

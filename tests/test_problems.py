@@ -16,8 +16,8 @@ from harness import (
     with_changes,
 )
 
-from components.problems import MISSING, Caller, ConfigError, Problem, set_caller, shape
-from components.settings import parse, resolved
+from components.inputs.problems import MISSING, Caller, ConfigError, Problem, set_caller, shape
+from components.inputs.settings import parse, resolved
 
 # These cases are written as stack config, so errors spell keys as msr-cache:<key>.
 pytestmark = pytest.mark.usefixtures("stack_spelling")

@@ -45,8 +45,8 @@ from pulumi_cli import PASSPHRASE, Project, Stack, program_project, require_tool
 from registry_client import push_blob, request
 from servers import REGISTRY, S3, Moto, Registry, require, running
 
-from components import registry_config as rc
-from components import workload
+from components.objects import registry_config as rc
+from components.objects import workload
 from render.stack_config import self_signed_pair
 
 POLICY = ("--policy-pack", str(ROOT / "policy"))
@@ -204,7 +204,7 @@ def moved(before: Seen, after: Seen) -> None:
 
 def claim_grown_in_place(before: Seen, after: Seen) -> None:
     """The same claim asks for 2Gi, and gets it once the resizer has grown its volume (the claim
-    is not awaited: components/workload.py, SKIP_AWAIT)."""
+    is not awaited: components/objects/workload.py, SKIP_AWAIT)."""
     name = before.volume("persistentVolumeClaim")
     assert after.volume("persistentVolumeClaim") == name
     claim = after.named("PersistentVolumeClaim", name)

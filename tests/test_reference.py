@@ -8,7 +8,7 @@ import yaml
 from harness import ROOT
 
 import reference
-from components.settings import CONDITIONAL_DEFAULTS, DEFAULTS, OPTIONS
+from components.inputs.settings import CONDITIONAL_DEFAULTS, DEFAULTS, OPTIONS
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from harness import MSR, SECRET, UPSTREAMS, cache, config_yaml, pod_spec, upstream_ca
 
-from components import registry_config as rc
+from components.inputs import go_url
+from components.objects import registry_config as rc
 
 
 def written(trusts_upstream_ca: bool, log_level: str = "info") -> dict[str, Any]:
@@ -162,14 +163,14 @@ def test_upstream_ca_is_trusted_through_the_secret():
 )
 def test_a_proxy_is_read_as_go_reads_it(value: str, read: tuple[str, str, int] | None) -> None:
     if read is None:
-        with pytest.raises(rc.GoURLError):
-            rc.proxy_url(value)
+        with pytest.raises(go_url.GoURLError):
+            go_url.proxy_url(value)
         return
-    url = rc.proxy_url(value)
-    assert (url.scheme, url.hostname, rc.proxy_port(url)) == read
+    url = go_url.proxy_url(value)
+    assert (url.scheme, url.hostname, go_url.proxy_port(url)) == read
 
 
 def test_the_proxy_variable_go_reads_is_upper_case_first_and_not_empty() -> None:
     env = {"HTTPS_PROXY": "", "https_proxy": "a.example:1", "HTTP_PROXY": "b.example:2",
            "http_proxy": "c.example:3"}  # fmt: skip
-    assert rc.proxy_variables(env) == ["https_proxy", "HTTP_PROXY"]
+    assert go_url.proxy_variables(env) == ["https_proxy", "HTTP_PROXY"]

@@ -41,7 +41,7 @@ from registry_client import (
 )
 from servers import REGISTRY, RUNNING, S3, Moto, Names, Registry, require, running
 
-from components import registry_config as rc
+from components.objects import registry_config as rc
 
 pytestmark = pytest.mark.usefixtures("registry_tools")
 

@@ -13,12 +13,12 @@ from harness import (
     with_changes,
 )
 
-from components.model import (
+from components.inputs.model import (
     DEFAULT_RESOURCES,
     AccessMode,
     Exposure,
 )
-from components.settings import parse
+from components.inputs.settings import parse
 from render.stack_config import self_signed_pair
 
 # These cases are written as stack config, so errors spell keys as msr-cache:<key>.

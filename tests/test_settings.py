@@ -19,7 +19,7 @@ from harness import (
     with_changes,
 )
 
-from components.model import (
+from components.inputs.model import (
     DEFAULT_IMAGE,
     DEFAULT_RESOURCES,
     Exposure,
@@ -27,8 +27,8 @@ from components.model import (
     KeyAlgorithm,
     LogLevel,
 )
-from components.problems import ConfigError
-from components.settings import parse, resolved
+from components.inputs.problems import ConfigError
+from components.inputs.settings import parse, resolved
 
 SHARED = {"name": "shared", "namespace": "gateway-system"}
 # A cache behind the existing Gateway SHARED: each gateway case below changes one thing.

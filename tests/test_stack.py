@@ -22,8 +22,8 @@ from harness import (
 )
 from harness import SECRET as SECRET_TYPE
 
-from components.problems import ConfigError
-from components.settings import CONFIG_KEYS
+from components.inputs.problems import ConfigError
+from components.inputs.settings import CONFIG_KEYS
 from render.stack_config import self_signed_pair
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -309,7 +309,7 @@ def test_object_options_reach_the_component_from_stack_config():
 
 def test_the_docs_production_stack_is_valid():
 
-    from components.settings import parse
+    from components.inputs.settings import parse
 
     text = (ROOT / "docs" / "deploy.md").read_text()
     section = text[text.index("## Production") :]

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from harness import PASSPHRASE, ROOT, encrypter
 
-from components.problems import ConfigError
+from components.inputs.problems import ConfigError
 from render import stack_config
 from render.__main__ import main, render
 from render.stack_config import self_signed_pair

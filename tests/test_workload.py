@@ -31,8 +31,9 @@ from harness import (
     settings,
 )
 
-from components import MsrCache, workload
-from components.settings import Settings, parse
+from components import MsrCache
+from components.inputs.settings import Settings, parse
+from components.objects import workload
 
 
 def spec_of(s: Settings, claim: str | None = None) -> dict[str, Any]:

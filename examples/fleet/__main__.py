@@ -11,8 +11,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import MsrCache, MsrCacheArgs
-from components.checks import check_dns_label
-from components.problems import ConfigError, Invalid, Problem
+from components.inputs.checks import check_dns_label
+from components.inputs.problems import ConfigError, Invalid, Problem
 
 REGION_KEYS = {"name": str, "context": str, "hosts": list, "port": int}
 PROJECT = "msr-cache-fleet"

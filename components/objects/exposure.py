@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from ..inputs.ip_literal import ip_or_none
+from ..inputs.model import Exposure, GatewayRef
 from .certificates import service_dns_names
-from .ip_literal import ip_or_none
-from .model import Exposure, GatewayRef
 from .registry_config import CONTAINER_PORT, METRICS_PATH, METRICS_PORT
 
 PORT_NAME = "https"

@@ -5,7 +5,7 @@ Kubernetes API server (names, quantities) and for the container runtime (image r
 follows the upstream rule, and the tests in tests/test_api_rules.py carry the upstream test cases.
 
 Each public function returns the normalised value or raises ``ValueError`` whose message says, in
-one line, what is accepted. The module is pure: it imports neither pulumi nor components.settings.
+one line, what is accepted. The module is pure: it imports neither pulumi nor components.inputs.settings.
 
 Sources, read at these versions (the rules are restated here, not copied):
 
@@ -17,7 +17,7 @@ Sources, read at these versions (the rules are restated here, not copied):
   ParseQuantity) with ``pkg/api/resource/suffix.go`` (newSuffixer, suffixHandler.interpret).
 - kubernetes/apimachinery at commit eed236ceee2c19c2753a3d93ac0631dc20750454 (for the port range):
   ``pkg/util/net/port_range.go`` (PortRange.Set: ``value``, ``min-max`` or ``min+offset``), its
-  integers read by strconv.Atoi (components/go_strconv.py).
+  integers read by strconv.Atoi (components/inputs/go_strconv.py).
 - distribution/reference v0.6.0, commit ff14fafe2236e51c2894ac07d4bdfc778e96d682: ``regexp.go``
   (the grammar), ``reference.go`` (Parse), ``normalize.go`` (ParseNormalizedNamed,
   splitDockerDomain); digests are then checked by opencontainers/go-digest v1.0.0 (the version that

@@ -14,8 +14,8 @@ from typing import Any
 
 import pulumi
 
+from .go_url import GoURL, GoURLError, parse_go_url
 from .plain import is_mapping
-from .registry_config import GoURL, GoURLError, parse_go_url
 
 CREDENTIALS_DIR = "/storage-credentials"
 GCS_KEY_FILE = "gcs-keyfile.json"

@@ -13,7 +13,7 @@ is registered, the way the Kubernetes API server checks them:
 
 Each check returns a normalised copy (plain dicts and lists, fields given as null dropped, whole
 floats made integers) or raises `ValueError` with one short line naming the path inside the value.
-Pure Python: no Pulumi here, and nothing from `components.settings` (which imports this module).
+Pure Python: no Pulumi here, and nothing from `components.inputs.settings` (which imports this module).
 """
 
 from __future__ import annotations

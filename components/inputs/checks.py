@@ -14,7 +14,8 @@ import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import api_rules, given_certificates, go_strconv, pod_scheduling, registry_config
+from ..objects import registry_config
+from . import api_rules, given_certificates, go_strconv, go_url, pod_scheduling
 from .ip_literal import has_zone, ip_or_none
 from .model import (
     CERT_MANAGER_GROUP,
@@ -118,15 +119,15 @@ def _name_problem(name: str) -> str:
 UPSTREAM_RULE = "an https URL of MSR or of another cache, https://host[:port], without path"
 
 
-def _upstream_url(value: Any) -> registry_config.GoURL:
+def _upstream_url(value: Any) -> go_url.GoURL:
     """`value` (without one trailing `/`) read as the cache reads it, with Go's net/url: what it
     refuses (a space, a tab or a newline anywhere, which Python's urlsplit would strip or drop)
     is refused here, and what it reads is checked; the error says which rule it breaks."""
     if not isinstance(value, str):
         raise Invalid(UPSTREAM_RULE)
     try:
-        url = registry_config.parse_go_url(value.removesuffix("/"))
-    except registry_config.GoURLError as err:  # its reason: Go's message may quote a password
+        url = go_url.parse_go_url(value.removesuffix("/"))
+    except go_url.GoURLError as err:  # its reason: Go's message may quote a password
         raise Invalid(
             f"{UPSTREAM_RULE} (Go's net/url, which the cache uses: {err.reason})"
         ) from None
@@ -136,7 +137,7 @@ def _upstream_url(value: Any) -> registry_config.GoURL:
     return url
 
 
-def _upstream_problem(url: registry_config.GoURL, value: str) -> str | None:
+def _upstream_problem(url: go_url.GoURL, value: str) -> str | None:
     """What is wrong with an upstream Go reads (no part of it quoted: it may hold a password)."""
     if url.scheme != "https" or url.opaque:
         return "https:// then the host: the cache pulls over TLS only"
@@ -610,11 +611,11 @@ def check_extra_env(value: Any) -> dict[str, pulumi.Input[str]]:
             f"no {', '.join(reserved)}: the component sets them (the http secret, storage "
             "credentials through objectStorage, and the config.yaml it writes)"
         )
-    for name in registry_config.proxy_variables(plain):
+    for name in go_url.proxy_variables(plain):
         # The network policy lets the cache out to the proxy's port: it must be the one Go dials.
         try:
-            registry_config.proxy_url(plain[name])
-        except registry_config.GoURLError as err:
+            go_url.proxy_url(plain[name])
+        except go_url.GoURLError as err:
             raise Invalid(
                 f"{name} as Go's net/http reads a proxy: http://, https:// or socks5://host[:port],"
                 f" or host[:port] for http ({err.reason})"

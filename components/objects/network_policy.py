@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..inputs import go_url
+from ..inputs.settings import Settings
 from . import registry_config as rc
-from .settings import Settings
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set on every namespace since Kubernetes 1.22
 
 
 def upstream_ports(upstreams: Iterable[str]) -> set[int]:
     """The ports the cache pulls from (each upstream read as the cache reads it)."""
-    return {int(port) if (port := rc.parse_go_url(u).port) else 443 for u in upstreams}
+    return {int(port) if (port := go_url.parse_go_url(u).port) else 443 for u in upstreams}
 
 
 def _from_namespace(namespace: str) -> list[dict[str, Any]]:

@@ -1,87 +1,18 @@
-"""The cache's config.yaml: distribution's registry configuration plus MSR's `downstream` middleware.
+"""URLs read as Go 1.26's net/url reads them, and proxy variables as Go's httpproxy reads them.
 
-Built as data and dumped with PyYAML. It never holds a secret: the http secret reaches the
-container as REGISTRY_HTTP_SECRET, which distribution reads in place of `http.secret`.
-
-The URLs in it (the upstreams, an object storage endpoint) are read by the cache, a Go program,
-with Go's net/url: `parse_go_url` follows that parser as Go 1.26 has it, so a URL is checked as
-the cache will read it (refusing what older Go, MSR's image's, would still take) and written as
-it was checked (an upstream's host in lower case, which is how Go dials and verifies it).
+The URLs a cache is given (the upstreams, an object storage endpoint, a proxy, MSR's API) are
+read by Go programs: the cache and MSR's own clients. `parse_go_url` follows Go's parser as Go
+1.26 has it, so a URL is checked as the cache will read it (refusing what older Go, MSR's
+image's, would still take) and written as it was checked (a host in lower case, which is how Go
+dials and verifies it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-
-import yaml
-
-CERTS_DIR = "/certs"
-CONFIG_DIR = "/config"
-CONFIG_FILE = "config.yaml"
-DATA_DIR = "/var/lib/registry"
-CERT_FILE = "cache.cert.pem"
-KEY_FILE = "cache.key.pem"
-UPSTREAM_CA_FILE = "msr.cert.pem"
-HTTP_SECRET_KEY = "http-secret"
-# The cache listens on an unprivileged port so the container needs no capability at all; the
-# Service (or the hostPort) maps the port clients use onto it.
-CONTAINER_PORT = 8443
-# distribution's debug server: plain HTTP, /metrics and /debug/health (reachable only in-cluster,
-# and with the network policy only from the metrics namespace).
-METRICS_PORT = 5001
-METRICS_PATH = "/metrics"
-HEALTH_PATH = "/debug/health"
-
-
-def registry_config(
-    *,
-    log_level: str,
-    host_url: str,
-    blob_ttl: str,
-    upstreams: Sequence[str],
-    trusts_upstream_ca: bool,
-    object_storage: Mapping[str, Any] | None = None,
-    metrics: bool = False,
-) -> dict[str, Any]:
-    """The registry configuration the cache reads, as a dict.
-
-    `object_storage` is a driver's section ({"s3": {...}}) replacing the filesystem."""
-    downstream: dict[str, Any] = {"blobttl": blob_ttl, "upstreams": list(upstreams)}
-    if trusts_upstream_ca:
-        downstream["cas"] = [f"{CERTS_DIR}/{UPSTREAM_CA_FILE}"]
-    # blobttl expires blobs by deleting them: distribution refuses deletes unless enabled.
-    storage: dict[str, Any] = {"delete": {"enabled": True}}
-    if object_storage:
-        # Clients pull through the cache, never straight from the bucket (which they may not reach).
-        storage.update({**object_storage, "redirect": {"disable": True}})
-    else:
-        storage["filesystem"] = {"rootdirectory": DATA_DIR}
-    http: dict[str, Any] = {
-        "addr": f":{CONTAINER_PORT}",
-        "host": host_url,
-        "tls": {"certificate": f"{CERTS_DIR}/{CERT_FILE}", "key": f"{CERTS_DIR}/{KEY_FILE}"},
-    }
-    if metrics:
-        http["debug"] = {
-            "addr": f":{METRICS_PORT}",
-            "prometheus": {"enabled": True, "path": METRICS_PATH},
-        }
-    return {
-        "version": 0.1,
-        "log": {"level": log_level},
-        "storage": storage,
-        "http": http,
-        "middleware": {"registry": [{"name": "downstream", "options": downstream}]},
-    }
-
-
-def dump(config: dict[str, Any]) -> str:
-    """config.yaml text, keys in the order distribution's docs use."""
-    return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
-
 
 # Go's net/url.Parse, ported from go1.26.8's src/net/url/url.go (Parse, parse, getScheme,
 # parseAuthority, parseHost, validUserinfo, validOptionalPort, unescape, shouldEscape for hosts,

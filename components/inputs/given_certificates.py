@@ -20,7 +20,7 @@ Refused here where Go reads them, as cryptography reads every certificate first 
 a PrintableString holding `*` or `&` (Go tolerates both, as old CAs wrote them), an X.509 v2
 certificate, a GeneralName of a tag X.509 does not define.
 
-This module is pure (no Pulumi) and does not import `components.settings`, which imports it.
+This module is pure (no Pulumi) and does not import `components.inputs.settings`, which imports it.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding,
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 
+from .go_url import parse_go_url
 from .ip_literal import IPAddress, ip_or_none
-from .registry_config import parse_go_url
 
 __all__ = [
     "EXT_KEY_USAGES",

@@ -9,10 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from ..inputs import go_url
+from ..inputs.model import Exposure
+from ..inputs.settings import Settings
 from . import exposure, workload
 from . import registry_config as rc
-from .model import Exposure
-from .settings import Settings
 
 TlsSource = Literal["generated", "given", "cert-manager"]
 UpstreamCa = Literal["given", "secret"] | None
@@ -76,7 +77,7 @@ def plan(s: Settings) -> Plan:
     storage = s.object_storage
     env_keys = workload.env_secret_keys(s)
     plain_env = {name: value for name, value in s.extra_env.items() if isinstance(value, str)}
-    later = any(name in env_keys for pair in rc.PROXY_VARIABLES for name in pair)
+    later = any(name in env_keys for pair in go_url.PROXY_VARIABLES for name in pair)
     proxies = frozenset[int]() if later else proxy_ports(plain_env)
     return Plan(
         create_namespace=s.create_namespace,
@@ -127,7 +128,7 @@ def _reloader(s: Settings) -> dict[str, str]:
 def proxy_ports(env: Mapping[str, str]) -> frozenset[int]:
     """The ports of the proxies extraEnv gives the cache (HTTPS_PROXY, HTTP_PROXY): its pulls go
     through them, so the network policy must let it out to them."""
-    return frozenset(rc.proxy_port(url) for url in rc.proxies(env).values())
+    return frozenset(go_url.proxy_port(url) for url in go_url.proxies(env).values())
 
 
 def _ca_generations(s: Settings) -> tuple[int, ...]:

@@ -9,8 +9,8 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from ..objects.exposure import MODES, Gateway
 from . import api_rules, checks
-from .exposure import MODES, Gateway
 from .ip_literal import ip_or_none
 from .model import DEFAULT_RESOURCES, AccessMode, Exposure
 from .problems import HIDDEN, MISSING, Invalid, Misnamed, Problem, Shape, shape

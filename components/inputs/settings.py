@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 
+from ..objects.exposure import MODES, Mode
 from . import api_rules, checks, rules
-from .exposure import MODES, Mode
 from .model import (
     DEFAULT_IMAGE,
     DEFAULT_RESOURCES,

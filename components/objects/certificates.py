@@ -12,10 +12,10 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import given_certificates
-from .given_certificates import certificates, common_name, rfc3339
-from .ip_literal import ip_or_none
-from .model import Issuer, KeyAlgorithm
+from ..inputs import given_certificates
+from ..inputs.given_certificates import certificates, common_name, rfc3339
+from ..inputs.ip_literal import ip_or_none
+from ..inputs.model import Issuer, KeyAlgorithm
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
 # means redistributing it. The serving certificate is renewed by `pulumi up` in its last month.

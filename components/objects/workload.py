@@ -7,11 +7,11 @@ from typing import Any
 
 from pulumi import Input, Output
 
+from ..inputs.model import Exposure, Storage
+from ..inputs.object_storage import CREDENTIALS_DIR, GCS_KEY_FILE
+from ..inputs.settings import Settings
 from . import registry_config as rc
 from .exposure import METRICS_PORT_NAME, PORT_NAME
-from .model import Exposure, Storage
-from .object_storage import CREDENTIALS_DIR, GCS_KEY_FILE
-from .settings import Settings
 
 # A label value: at most 63 characters, alphanumeric at both ends (an image tag may be longer).
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
