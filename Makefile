@@ -62,7 +62,7 @@ $(LOCK_VENV)/.installed:
 	$(LOCK_VENV)/bin/python -m pip install --quiet pip-tools==7.6.2
 	touch $@
 
-# The real registry server and client that tests/test_registry_server.py runs: Debian's
+# The real registry server and client that tests/registry/test_registry_server.py runs: Debian's
 # docker-registry (distribution 2.8.2) and skopeo, installed when missing and `make test` runs as
 # root with apt-get (as CI does). Elsewhere those tests skip, saying what to install.
 registry-tools:
@@ -95,14 +95,14 @@ toolchain-probe:
 # kwok's fake nodes, started by kwokctl) until Ctrl-C or SIGTERM, which stop it and remove its
 # folder; it prints the KUBECONFIG to use.
 cluster: $(VENV)/.installed toolchain
-	PYTHONPATH=. $(PY) tests/cluster.py
+	PYTHONPATH=.:tests:tests/registry $(PY) tests/engine/cluster.py
 
-# The engine layer's tests (tests/test_pulumi_up.py) against the cluster of an existing
-# kubeconfig instead of the one tests/cluster.py starts: the e2e workflow runs them on kind, so
+# The engine layer's tests (tests/engine/test_pulumi_up.py) against the cluster of an existing
+# kubeconfig instead of the one tests/engine/cluster.py starts: the e2e workflow runs them on kind, so
 # the same assertions meet real kubelets and MSR's image. PYTEST_ARGS narrows them (-k ...).
 test-cluster: $(VENV)/.installed $(POLICY_VENV)/.installed $(MOTO_VENV)/.installed registry-tools toolchain
 	MSR_CACHE_KUBECONFIG=$${KUBECONFIG:-$$HOME/.kube/config} $(PY) -m pytest -n 0 \
-	  tests/test_pulumi_up.py $(PYTEST_ARGS)
+	  tests/engine/test_pulumi_up.py $(PYTEST_ARGS)
 
 # What make up, preview and render need, checked before they build anything (so their
 # virtualenvs are made in the recipe, once the checks pass, not as prerequisites): the Pulumi

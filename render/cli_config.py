@@ -7,7 +7,7 @@ the stack's config and validates the result, all before the program starts. The 
 (in our own words, not copied) from pulumi/pulumi at commit
 1b5949891b3cefcb9974752b24a5ecef0acc86c8 (2026-08-21, after v3.259.0), and judged by the real
 CLI (v3.274.0, docs/toolchain.md; where that judge found the port wrong, the rules were read
-again at v3.274.0): tests/test_stack_files.py runs every stack file of the repository and a set
+again at v3.274.0): tests/engine/test_stack_files.py runs every stack file of the repository and a set
 of bad ones through both `pulumi preview` and the render, which must accept and refuse the same
 ones, at the same stage (`getting stack configuration: ` while reading the file and its secrets
 manager, `validating stack config: ` after), in the CLI's words, naming the same key. Where the
@@ -38,7 +38,7 @@ real CLI loads in every judged preview; and a declared key is a name, not a prop
   PyYAML binds (CSafeLoader): the render parses with it, so a tab and a syntax error are read as
   the CLI reads them.
 
-Their Go tests are ported in tests/test_cli_config.py (pkg/workspace/config_project_test.go,
+Their Go tests are ported in tests/render/test_cli_config.py (pkg/workspace/config_project_test.go,
 pkg/workspace/config_test.go, sdk/go/common/workspace/project_test.go).
 """
 
@@ -424,7 +424,7 @@ def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
     """What the render needs of a decoded Pulumi.yaml: its name, its config declarations and the
     folder of its stack files. The render reads only this repository's projects, whose
     Pulumi.yaml the real CLI loads (and would refuse) in every judged `pulumi preview`
-    (tests/test_stack_files.py): what a malformed one breaks, the CLI says, not the render."""
+    (tests/engine/test_stack_files.py): what a malformed one breaks, the CLI says, not the render."""
     try:
         config: Mapping[Any, Any] = raw.get("config") or {}
         declarations = {

@@ -11,7 +11,6 @@ from typing import Any
 
 import hypothesis
 import pytest
-from cluster import Cluster, missing_tools, running_cluster
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel, unavailable
@@ -32,7 +31,7 @@ def _parse_between_collections(*args: Any, **kwargs: Any) -> ast.AST:
     futures whose exception nobody retrieved; when a collection frees one, in whatever test is
     running then, asyncio logs it with its traceback, and Python 3.11 parses the traceback's
     source lines to place its carets: a collection inside any ast.parse (pytest's reports,
-    tests/test_layout.py) would fail that test."""
+    tests/project/test_layout.py) would fail that test."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -51,29 +50,11 @@ hypothesis.settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A real control plane (tests/cluster.py), one per test worker, started when a test first
-    needs it and stopped with the worker, even one killed (its processes run under a
-    supervisor); each test works in namespaces of its own. With MSR_CACHE_KUBECONFIG, the
-    cluster that kubeconfig reaches instead (the e2e workflow's kind cluster), which has neither
-    kwok's Stages nor the EXPANDABLE StorageClass."""
-    existing = os.environ.get("MSR_CACHE_KUBECONFIG")
-    if existing:
-        yield Cluster.existing(Path(existing), tmp_path_factory.mktemp("cluster"))
-        return
-    missing = missing_tools()
-    if missing:
-        unavailable(f"not built: {', '.join(missing)}: run `make toolchain`")
-    with running_cluster(tmp_path_factory.mktemp("cluster")) as started:
-        yield started
-
-
-@pytest.fixture(scope="session")
 def package_provider() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     """The component package's plugin, started as the Pulumi engine starts it, and a gRPC client
     of it (the engine's side of the ResourceProvider service)."""
     # The engine's address: nothing listens there, so a component that gets as far as
-    # registering anything fails (see tests/test_package.py).
+    # registering anything fails (see tests/unit/test_package.py).
     command = [sys.executable, str(ROOT / "components"), "127.0.0.1:1"]  # `python <plugin dir>`
     # cwd /: nothing of the repository on sys.path but what the plugin finds itself.
     with plugin_channel(command, cwd="/") as channel:
@@ -89,7 +70,7 @@ def schema(package_provider: provider_pb2_grpc.ResourceProviderStub) -> dict[str
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every stack of the project and every scenario of tests/stacks/, rendered once for the whole
+    """Every stack of the project and every scenario of tests/render/stacks/, rendered once for the whole
     session as `make render` renders it: {stack: its folder}. Read it, never write to it: the
     validation, checkov, snapshot and policy tests all read the same render."""
     from render.__main__ import render
@@ -97,7 +78,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     out = tmp_path_factory.mktemp("rendered")
     folders = {}
-    for stack_dir in (ROOT, ROOT / "tests" / "stacks"):
+    for stack_dir in (ROOT, ROOT / "tests" / "render" / "stacks"):
         for stack in sorted(stacks(stack_dir)):
             assert stack not in folders, f"two stacks named {stack}"
             render(stack, out / stack, stack_dir=stack_dir)

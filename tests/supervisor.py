@@ -14,7 +14,7 @@ process started beneath it, when one of these happens:
   and returns, as `kwokctl create cluster` does), only if it failed: if it succeeded, its daemons
   are what is supervised, until one of the above. A process left behind would also keep open
   the stdout pipe the test reads, and the test waiting (a Pulumi CLI killed leaves its plugins:
-  tests/pulumi_cli.py says which, and why).
+  tests/engine/pulumi_cli.py says which, and why).
 
 Why a supervisor and not PR_SET_PDEATHSIG on each child: a death signal reaches only the process
 it is set on and is not inherited, while the commands start processes of their own, in groups or

@@ -2,7 +2,7 @@
 
 The component checks its inputs before any resource exists, so these checks stand in for the
 Kubernetes API server (names, quantities) and for the container runtime (image references). Each
-follows the upstream rule, and the tests in tests/test_api_rules.py carry the upstream test cases.
+follows the upstream rule, and the tests in tests/unit/test_api_rules.py carry the upstream test cases.
 
 Each public function returns the normalised value or raises ``ValueError`` whose message says, in
 one line, what is accepted. The module is pure: it imports neither pulumi nor components.inputs.settings.

@@ -6,7 +6,7 @@ quantity's exponent) and the cache itself. Python's int() reads more than they d
 trailing newline, `_` anywhere, Unicode digits), so every such reading goes through this module.
 
 A port, in our own words, of ParseUint, ParseInt, Atoi and underscoreOK in golang/go
-src/strconv/atoi.go at commit 00a5bb14c8de99eecf8cf2893c17fd48f4d80e78; tests/test_go_strconv.py
+src/strconv/atoi.go at commit 00a5bb14c8de99eecf8cf2893c17fd48f4d80e78; tests/unit/test_go_strconv.py
 carries the cases of its atoi_test.go. Go's int is 64 bits wide here (the platforms those tools
 ship for). Pure Python: no Pulumi, nothing of the components.
 """

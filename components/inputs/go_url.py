@@ -20,7 +20,7 @@ from typing import Any
 # strings are. It has the fixes older Go lacks: brackets hold an IPv6 address and nothing else
 # (CVE-2025-47912, Go 1.24.8 and 1.25.2), a `[` only at the start of a host (CVE-2026-25679,
 # golang/go#77578), and one colon at most outside brackets in an http or https host (Go 1.26,
-# golang/go#75223, its default urlstrictcolons=1). tests/test_go_url.py holds go1.26.8's
+# golang/go#75223, its default urlstrictcolons=1). tests/unit/test_go_url.py holds go1.26.8's
 # url_test.go cases that this port decides, and holds the port to the Go on the machine.
 _HOST_PUNCTUATION = frozenset(b"!$&'()*+,;=:[]<>\"-_.~")
 _USERINFO_PUNCTUATION = frozenset(b"-._:~!$&'()*+,;=%@")

@@ -1,5 +1,5 @@
 """Which Kubernetes objects a cache has, and the plain data of each: decided from Settings alone,
-without Pulumi, so every condition is a table row in tests/test_plan.py. MsrCache turns the
+without Pulumi, so every condition is a table row in tests/unit/test_plan.py. MsrCache turns the
 plan into resources and fills in what only exists at deployment (names, certificates, the
 upstreams' resolved ports)."""
 

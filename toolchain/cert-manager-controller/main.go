@@ -1,4 +1,4 @@
-// cert-manager's controller for the test cluster (tests/cluster.py): the control loops of the
+// cert-manager's controller for the test cluster (tests/engine/cluster.py): the control loops of the
 // selfSigned and CA issuers and of Certificates, from the public packages of the served module
 // github.com/cert-manager/cert-manager, started as upstream's cmd/controller/app.Run starts
 // them. Upstream's main is a module of its own (…/cmd/controller) that the proxy does not serve
