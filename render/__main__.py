@@ -1,8 +1,8 @@
 """`python -m render STACK [OUT]`: render a stack's manifests offline, as `pulumi up` would.
 
 Checks Pulumi.yaml and the stack's config as the Pulumi CLI does before it runs a program
-(render/cli_config.py), evaluates the project's __main__.py under Pulumi's mock monitor with that
-config, and writes one YAML file per Kubernetes object to OUT/1-manifest/ (default
+(render/pulumi_cli_config.py), evaluates the project's __main__.py under Pulumi's mock monitor
+with that config, and writes one YAML file per Kubernetes object to OUT/1-manifest/ (default
 <project>/rendered/STACK; with more than one Kubernetes provider, OUT/<provider>/1-manifest/).
 No CLI, no cluster, no network: what the stack would read from the cluster, and encrypted values
 without PULUMI_CONFIG_PASSPHRASE, get stand-ins, each named in a line `notice: ...`. A config
@@ -27,7 +27,7 @@ import pulumi
 from components.inputs.problems import Caller, ConfigError, set_caller
 
 from . import manifests, outputs, policy_pack, stack_config
-from .engine import (
+from .provider_mocks import (
     LOAD_BALANCER_STAND_IN,
     ClusterReadInRender,
     Registered,

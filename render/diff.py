@@ -26,7 +26,7 @@ import yaml
 from components.inputs.plain import is_dict
 
 from .manifests import INDEX
-from .replacement import replaced_by
+from .pulumi_kubernetes_replacement import replaced_by
 from .stack_config import stacks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,8 +135,8 @@ def diff(
 def changes(
     before: Mapping[str, str] | Rendering, after: Mapping[str, str] | Rendering
 ) -> list[str]:
-    """What `pulumi up` would do to each object, as pulumi-kubernetes decides
-    (render/replacement.py): create, update in place, replace (and why), or delete."""
+    """What `pulumi up` would do to each object (create, update in place, replace and why,
+    delete), as pulumi-kubernetes decides (render/pulumi_kubernetes_replacement.py)."""
     old = {k: t for k, (_, t) in _paired(before).items()}
     new = {k: t for k, (_, t) in _paired(after).items()}
     lines: list[str] = []

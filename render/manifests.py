@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .engine import Registered, redacted
+from .provider_mocks import Registered, redacted
 
 MANIFEST_DIR = "1-manifest"
 CRD_DIR = "0-crd"

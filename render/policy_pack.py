@@ -22,7 +22,7 @@ from typing import Any
 
 import pulumi
 
-from .engine import Registered
+from .provider_mocks import Registered
 
 PACK = Path("policy") / "policies.py"
 """Where a project keeps its pack's policies (the folder `--policy-pack` names)."""

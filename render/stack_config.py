@@ -1,12 +1,12 @@
 """A stack's configuration as `pulumi up` hands it to the program, read without the CLI.
 
 Pulumi.yaml and the stack file are read, merged and refused as the CLI does before it runs a
-program (render/cli_config.py); every value reaches the program as the text the CLI stores it as
-(structured ones as compact JSON). `secure:` values are decrypted with PULUMI_CONFIG_PASSPHRASE as
-the passphrase secrets provider does; without it they are replaced by stand-ins that pass
-validation and never reach a manifest (see `stand_ins`). What the stack reads from the cluster at
-deployment (upstreamCaSecret) gets a stand-in too, as the render reaches no cluster (see
-`cluster_stand_ins`).
+program (render/pulumi_cli_config.py); every value reaches the program as the text the CLI stores
+it as (structured ones as compact JSON). `secure:` values are decrypted with
+PULUMI_CONFIG_PASSPHRASE as the passphrase secrets provider does; without it they are replaced by
+stand-ins that pass validation and never reach a manifest (see `stand_ins`). What the stack reads
+from the cluster at deployment (upstreamCaSecret) gets a stand-in too, as the render reaches no
+cluster (see `cluster_stand_ins`).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from components.inputs.plain import is_list
 from components.inputs.problems import ConfigError, Invalid, Problem, Shape, shape
 from components.inputs.settings import OPTIONS
 
-from . import cli_config
-from .cli_config import GETTING, CliConfigError
+from . import pulumi_cli_config
+from .pulumi_cli_config import GETTING, CliConfigError, decrypted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Passphrase:
     def decrypt(self, ciphertext: str) -> str:
         """Plain text of a `v1:<nonce>:<ciphertext>` value; ValueError with the CLI's words."""
         if ciphertext not in self._plaintexts:
-            nonce, sealed = cli_config.sealed_parts(ciphertext)
+            nonce, sealed = pulumi_cli_config.sealed_parts(ciphertext)
             try:
                 plain = self._aes.decrypt(nonce, sealed, None)
             except InvalidTag:
@@ -195,7 +195,7 @@ def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
         elif o.outputs == "inside" and o.key != "extraEnv":
             # An encrypted extraEnv value may be a proxy, whose port the network policy opens:
             # no stand-in would render it right, so the render asks for the passphrase.
-            made[f"{project}:{o.key}"] = lambda _, value: cli_config.decrypted(value, _stand_in)
+            made[f"{project}:{o.key}"] = lambda _, value: decrypted(value, _stand_in)
     return made
 
 
@@ -316,7 +316,7 @@ def load(
     read from `stack_dir` (default the project's stackConfigDir, else `root`). Raises
     CliConfigError where the CLI refuses the project or the stack, ConfigError where the render
     has no stand-in for a secret."""
-    project = cli_config.load_project(root / "Pulumi.yaml")
+    project = pulumi_cli_config.load_project(root / "Pulumi.yaml")
     folder = stack_dir or root / (project.stack_config_dir or "")
     stack_path = folder / f"Pulumi.{stack}.yaml"
     if not stack_path.exists():
@@ -331,9 +331,9 @@ def load(
                 )
             ]
         )
-    stack_file = cli_config.load_stack_file(stack_path, project.name)
+    stack_file = pulumi_cli_config.load_stack_file(stack_path, project.name)
 
-    secret_keys = sorted(k for k, v in stack_file.config.items() if cli_config.has_secure(v))
+    secret_keys = sorted(k for k, v in stack_file.config.items() if pulumi_cli_config.has_secure(v))
     salt = stack_file.encryption_salt
     # The CLI makes the secrets manager of every stack with a salt, secrets or none: a passphrase
     # that does not open the salt stops it. Without a passphrase the render stands in for the
@@ -344,7 +344,7 @@ def load(
         crypter = Passphrase(passphrase, salt, stack_path)
     elif salt:
         check_salt(salt, stack_path)
-    merged = cli_config.validate_stack_config(
+    merged = pulumi_cli_config.validate_stack_config(
         stack, project, stack_file.config, crypter.decrypt if crypter else None, stack_file.written
     )
 
@@ -352,7 +352,7 @@ def load(
     replaced: list[str] = []
     if crypter:
         for key in secret_keys:
-            merged[key] = cli_config.decrypted(merged[key], crypter.decrypt)
+            merged[key] = decrypted(merged[key], crypter.decrypt)
     elif secret_keys:
         pair = self_signed_pair(
             "stand-in.invalid", *_stand_in_hosts(merged.get(f"{project.name}:hosts"))
@@ -382,7 +382,7 @@ def load(
         for key in secret_keys:
             merged[key] = known[key](pair, merged.get(key))
             stood_in.append(key)
-    values = {k: cli_config.cli_text(v) for k, v in merged.items()}
+    values = {k: pulumi_cli_config.cli_text(v) for k, v in merged.items()}
     return StackConfig(
         values=values,
         secret_keys=sorted(secret_keys),

@@ -11,8 +11,8 @@
 - In preview, what a provider only knows after creating (keys, certificates, passwords, a load
   balancer's address) is left unknown.
 
-They extend the render's providers (render/engine.py), which record every registration with its
-inputs, provider and which input paths were secret.
+They extend the render's providers (render/provider_mocks.py), which record every registration
+with its inputs, provider and which input paths were secret.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from components.inputs.checks import ip_or_none
-from render.engine import RenderProviders
+from render.provider_mocks import RenderProviders
 
 LOAD_BALANCER_IP = "203.0.113.7"
 

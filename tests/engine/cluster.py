@@ -65,7 +65,7 @@ from harness import CONFIG_MAP, DEPLOYMENT, PVC, SECRET, SERVICE, Deployment
 from servers import PortTaken, Process, on_free_ports
 from supervisor import Supervised
 
-from render.engine import Registered
+from render.provider_mocks import Registered
 from toolchain import bin_dir, share_dir
 
 # What `deployed` reads back: kubectl's name of each kind, and its Pulumi type token.

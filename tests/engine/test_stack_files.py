@@ -1,5 +1,5 @@
-"""The real Pulumi CLI judges the render's port of its config rules (render/cli_config.py) and of
-its secrets (render/stack_config.py).
+"""The real Pulumi CLI judges the render's port of its config rules (render/pulumi_cli_config.py)
+and of its secrets (render/stack_config.py).
 
 Every stack file of the repository, and a set of bad ones, goes through both the real `pulumi
 preview --policy-pack policy` (as `make preview` runs it, against the test cluster) and `make

@@ -19,23 +19,23 @@ import pytest
 from harness import PASSPHRASE, encrypter, run_render
 
 from components.inputs.problems import ConfigError
-from render import cli_config, diff
+from render import diff, pulumi_cli_config
 from render.__main__ import ROOT, main
-from render.cli_config import CliConfigError, ItemsType
+from render.pulumi_cli_config import CliConfigError, ItemsType
 
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def project_from_text(tmp_path: Path, text: str) -> cli_config.Project:
+def project_from_text(tmp_path: Path, text: str) -> pulumi_cli_config.Project:
     path = tmp_path / "Pulumi.yaml"
     path.write_text(textwrap.dedent(text))
-    return cli_config.load_project(path)
+    return pulumi_cli_config.load_project(path)
 
 
-def stack_from_text(tmp_path: Path, project: cli_config.Project, text: str) -> dict:
+def stack_from_text(tmp_path: Path, project: pulumi_cli_config.Project, text: str) -> dict:
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(textwrap.dedent(text))
-    return cli_config.load_stack_file(path, project.name).config
+    return pulumi_cli_config.load_stack_file(path, project.name).config
 
 
 def validated(
@@ -48,8 +48,8 @@ def validated(
     text the CLI stores each value as."""
     project = project_from_text(tmp_path, project_yaml)
     config = stack_from_text(tmp_path, project, stack_yaml)
-    merged = cli_config.validate_stack_config("dev", project, config, plaintext)
-    return {k: cli_config.cli_text(v) for k, v in merged.items()}
+    merged = pulumi_cli_config.validate_stack_config("dev", project, config, plaintext)
+    return {k: pulumi_cli_config.cli_text(v) for k, v in merged.items()}
 
 
 def base64_plaintext(ciphertext: str) -> str:
@@ -395,9 +395,9 @@ def test_validate_stack_config_values_empty_project_with_decrypter_returns_nil()
     """TestValidateStackConfigValues/Empty Project With Decrypter Returns Nil (its sibling "No
     Decrypter Returns Nil" does not apply: `pulumi up` always has a decrypter, and the render
     checks without one too)"""
-    project = cli_config.Project("testProject", {})
-    cli_config.validate_values("stackA", project, {}, base64_plaintext)
-    cli_config.validate_values("stackA", project, {})
+    project = pulumi_cli_config.Project("testProject", {})
+    pulumi_cli_config.validate_values("stackA", project, {}, base64_plaintext)
+    pulumi_cli_config.validate_values("stackA", project, {})
 
 
 def test_validate_stack_config_values_decrypt_error_is_propagated():
@@ -406,43 +406,43 @@ def test_validate_stack_config_values_decrypt_error_is_propagated():
     def failing(_ciphertext: str) -> str:
         raise ValueError("failed to decrypt: decrypt failed")
 
-    project = cli_config.Project("testProject", {})
+    project = pulumi_cli_config.Project("testProject", {})
     config = {"testProject:someKey": {"secure": "someVal"}}
     with pytest.raises(CliConfigError, match="decrypt failed"):
-        cli_config.validate_values("stackA", project, config, failing)
+        pulumi_cli_config.validate_values("stackA", project, config, failing)
 
 
 def test_validate_stack_config_values_typed_config_validates():
     """TestValidateStackConfigValues/Typed Config Validates (its keys without a path: the
     render reads declared keys as names)"""
     declarations = [
-        cli_config.Declaration("testInt", type="integer"),
-        cli_config.Declaration("testSecret", type="string", secret=True),
+        pulumi_cli_config.Declaration("testInt", type="integer"),
+        pulumi_cli_config.Declaration("testSecret", type="string", secret=True),
     ]
-    project = cli_config.Project("testProject", {d.key: d for d in declarations})
+    project = pulumi_cli_config.Project("testProject", {d.key: d for d in declarations})
     config = {
         "testProject:testInt": 1,
         "testProject:testSecret": {"secure": base64.b64encode(b"testValue").decode()},
     }
-    cli_config.validate_values("stackA", project, config, base64_plaintext)
+    pulumi_cli_config.validate_values("stackA", project, config, base64_plaintext)
 
 
 def test_validate_stack_config_values_secret_enforced():
     """TestValidateStackConfigValues/Secret Enforced"""
-    declaration = cli_config.Declaration("proj:secretKey", type="string", secret=True)
-    project = cli_config.Project("proj", {declaration.key: declaration})
+    declaration = pulumi_cli_config.Declaration("proj:secretKey", type="string", secret=True)
+    project = pulumi_cli_config.Project("proj", {declaration.key: declaration})
     with pytest.raises(CliConfigError, match="must be encrypted"):
-        cli_config.validate_values("stack1", project, {"proj:secretKey": "plain"})
+        pulumi_cli_config.validate_values("stack1", project, {"proj:secretKey": "plain"})
 
 
 def test_validate_stack_config_values_type_mismatch():
     """TestValidateStackConfigValues/Type Mismatch: a type the CLI does not know (here `number`)
     is checked as an array, which text is not ("Object Unmarshal Error" does not apply: the render
     holds decoded values, never a JSON text to unmarshal)"""
-    declaration = cli_config.Declaration("proj:typeKey", type="number")
-    project = cli_config.Project("proj", {declaration.key: declaration})
+    declaration = pulumi_cli_config.Declaration("proj:typeKey", type="number")
+    project = pulumi_cli_config.Project("proj", {declaration.key: declaration})
     with pytest.raises(CliConfigError, match="must be of type 'number'"):
-        cli_config.validate_values("stackX", project, {"proj:typeKey": "not-a-number"})
+        pulumi_cli_config.validate_values("stackX", project, {"proj:typeKey": "not-a-number"})
 
 
 # --- sdk/go/common/workspace/project_test.go ------------------------------------------------------
@@ -607,7 +607,7 @@ def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text("config:\n  test:a: 1\n  test:b: 2\n  test:a: 3\n")
     with pytest.raises(CliConfigError) as raised:
-        cli_config.load_stack_file(path, "test")
+        pulumi_cli_config.load_stack_file(path, "test")
     # yaml.v3's words for it (an unmarshal error, not an invalid file), then the file.
     assert str(raised.value) == (
         'getting stack configuration: yaml: unmarshal errors: line 4: mapping key "test:a" '
@@ -619,14 +619,14 @@ def test_a_key_with_and_without_its_namespace_is_refused(tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text("config:\n  a: 1\n  test:a: 2\n")
     with pytest.raises(CliConfigError, match="configuration key 'test:a' is set twice"):
-        cli_config.load_stack_file(path, "test")
+        pulumi_cli_config.load_stack_file(path, "test")
 
 
 def test_a_key_with_two_namespaces_is_refused_as_the_cli_refuses_it(tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text("config:\n  test:a:b: 1\n")
     with pytest.raises(CliConfigError) as raised:
-        cli_config.load_stack_file(path, "test")
+        pulumi_cli_config.load_stack_file(path, "test")
     assert str(raised.value) == (
         "getting stack configuration: invalid YAML file: could not unmarshal map: could not "
         "parse test:a:b as a configuration key (configuration keys should be of the form "
@@ -637,7 +637,7 @@ def test_a_key_with_two_namespaces_is_refused_as_the_cli_refuses_it(tmp_path):
 def test_the_old_config_module_form_of_a_key_is_read(tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text("config:\n  aws:config:region: eu-west-1\n")
-    assert cli_config.load_stack_file(path, "test").config == {"aws:region": "eu-west-1"}
+    assert pulumi_cli_config.load_stack_file(path, "test").config == {"aws:region": "eu-west-1"}
 
 
 def test_null_is_set_but_of_no_type(tmp_path):
@@ -668,7 +668,10 @@ def test_an_encrypted_value_without_a_passphrase_is_checked_for_form_only(tmp_pa
 
 def repository_stacks() -> list[tuple[Path, Path]]:
     """(Pulumi.yaml, stack file) of every stack file in the repository."""
-    root_stacks = [*sorted(ROOT.glob("Pulumi.*.yaml")), *sorted(ROOT.glob("tests/render/stacks/*.yaml"))]
+    root_stacks = [
+        *sorted(ROOT.glob("Pulumi.*.yaml")),
+        *sorted(ROOT.glob("tests/render/stacks/*.yaml")),
+    ]
     fleet = ROOT / "examples" / "fleet"
     return [
         *((ROOT / "Pulumi.yaml", s) for s in root_stacks),
@@ -682,18 +685,18 @@ def repository_stacks() -> list[tuple[Path, Path]]:
     ids=lambda p: str(p.relative_to(ROOT)) if isinstance(p, Path) else p,
 )
 def test_every_stack_file_passes_the_clis_checks(project_file, stack_file):
-    project = cli_config.load_project(project_file)
+    project = pulumi_cli_config.load_project(project_file)
     stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    config = cli_config.load_stack_file(stack_file, project.name).config
-    cli_config.validate_stack_config(stack, project, config)
+    config = pulumi_cli_config.load_stack_file(stack_file, project.name).config
+    pulumi_cli_config.validate_stack_config(stack, project, config)
 
 
 def test_a_new_stack_needs_only_its_upstreams(tmp_path):
-    project = cli_config.load_project(ROOT / "Pulumi.yaml")
+    project = pulumi_cli_config.load_project(ROOT / "Pulumi.yaml")
     path = tmp_path / "Pulumi.new.yaml"
     path.write_text("config:\n  msr-cache:upstreams: [https://msr.example.com]\n")
-    config = cli_config.load_stack_file(path, project.name).config
-    merged = cli_config.validate_stack_config("new", project, config)
+    config = pulumi_cli_config.load_stack_file(path, project.name).config
+    merged = pulumi_cli_config.validate_stack_config("new", project, config)
     assert merged["msr-cache:upstreams"] == ["https://msr.example.com"]
 
 

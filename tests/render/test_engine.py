@@ -12,7 +12,7 @@ from harness import ROOT
 from components.inputs.checks import check_ca_certificates
 from render import manifests, stack_config
 from render.__main__ import main, render
-from render.engine import ClusterReadInRender, RenderProviders
+from render.provider_mocks import ClusterReadInRender, RenderProviders
 
 
 def test_two_renders_are_byte_identical(rendered, tmp_path):

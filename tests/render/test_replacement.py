@@ -1,4 +1,5 @@
-"""Which changes replace an object, as pulumi-kubernetes decides (render/replacement.py).
+"""Which changes replace an object, as pulumi-kubernetes decides
+(render/pulumi_kubernetes_replacement.py).
 
 The cases are pulumi-kubernetes' own (`provider/pkg/provider/diff_test.go`, TestPatchToDiff, at
 94977969d), each named as there, with the provider's defaults (ConfigMaps and Secrets not
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from render.replacement import replaced_by, values_at
+from render.pulumi_kubernetes_replacement import replaced_by, values_at
 
 POD = {"apiVersion": "v1", "kind": "Pod"}
 PVC = {"apiVersion": "v1", "kind": "PersistentVolumeClaim"}

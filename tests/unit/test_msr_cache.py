@@ -30,7 +30,7 @@ from pulumi.output import Unknown
 
 from components import ConfigError, MsrCache
 from components.objects import workload
-from render.replacement import replaced_by
+from render.pulumi_kubernetes_replacement import replaced_by
 from render.stack_config import self_signed_pair
 
 

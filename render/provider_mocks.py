@@ -23,7 +23,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 from components.inputs.plain import is_dict, is_list
 
-from .replacement import force_new_values
+from .pulumi_kubernetes_replacement import force_new_values
 from .stack_config import stand_in_ca
 
 # What pulumi-tls and pulumi-random would make, as placeholders: never a real key.
@@ -148,9 +148,9 @@ def auto_name(name: str, inputs: dict[str, Any]) -> str:
     """pulumi-kubernetes' auto-name, `<resource name>-<8 characters>`, made stable for a render.
 
     The provider picks a new random suffix whenever it replaces the object (a ConfigMap or
-    Secret whose data changed: render/replacement.py); here the suffix follows the inputs that
-    replace it, secrets left out, so a replacement shows as a new name, an update in place (new
-    labels, say) keeps the name, and a render never reveals anything of a secret.
+    Secret whose data changed: render/pulumi_kubernetes_replacement.py); here the suffix follows
+    the inputs that replace it, secrets left out, so a replacement shows as a new name, an update
+    in place (new labels, say) keeps the name, and a render never reveals anything of a secret.
     """
     # In a preview, inputs not known yet count by their kind (Unknown), as nothing else is known.
     kept = force_new_values(inputs)
