@@ -2,13 +2,8 @@
 
 from .inputs.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
 from .inputs.problems import ConfigError
-from .msr_cache import (
-    ContainerResources,
-    GatewayReference,
-    MsrCache,
-    MsrCacheArgs,
-    ResourceAmounts,
-)
+from .inputs.schema_types import ContainerResources, GatewayReference, ResourceAmounts
+from .msr_cache import MsrCache, MsrCacheArgs
 
 # The package's version, in this one place: pyproject.toml reads it (without importing this
 # module), the package schema serves it, PulumiPlugin.yaml names it; CHANGELOG.md has a section

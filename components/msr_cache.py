@@ -1,79 +1,38 @@
-"""The MsrCache component: an MSR content cache on Kubernetes, from validated settings."""
+"""The MsrCache component: an MSR content cache on Kubernetes, from validated settings.
 
-import asyncio
+It reads as the flow: parse the inputs into Settings, plan the objects (components/objects,
+plain data), then make them: the namespace and Service, what only the deployment knows
+(`deployed`), the serving certificate (`serving_certificate`), the Secrets, ConfigMap and claim
+built from it, the Deployment holding their generated names, and the plan's other objects.
+"""
+
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, NotRequired, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-import pulumi_tls as tls
 
+from .deployed import Deployed, deployed
 from .inputs import settings as config
-from .inputs.model import AccessMode, Exposure, KeyAlgorithm, LogLevel, SecretRef
-from .inputs.problems import spelled
-from .objects import certificates, exposure, network_policy, workload
+from .inputs.model import AccessMode, Exposure, KeyAlgorithm, LogLevel
+from .inputs.schema_types import (
+    CertManagerIssuer,
+    ContainerResources,
+    GatewayReference,
+    SecretKeyRef,
+)
+from .objects import exposure, workload
 from .objects import registry_config as rc
-from .objects.certificates import SubjectAltNames
-from .objects.plan import plan, proxy_ports
+from .objects.metadata import object_metadata
+from .objects.plan import plan
+from .serving_certificate import serving_certificate
 
 TYPE = "msr-cache:index:MsrCache"
+CERT_MANAGER_VERSION = "cert-manager.io/v1"
 
 _Resource = TypeVar("_Resource", bound=pulumi.CustomResource)
-
-
-class ResourceAmounts(TypedDict):
-    """Amounts of a container's resources, as Kubernetes quantities."""
-
-    cpu: NotRequired[pulumi.Input[str]]
-    """CPU, e.g. 500m or 2."""
-    memory: NotRequired[pulumi.Input[str]]
-    """Memory, e.g. 512Mi or 2Gi."""
-    ephemeral_storage: NotRequired[pulumi.Input[str]]
-    """Local ephemeral storage, e.g. 1Gi."""
-
-
-class ContainerResources(TypedDict):
-    """The cache container's resource requests and limits."""
-
-    requests: NotRequired[pulumi.Input[ResourceAmounts]]
-    """What the scheduler reserves for the container."""
-    limits: NotRequired[pulumi.Input[ResourceAmounts]]
-    """What the container may use at most."""
-
-
-class CertManagerIssuer(TypedDict):
-    """A cert-manager issuer that signs the serving certificate."""
-
-    kind: pulumi.Input[str]
-    """Issuer (in the cache's namespace) or ClusterIssuer; with group, an external issuer's kind (e.g. AWSPCAClusterIssuer)."""
-    name: pulumi.Input[str]
-    """The issuer's name."""
-    group: NotRequired[pulumi.Input[str]]
-    """The issuer's API group: cert-manager.io (default) for cert-manager's own, an external issuer's otherwise (e.g. awspca.cert-manager.io)."""
-
-
-class SecretKeyRef(TypedDict):
-    """A key of an existing Secret in the cluster."""
-
-    namespace: pulumi.Input[str]
-    """The Secret's namespace."""
-    name: pulumi.Input[str]
-    """The Secret's name."""
-    key: NotRequired[pulumi.Input[str]]
-    """The key holding the PEM (default ca.crt)."""
-
-
-class GatewayReference(TypedDict):
-    """An existing Gateway API Gateway, and optionally the listener a TLSRoute attaches to."""
-
-    name: pulumi.Input[str]
-    """The Gateway's name."""
-    namespace: pulumi.Input[str]
-    """The Gateway's namespace."""
-    section_name: NotRequired[pulumi.Input[str]]
-    """The name of the Gateway's TLS Passthrough listener to attach to (default: every listener that admits the route)."""
 
 
 class MsrCacheArgs(TypedDict):
@@ -173,14 +132,6 @@ class MsrCacheArgs(TypedDict):
     """Annotations on the cache's pods."""
 
 
-class _Trust(NamedTuple):
-    """What clients trust (caCertPem) and when the certificates expire (RFC 3339, or "")."""
-
-    ca_cert_pem: pulumi.Output[str]
-    cert_expires_at: pulumi.Output[str]
-    ca_expires_at: pulumi.Output[str]
-
-
 class MsrCache(pulumi.ComponentResource):
     """An MSR content cache: its namespace, TLS, config, Secret, Deployment, storage and exposure."""
 
@@ -212,96 +163,82 @@ class MsrCache(pulumi.ComponentResource):
             pulumi.log.warn(warning, resource=self)
         self._name, self._s, self._p = name, s, p
         self._child = pulumi.ResourceOptions(parent=self)
-        labels = workload.labels(s.name, s.image, s.adopt_existing)
-        namespace = self._namespace(workload.namespace_labels(s))
-        self._labels = labels
-        self._meta = self._annotated({"namespace": namespace, "labels": labels})
+        self._ns = self._namespace()
         first = pulumi.ResourceOptions(delete_before_replace=p.service_replaced_first)
-        service = self._object(k8s.core.v1.Service, "service", p.service, named=True, opts=first)
-        lb_address: pulumi.Output[str | None] = (
-            service.status.apply(lambda st: _assigned(exposure.load_balancer_address(st)))
-            if p.reads_load_balancer
-            else pulumi.Output.from_input(None)
-        )
-        place = pulumi.Output.all(namespace, lb_address)
-        # With hosts, the URL is the first one's: only the SANs follow the address.
-        url = (place if not s.hosts else pulumi.Output.all(namespace, None)).apply(
-            lambda a: exposure.url(s.mode, s.hosts, s.port, s.name, a[0], a[1])
-        )
-        sans = place.apply(lambda a: certificates.subject_alt_names(s.hosts, s.name, a[0], a[1]))
-        upstreams = pulumi.Output.from_input(s.upstreams).apply(
-            lambda u: config.resolved("upstreams", u)
-        )
-        env = self._resolved_env()
-        trust = self._workload(url, sans, upstreams, env)
-        self._extras(upstreams, env)
+        service = self._object(k8s.core.v1.Service, "service", p.service, opts=first)
+        d = deployed(name, s, p, self._ns, service, self._child)
+        trust, tls_files = serving_certificate(name, s, p, d.sans, self._child)
+        if p.tls == "cert-manager":
+            self._custom("certificate", CERT_MANAGER_VERSION, "Certificate", d.certificate_spec())
+        self._workload(d, tls_files)
+        self._extras(d)
 
-        self.url = url
+        self.url = d.url
         self.ca_cert_pem = trust.ca_cert_pem
-        self.namespace = namespace
+        self.namespace = self._ns
         self.service_name = service.metadata.name
-        self.registration = url.apply(lambda u: json.dumps({"name": name, "host": u}))
+        self.registration = d.url.apply(lambda u: json.dumps({"name": name, "host": u}))
         self.cert_expires_at = trust.cert_expires_at
-        self.cert_sans = (
-            _checked("tlsCert", s.tls_cert).apply(certificates.pem_san_texts)
-            if s.tls_cert is not None
-            else sans.apply(certificates.san_texts)
-        )
+        self.cert_sans = d.cert_sans()
         self.ca_expires_at = trust.ca_expires_at
-        self.register_outputs(
-            {
-                "url": self.url,
-                "ca_cert_pem": self.ca_cert_pem,
-                "namespace": self.namespace,
-                "service_name": self.service_name,
-                "registration": self.registration,
-                "cert_expires_at": self.cert_expires_at,
-                "cert_sans": self.cert_sans,
-                "ca_expires_at": self.ca_expires_at,
-            }
-        )
+        # The outputs, every one declared above.
+        self.register_outputs({key: getattr(self, key) for key in MsrCache.__annotations__})
 
-    def _annotated(self, meta: k8s.meta.v1.ObjectMetaArgsDict) -> k8s.meta.v1.ObjectMetaArgsDict:
-        """`meta` with the plan's annotations of every object."""
-        if self._p.annotations:
-            meta["annotations"] = dict(self._p.annotations)
-        return meta
+    def _namespace(self) -> pulumi.Output[str]:
+        s = self._s
+        if not self._p.create_namespace:
+            return pulumi.Output.from_input(s.namespace)
+        meta: Any = object_metadata(s, self._p, "namespace", None)  # the manifest's form
+        ns = k8s.core.v1.Namespace(f"{self._name}-namespace", metadata=meta, opts=self._child)
+        # Through the resource's output, so everything in it waits for the namespace.
+        return ns.metadata.name
 
     def _object(
         self,
-        kind: Callable[..., _Resource],
+        make: Callable[..., _Resource],
         role: str,
         spec: Any,
-        named: bool = False,
         opts: pulumi.ResourceOptions | None = None,
-        **metadata: Any,
+        annotations: pulumi.Input[Mapping[str, str]] | None = None,
+        **fields: Any,
     ) -> _Resource:
-        """A Kubernetes object of the cache, `<name>-<role>`: named after the cache, or left to
-        the provider's auto-name (the ConfigMap and Secrets: a change of their data then gives a
-        new name, which the Deployment follows, rolling its pods). `spec` is in the manifest's
-        form (camelCase keys), which the SDK's typed specs (snake_case keys) leave out: hence
-        `kind` taking any arguments."""
-        meta = {**self._meta, **metadata, **({"name": self._s.name} if named else {})}
-        if "annotations" in metadata:  # beside the plan's, on every object
-            meta["annotations"] = {**self._p.annotations, **metadata["annotations"]}
+        """A Kubernetes object of the cache, `<name>-<role>`, with its metadata. `spec` (or the
+        `fields` in its place) is in the manifest's form (camelCase keys), which the SDK's typed
+        specs (snake_case keys) leave out: hence `make` taking any arguments."""
+        meta = object_metadata(self._s, self._p, role, self._ns, annotations)
         options = pulumi.ResourceOptions.merge(self._child, opts)
-        return kind(f"{self._name}-{role}", metadata=meta, spec=spec, opts=options)
+        if spec is not None:
+            fields["spec"] = spec
+        return make(f"{self._name}-{role}", metadata=meta, opts=options, **fields)
 
-    def _workload(
-        self,
-        url: pulumi.Output[str],
-        sans: pulumi.Output[SubjectAltNames],
-        upstreams: pulumi.Output[Sequence[str]],
-        env: pulumi.Output[Mapping[str, str]] | None,
-    ) -> _Trust:
-        """The certificates, config.yaml, Secrets, claim and Deployment; returns what clients
-        trust."""
+    def _secret(
+        self, role: str, data: Mapping[str, pulumi.Input[str]] | None
+    ) -> k8s.core.v1.Secret | None:
+        """An auto-named Opaque Secret whose every value is sent as a secret; none without data."""
+        if data is None:
+            return None
+        values = pulumi.Output.secret(dict(data))
+        return self._object(k8s.core.v1.Secret, role, None, type="Opaque", string_data=values)
+
+    def _workload(self, d: Deployed, tls_files: Mapping[str, pulumi.Output[str]]) -> None:
+        """The ConfigMap, Secrets and claim, then the Deployment holding their generated names."""
         s, p = self._s, self._p
-        files, trust = self._files(sans)
-        config_map = self._config_map(url, upstreams)
-        secret = _secret(f"{self._name}-certs", self._meta, files, self._child)
-        storage_secret, env_secret = self._credentials(env)
-        claim = self._claim() if p.claim is not None else None
+        config_yaml = {rc.CONFIG_FILE: d.config_yaml()}
+        config_map = self._object(k8s.core.v1.ConfigMap, "config", None, data=config_yaml)
+        secret = self._secret("certs", self._secret_files(d, tls_files))
+        assert secret is not None
+        storage_secret = self._secret("storage", d.storage_credentials())
+        env_secret = self._secret("env", d.secret_env())
+        # A raise of storageSize grows the claim in place where its class allows volume
+        # expansion; elsewhere the annotated size changes, and the claim is replaced.
+        resize = pulumi.ResourceOptions(replace_on_changes=[workload.FIXED_SIZE_PATH])
+        claim = (
+            self._object(
+                k8s.core.v1.PersistentVolumeClaim, "data", p.claim, resize, d.claim_annotations()
+            )
+            if p.claim is not None
+            else None
+        )
         spec = workload.deployment_spec(
             s,
             config_map=config_map.metadata.name,
@@ -311,336 +248,44 @@ class MsrCache(pulumi.ComponentResource):
             storage_secret=storage_secret.metadata.name if storage_secret else None,
             env_secret=env_secret.metadata.name if env_secret else None,
         )
-        annotations = dict(p.deployment_annotations)
-        extra: dict[str, Any] = {"annotations": annotations} if annotations else {}
-        self._object(k8s.apps.v1.Deployment, "deployment", spec, named=True, **extra)
-        return trust
+        self._object(k8s.apps.v1.Deployment, "deployment", spec)
 
-    def _config_map(
-        self, url: pulumi.Output[str], upstreams: pulumi.Output[Sequence[str]]
-    ) -> k8s.core.v1.ConfigMap:
-        """The ConfigMap of config.yaml, auto-named: a change of it rolls the pods."""
-        s, storage = self._s, self._s.object_storage
-        config_yaml = pulumi.Output.all(url, upstreams).apply(
-            lambda a: rc.dump(
-                rc.registry_config(
-                    log_level=s.log_level.value,
-                    host_url=a[0],
-                    blob_ttl=s.blob_ttl,
-                    upstreams=a[1],
-                    trusts_upstream_ca=s.trusts_upstream_ca,
-                    object_storage=storage.config() if storage else None,
-                    metrics=s.metrics,
-                )
-            )
-        )
-        return k8s.core.v1.ConfigMap(
-            f"{self._name}-config",
-            metadata=self._meta,
-            data={rc.CONFIG_FILE: config_yaml},
-            opts=self._child,
-        )
-
-    def _credentials(
-        self, env: pulumi.Output[Mapping[str, str]] | None
-    ) -> tuple[k8s.core.v1.Secret | None, k8s.core.v1.Secret | None]:
-        """The Secrets of the object storage credentials and of extraEnv's Outputs (secrets),
-        which reach the container as env from them; None where there is nothing to keep."""
-        p, storage, name, meta, child = (
-            self._p,
-            self._s.object_storage,
-            self._name,
-            self._meta,
-            self._child,
-        )
-        storage_secret = (
-            _secret(
-                f"{name}-storage",
-                meta,
-                {key: storage.credentials[k] for k, key in p.storage_secret_keys.items()},
-                child,
-            )
-            if storage and p.storage_secret_keys
-            else None
-        )
-        env_secret = (
-            _secret(
-                f"{name}-env",
-                meta,
-                {key: env.apply(lambda e, v=var: e[v]) for var, key in p.env_secret_keys.items()},
-                child,
-            )
-            if env is not None and p.env_secret_keys
-            else None
-        )
-        return storage_secret, env_secret
-
-    def _claim(self) -> k8s.core.v1.PersistentVolumeClaim:
-        """The claim for the blobs. A raise of storageSize grows it in place where the class
-        storageClass names allows volume expansion (read from the cluster); with the cluster's
-        default class, which the program cannot name, one that does not allow it, or none read
-        (readCluster false), a change of size replaces it (a new, empty volume), as the preview
-        shows."""
-        s, p = self._s, self._p
-        assert s.storage is not None and p.claim is not None
-        storage = s.storage
-        expands: pulumi.Output[bool | None] = (
-            k8s.storage.v1.StorageClass.get(
-                f"{self._name}-storage-class", storage.storage_class, opts=self._child
-            ).allow_volume_expansion
-            if storage.storage_class is not None and s.read_cluster
-            else pulumi.Output.from_input(None)
-        )
-        annotations = expands.apply(
-            lambda e: {**p.annotations, **workload.claim_annotations(storage, e)}
-        )
-        resize = pulumi.ResourceOptions(replace_on_changes=[workload.FIXED_SIZE_PATH])
-        spec: Any = p.claim  # in the manifest's form, as _object passes specs
-        return k8s.core.v1.PersistentVolumeClaim(
-            f"{self._name}-data",
-            metadata={**self._meta, "annotations": annotations},
-            spec=spec,
-            opts=pulumi.ResourceOptions.merge(self._child, resize),
-        )
-
-    def _files(
-        self, sans: pulumi.Output[SubjectAltNames]
-    ) -> tuple[dict[str, pulumi.Input[str]], _Trust]:
-        """The cache Secret's files (the plan's `secret_files`) and what clients trust."""
-        s, p = self._s, self._p
+    def _secret_files(
+        self, d: Deployed, tls_files: Mapping[str, pulumi.Output[str]]
+    ) -> dict[str, pulumi.Input[str]]:
+        """The cache Secret's files (the plan's `secret_files`)."""
         password = random.RandomPassword(
             f"{self._name}-http-secret", length=32, special=False, opts=self._child
         )
-        files: dict[str, pulumi.Input[str]] = {rc.HTTP_SECRET_KEY: password.result}
-        if p.tls == "cert-manager":
-            self._certificate(sans)
-            # cert-manager renews the certificate: only a given CA's expiry is known here.
-            ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else None
-            none = pulumi.Output.from_input("")
-            trust = _Trust(ca or none, none, ca.apply(certificates.expires_at) if ca else none)
-        else:
-            trust, files[rc.CERT_FILE], files[rc.KEY_FILE] = self._tls(sans)
-        if p.upstream_ca == "given" and s.upstream_ca_cert is not None:
-            files[rc.UPSTREAM_CA_FILE] = _checked("upstreamCaCert", s.upstream_ca_cert)
-        elif p.upstream_ca == "secret" and s.upstream_ca_secret is not None:
-            files[rc.UPSTREAM_CA_FILE] = self._read_upstream_ca(s.upstream_ca_secret)
-        assert tuple(files) == p.secret_files, (tuple(files), p.secret_files)
-        return files, trust
+        files: dict[str, pulumi.Input[str]] = {rc.HTTP_SECRET_KEY: password.result, **tls_files}
+        if d.upstream_ca is not None:
+            files[rc.UPSTREAM_CA_FILE] = d.upstream_ca
+        assert tuple(files) == self._p.secret_files, (tuple(files), self._p.secret_files)
+        return files
 
-    def _resolved_env(self) -> pulumi.Output[Mapping[str, str]] | None:
-        """extraEnv once its Outputs (secrets) resolve, checked then as plain values are by
-        `parse`; None when every value is plain."""
-        s = self._s
-        if not self._p.env_secret_keys:
-            return None
-        return pulumi.Output.all(**s.extra_env).apply(lambda e: config.resolved("extraEnv", e))
-
-    def _extras(
-        self, upstreams: pulumi.Output[Sequence[str]], env: pulumi.Output[Mapping[str, str]] | None
-    ) -> None:
+    def _extras(self, d: Deployed) -> None:
         """The disruption budget, network policy, metrics objects, and Ingress or Gateway API
         objects the plan has."""
-        s, p = self._s, self._p
+        p = self._p
         if p.disruption_budget is not None:
             self._object(
-                k8s.policy.v1.PodDisruptionBudget, "disruption-budget", p.disruption_budget, True
+                k8s.policy.v1.PodDisruptionBudget, "disruption-budget", p.disruption_budget
             )
         if p.network_policy:
-            selector = workload.selector_labels(s.name, s.adopt_existing)
-            # A proxy's port is no secret, and a secret spec would hide the whole policy from
-            # previews and the state: only the ports leave the secret extraEnv.
-            proxies: pulumi.Output[list[int]] = (
-                pulumi.Output.unsecret(env.apply(lambda e: sorted(proxy_ports(e))))
-                if env is not None and p.proxies_resolve_later
-                else pulumi.Output.from_input([])
-            )
-            spec = pulumi.Output.all(upstreams, proxies).apply(
-                lambda a: network_policy.network_policy_spec(
-                    s, selector, network_policy.upstream_ports(a[0]) | p.egress_ports | set(a[1])
-                )
-            )
-            self._object(k8s.networking.v1.NetworkPolicy, "network-policy", spec, named=True)
+            self._object(k8s.networking.v1.NetworkPolicy, "network-policy", d.network_policy_spec())
         if p.metrics_service is not None:
-            labels = {**self._labels, **exposure.METRICS_LABELS}
-            self._object(
-                k8s.core.v1.Service,
-                "metrics-service",
-                p.metrics_service,
-                name=f"{s.name}-metrics",
-                labels=labels,
-            )
+            self._object(k8s.core.v1.Service, "metrics-service", p.metrics_service)
         if p.service_monitor is not None:
-            self._custom(
-                "service-monitor", "monitoring.coreos.com/v1", "ServiceMonitor", p.service_monitor
-            )
+            monitoring = "monitoring.coreos.com/v1"
+            self._custom("service-monitor", monitoring, "ServiceMonitor", p.service_monitor)
         if p.ingress is not None:
-            annotations = dict(exposure.INGRESS_ANNOTATIONS)
-            self._object(
-                k8s.networking.v1.Ingress, "ingress", p.ingress, True, annotations=annotations
-            )
+            self._object(k8s.networking.v1.Ingress, "ingress", p.ingress)
         if p.gateway is not None:
             self._custom("gateway", exposure.GATEWAY_API_VERSION, "Gateway", p.gateway)
         if p.tls_route is not None:
             self._custom("tls-route", exposure.GATEWAY_API_VERSION, "TLSRoute", p.tls_route)
 
     def _custom(self, role: str, api_version: str, kind: str, spec: Any) -> None:
-        """A custom resource of the cache, named after it."""
-        k8s.apiextensions.CustomResource(
-            f"{self._name}-{role}",
-            api_version=api_version,
-            kind=kind,
-            metadata={**self._meta, "name": self._s.name},
-            spec=spec,
-            opts=self._child,
-        )
-
-    def _certificate(self, sans: pulumi.Output[SubjectAltNames]) -> None:
-        """A cert-manager Certificate with the SANs the exposure needs, into the plan's Secret."""
-        s, secret_name = self._s, self._p.certificate_secret
-        assert s.cert_manager_issuer is not None and secret_name is not None
-        issuer, algorithm = s.cert_manager_issuer, s.tls_key_algorithm or KeyAlgorithm.RSA
-        spec = sans.apply(
-            lambda x: certificates.certificate_spec(x, secret_name, issuer, algorithm)
-        )
-        self._custom("certificate", "cert-manager.io/v1", "Certificate", spec)
-
-    def _read_upstream_ca(self, ref: SecretRef) -> pulumi.Output[str]:
-        """The upstream CA PEM from an existing Secret (read from the cluster, at deployment)."""
-        source = k8s.core.v1.Secret.get(
-            f"{self._name}-upstream-ca", f"{ref.namespace}/{ref.name}", opts=self._child
-        )
-        return source.data.apply(lambda data: config.resolved_secret_pem(ref, data))
-
-    def _namespace(self, labels: Mapping[str, str]) -> pulumi.Output[str]:
-        s = self._s
-        if not self._p.create_namespace:
-            return pulumi.Output.from_input(s.namespace)
-        ns = k8s.core.v1.Namespace(
-            f"{self._name}-namespace",
-            metadata=self._annotated({"name": s.namespace, "labels": labels}),
-            opts=self._child,
-        )
-        # Through the resource's output, so everything in it waits for the namespace.
-        return ns.metadata.name
-
-    def _tls(
-        self, sans: pulumi.Output[SubjectAltNames]
-    ) -> tuple[_Trust, pulumi.Output[str], pulumi.Output[str]]:
-        """(what clients trust, serving certificate, serving key): yours, or generated."""
-        s, name, child = self._s, self._name, self._child
-        if s.tls_cert is not None and s.tls_key is not None:
-            # tlsCaCert, when given, must have issued tlsCert: it is what clients trust.
-            given_ca = _checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else None
-            pair = pulumi.Output.all(
-                _checked("tlsCert", s.tls_cert), _checked("tlsKey", s.tls_key), given_ca
-            ).apply(lambda p: _checked_pair(p, s.hosts))
-            cert = pair.apply(lambda p: p[0])
-            ca = pair.apply(lambda p: p[2] or p[0])
-            expiry = (cert.apply(certificates.expires_at), ca.apply(certificates.expires_at))
-            trust = _Trust(ca, *expiry)
-            return trust, cert, pulumi.Output.secret(pair.apply(lambda p: p[1]))
-
-        kind = certificates.KEYS[s.tls_key_algorithm or KeyAlgorithm.RSA]
-        key_args = kind.tls_args
-        # The CA signing the serving certificate, then a rotation's next one: both trusted.
-        (ca_key, ca), *following = [self._ca(g, key_args) for g in self._p.ca_generations]
-        bundle = pulumi.Output.all(ca.cert_pem, *(c.cert_pem for _, c in following)).apply(
-            lambda pems: "".join(pems)
-        )
-        key = tls.PrivateKey(f"{name}-key", **key_args, opts=child)
-        request = tls.CertRequest(
-            f"{name}-csr",
-            private_key_pem=key.private_key_pem,
-            subject={
-                "common_name": sans.apply(lambda x: x.common_name),
-                "organization": "msr-cache",
-            },
-            dns_names=sans.apply(lambda x: list(x.dns_names)),
-            ip_addresses=sans.apply(lambda x: list(x.ip_addresses)),
-            opts=child,
-        )
-        cert = tls.LocallySignedCert(
-            f"{name}-cert",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=ca_key.private_key_pem,
-            ca_cert_pem=ca.cert_pem,
-            validity_period_hours=certificates.CERT_VALIDITY_HOURS,
-            early_renewal_hours=certificates.CERT_EARLY_RENEWAL_HOURS,
-            allowed_uses=list(kind.serving_uses),
-            opts=child,
-        )
-        # pulumi-tls' own record of each certificate's end (RFC 3339).
-        trust = _Trust(bundle, cert.validity_end_time, ca.validity_end_time)
-        return trust, cert.cert_pem, pulumi.Output.secret(key.private_key_pem)
-
-    def _ca(
-        self, generation: int, key_args: Mapping[str, Any]
-    ) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
-        """The generated CA of a generation: `<name>-ca` for the first (as before rotations
-        existed), `<name>-ca<generation>` after it, so each keeps its own state."""
-        s, child = self._s, self._child
-        role = "ca" if generation == 1 else f"ca{generation}"
-        key = tls.PrivateKey(f"{self._name}-{role}-key", **key_args, opts=child)
-        cert = tls.SelfSignedCert(
-            f"{self._name}-{role}",
-            private_key_pem=key.private_key_pem,
-            is_ca_certificate=True,
-            subject={
-                "common_name": certificates.ca_common_name(s.name, s.namespace, generation),
-                "organization": "msr-cache",
-            },
-            validity_period_hours=certificates.CA_VALIDITY_HOURS,
-            early_renewal_hours=certificates.CA_EARLY_RENEWAL_HOURS,
-            allowed_uses=list(certificates.CA_USES),
-            opts=child,
-        )
-        return key, cert
-
-
-def _secret(
-    resource: str, meta: k8s.meta.v1.ObjectMetaArgsDict, data: Mapping[str, pulumi.Input[str]],
-    child: pulumi.ResourceOptions,
-) -> k8s.core.v1.Secret:  # fmt: skip
-    """An auto-named Opaque Secret whose every value is sent as a secret."""
-    return k8s.core.v1.Secret(
-        resource,
-        metadata=meta,
-        type="Opaque",
-        string_data=pulumi.Output.secret(dict(data)),
-        opts=child,
-    )
-
-
-def _assigned(address: str | None) -> pulumi.Input[str | None]:
-    """A load balancer's address; unknown in a preview while none is assigned (a Service that
-    becomes a LoadBalancer), since `pulumi up` waits for one: the preview then shows the URL,
-    the certificate and its Secret changing, as `up` changes them."""
-    if address is None and pulumi.runtime.is_dry_run():
-        known: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        known.set_result(False)
-        value: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        value.set_result(None)
-        return pulumi.Output(set(), value, known)
-    return address
-
-
-def _checked(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
-    """A deferrable input, checked when it resolves (plain ones were checked by `parse`); a
-    trust bundle's certificates Go clients skip are warned of then, as Settings.warnings()
-    warns of a plain one's (naming each by its subject, never the PEM)."""
-    checked = pulumi.Output.from_input(value).apply(lambda v: config.resolved(key, v))
-    if isinstance(value, str) or key not in ("tlsCaCert", "upstreamCaCert"):
-        return checked
-
-    def warned(pem: str) -> str:
-        for warning in config.bundle_warnings(spelled(key), pem):
-            pulumi.log.warn(warning)
-        return pem
-
-    return checked.apply(warned)
-
-
-def _checked_pair(given: list[Any], hosts: Sequence[str]) -> tuple[str, str, str | None]:
-    cert, key, ca = given
-    config.resolved_pair(cert, key, hosts, ca)
-    return cert, key, ca
+        """A custom resource of the cache."""
+        resource = k8s.apiextensions.CustomResource
+        self._object(resource, role, spec, api_version=api_version, kind=kind)

@@ -10,12 +10,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..inputs import given_certificates
 from ..inputs.given_certificates import certificates, common_name, rfc3339
 from ..inputs.ip_literal import ip_or_none
-from ..inputs.model import Issuer, KeyAlgorithm
+from ..inputs.model import KeyAlgorithm
+
+if TYPE_CHECKING:  # settings reads the exposure modes, which read the Service names here
+    from ..inputs.settings import Settings
+    from .plan import Plan
 
 # A generated CA outlives many serving certificates: clients and MSR trust it, so replacing it
 # means redistributing it. The serving certificate is renewed by `pulumi up` in its last month.
@@ -23,6 +27,7 @@ CA_VALIDITY_HOURS = 10 * 365 * 24
 CA_EARLY_RENEWAL_HOURS = 365 * 24
 CERT_VALIDITY_HOURS = 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 30 * 24
+ORGANIZATION = "msr-cache"  # the O of the generated certificates' subjects
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,13 +127,14 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def certificate_spec(
-    sans: SubjectAltNames, secret_name: str, issuer: Issuer, algorithm: KeyAlgorithm
-) -> dict[str, Any]:
-    """A cert-manager Certificate with the same SANs, lifetime and key as the generated one."""
+def certificate_spec(settings: Settings, plan: Plan, sans: SubjectAltNames) -> dict[str, Any]:
+    """A cert-manager Certificate with the same SANs, lifetime and key as the generated one,
+    into the plan's Secret."""
+    issuer, algorithm = settings.cert_manager_issuer, settings.tls_key_algorithm or KeyAlgorithm.RSA
+    assert issuer is not None and plan.certificate_secret is not None
     key = {"algorithm": algorithm.value, "size": KEYS[algorithm].size}
     spec: dict[str, Any] = {
-        "secretName": secret_name,
+        "secretName": plan.certificate_secret,
         "issuerRef": {"group": issuer.group, "kind": issuer.kind, "name": issuer.name},
         "dnsNames": list(sans.dns_names),
         "duration": f"{CERT_VALIDITY_HOURS}h",

@@ -17,6 +17,8 @@ from typing import Any
 from ..inputs import go_url
 from ..inputs.settings import Settings
 from . import registry_config as rc
+from .plan import Plan
+from .workload import selector_labels
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"  # set on every namespace since Kubernetes 1.22
 
@@ -31,10 +33,13 @@ def _from_namespace(namespace: str) -> list[dict[str, Any]]:
 
 
 def network_policy_spec(
-    settings: Settings, selector: dict[str, str], egress_ports: Iterable[int]
+    settings: Settings, plan: Plan, upstreams: Iterable[str], proxy_ports: Iterable[int]
 ) -> dict[str, Any]:
-    """The NetworkPolicy's spec for the pods `selector` picks; `egress_ports` are the
-    upstreams' and object storage's TCP ports."""
+    """The NetworkPolicy's spec for the cache's pods, once its upstreams are known, and the ports
+    of the proxies when they were Outputs (`plan.proxies_resolve_later`); the plan's own
+    `egress_ports` are those of object storage and plain proxies."""
+    selector = selector_labels(settings.name, settings.adopt_existing)
+    egress_ports = upstream_ports(upstreams) | plan.egress_ports | set(proxy_ports)
     https: dict[str, Any] = {"ports": [{"port": rc.CONTAINER_PORT, "protocol": "TCP"}]}
     if settings.clients_namespace:
         https["from"] = _from_namespace(settings.clients_namespace)
@@ -45,7 +50,7 @@ def network_policy_spec(
             metrics["from"] = _from_namespace(settings.metrics_namespace)
         ingress.append(metrics)
     dns = {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
-    pulls = {"ports": [{"port": port, "protocol": "TCP"} for port in sorted(set(egress_ports))]}
+    pulls = {"ports": [{"port": port, "protocol": "TCP"} for port in sorted(egress_ports)]}
     return {
         "podSelector": {"matchLabels": selector},
         "policyTypes": ["Ingress", "Egress"],

@@ -10,9 +10,12 @@ the cache, a Go program, reads them (`components.inputs.go_url`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:  # settings reads the exposure modes, which read this module's ports
+    from ..inputs.settings import Settings
 
 CERTS_DIR = "/certs"
 CONFIG_DIR = "/config"
@@ -77,3 +80,19 @@ def registry_config(
 def dump(config: dict[str, Any]) -> str:
     """config.yaml text, keys in the order distribution's docs use."""
     return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+
+
+def config_yaml(settings: Settings, url: str, upstreams: Sequence[str]) -> str:
+    """The ConfigMap's config.yaml, once the cache's URL and its upstreams are known."""
+    storage = settings.object_storage
+    return dump(
+        registry_config(
+            log_level=settings.log_level.value,
+            host_url=url,
+            blob_ttl=settings.blob_ttl,
+            upstreams=upstreams,
+            trusts_upstream_ca=settings.trusts_upstream_ca,
+            object_storage=storage.config() if storage else None,
+            metrics=settings.metrics,
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi import Input, Output
@@ -336,10 +337,12 @@ FIXED_SIZE_PATH = f'metadata.annotations["{FIXED_SIZE}"]'
 SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
-def claim_annotations(storage: Storage, expands: bool | None) -> dict[str, str]:
-    """The claim's own annotations: no await of it, and its size, unless its StorageClass (when
-    one is named, read from the cluster) allows volume expansion."""
-    return {SKIP_AWAIT: "true", **({} if expands else {FIXED_SIZE: storage.size})}
+def claim_annotations(
+    storage: Storage, expands: bool | None, every: Mapping[str, str]
+) -> dict[str, str]:
+    """The claim's annotations: `every` object's, no await of it, and its size, unless its
+    StorageClass (when one is named, read from the cluster) allows volume expansion."""
+    return {**every, SKIP_AWAIT: "true", **({} if expands else {FIXED_SIZE: storage.size})}
 
 
 def claim_spec(storage: Storage) -> dict[str, Any]:
