@@ -27,14 +27,8 @@ import pulumi
 from components.inputs.problems import Caller, ConfigError, set_caller
 
 from . import manifests, outputs, policy_pack, stack_config
-from .provider_mocks import (
-    LOAD_BALANCER_STAND_IN,
-    ClusterReadInRender,
-    Registered,
-    RenderProviders,
-    Value,
-    evaluate,
-)
+from .engine import Value, evaluate
+from .provider_mocks import LOAD_BALANCER_STAND_IN, ClusterReadInRender, Registered, RenderProviders
 
 ROOT = Path(__file__).resolve().parent.parent
 

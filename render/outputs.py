@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from components.inputs.given_certificates import certificates, rfc3339
 from components.inputs.plain import is_mapping
 
-from .provider_mocks import GENERATION, Registered, Value
+from .engine import Value
+from .provider_mocks import GENERATION, Registered
 from .stack_config import stand_in_ca
 
 _SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"

@@ -1,9 +1,25 @@
-"""Run a Pulumi program under the SDK's mock monitor, with providers that behave as in a render.
+"""The providers a render stands in for, as a render-mode `pulumi up` would see them: mocks for
+the SDK's mock monitor (render/engine.py), recording each registration as the engine receives it.
 
-`RenderProviders` stands in for pulumi-kubernetes, pulumi-tls and pulumi-random the way a
-render-mode `pulumi up` sees them: Kubernetes objects are auto-named as the provider names them
-and get no status (nothing is applied); what the other providers generate is a placeholder,
-never a real key (a CA certificate is a stand-in one, as another cache may be given it to trust). Every registration is recorded as the engine would receive it.
+Stands in for the releases requirements.lock pins (toolchain/tools.toml builds the same):
+- pulumi/pulumi-kubernetes 4.25.0 (f47bc2d6f199): an object without a name is auto-named
+  `<resource name>-<8 characters>` and annotated pulumi.com/autonamed (AssignNameIfAutonamable,
+  provider/pkg/metadata/naming.go), named anew when replaced (pulumi_kubernetes_replacement.py);
+  as in its render mode (renderYamlToDirectory) no cluster is reached: an object gets no status,
+  and a read (`.get`) finds only a stand-in given in `cluster`.
+- pulumi-tls 5.6.2 and pulumi-random 4.21.4, bridging hashicorp/terraform-provider-tls
+  d044ca7c6f52 and terraform-provider-random e1092b0cfc07: which inputs replace a resource
+  (internal/provider/resource_self_signed_cert.go, resource_locally_signed_cert.go,
+  resource_password.go), and so generate its value anew.
+
+Not ported: anything random (a name's suffix, a key, a certificate, a password: see `auto_name`
+and `generated`), the providers' await, and all a cluster adds but a LoadBalancer's address.
+
+Held to the real providers by tests/engine/test_pulumi_up.py: each edit's `make render-diff`,
+which reads auto-names and generations, names the Kubernetes operations of the real `pulumi
+preview --diff` (test_each_exposure_deploys_serves_and_takes_each_edit_as_previewed), and
+pulumi-kubernetes' render mode writes the objects `make render` writes
+(test_a_render_stack_writes_the_objects_the_render_writes_and_reads_no_cluster).
 """
 
 from __future__ import annotations
@@ -12,14 +28,12 @@ import copy
 import dataclasses
 import hashlib
 import json
-import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
 
 from components.inputs.plain import is_dict, is_list
 
@@ -49,12 +63,8 @@ GENERATED: Mapping[str, Mapping[str, str]] = {
 }
 
 
-# What the providers change in place: terraform-provider-tls gives early_renewal_hours no
-# RequiresReplace (internal/provider/resource_locally_signed_cert.go, resource_self_signed_cert.go);
-# every other input of these resources replaces them (RequiresReplace, or
-# requireReplaceIfStateContainsPEMString), as does every input of random_password
-# (terraform-provider-random internal/provider/resource_password.go). A replacement generates
-# the value anew: a key, a certificate, a password.
+# What the providers change in place: early_renewal_hours has no RequiresReplace; every other
+# input of these resources replaces them (RequiresReplace, requireReplaceIfStateContainsPEMString).
 IN_PLACE = frozenset({"earlyRenewalHours"})
 # A generated value's generation: the same as long as the resource is not replaced.
 GENERATION = re.compile(r"#[0-9a-f]{8}\b")
@@ -91,15 +101,6 @@ class Registered:
     outputs: dict[str, Any] = dataclasses.field(default_factory=dict[str, Any])
     # The input paths whose change makes the engine replace it (the option replaceOnChanges).
     replace_on_changes: list[str] = dataclasses.field(default_factory=list[str])
-
-
-@dataclasses.dataclass(frozen=True)
-class Value:
-    """An output as the engine would see it."""
-
-    value: Any
-    known: bool
-    secret: bool
 
 
 def _unwrap(value: Any, path: str, found: list[str]) -> Any:
@@ -238,53 +239,3 @@ class RenderProviders(pulumi.runtime.Mocks):
         if typ == "tls:index/selfSignedCert:SelfSignedCert":
             made["certPem"] = stand_in_ca()
         return made
-
-
-class _Monitor(MockMonitor):
-    """The SDK's mock monitor, handing the providers the resource options of each registration
-    that decide a replacement, which its MockResourceArgs leave out."""
-
-    def __init__(self, providers: RenderProviders) -> None:
-        super().__init__(providers)
-        self.providers = providers
-
-    def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
-        key = (str(request.type), str(request.name))
-        self.providers.options[key] = [str(path) for path in request.replaceOnChanges]
-        return super().RegisterResource(request)  # pyright: ignore[reportUnknownMemberType]
-
-
-def evaluate(
-    program: Callable[[], Mapping[str, Any]],
-    providers: RenderProviders,
-    *,
-    preview: bool = False,
-    project: str = "msr-cache",
-    stack: str = "dev",
-    logger: logging.Logger | None = None,
-) -> dict[str, Value]:
-    """Run `program` under the mock monitor; return the outputs it hands back, as the engine sees them.
-    What the program logs (pulumi.log.warn, ...) goes to `logger` (default the root logger)."""
-    pulumi.runtime.set_mocks(
-        providers,
-        project=project,
-        stack=stack,
-        preview=preview,
-        logger=logger,
-        monitor=_Monitor(providers),
-    )
-    values: dict[str, Value] = {}
-
-    async def run() -> None:
-        for key, output in program().items():
-            out = pulumi.Output.from_input(output)
-            known = await out.is_known()
-            values[key] = Value(
-                value=await out.future() if known else None,
-                known=known,
-                secret=await out.is_secret(),
-            )
-
-    # pulumi.runtime.test (which awaits what `run` leaves pending) has no annotations.
-    pulumi.runtime.test(run)()  # pyright: ignore[reportUnknownMemberType]
-    return values

@@ -1,24 +1,10 @@
-"""What the Pulumi CLI refuses in a stack's config before it runs a program, and the text it
-stores each config value as: what the offline render needs to pass the program what `pulumi up`
-passes it, and to refuse what `pulumi up` refuses.
+"""The Pulumi CLI's stack-config rules: what `pulumi up` refuses in a stack's config before it
+runs a program, and the text it stores each value as, so that the offline render passes the
+program what `pulumi up` passes it and refuses what it refuses.
 
-`pulumi up` loads Pulumi.yaml and Pulumi.<stack>.yaml, merges the project's declared defaults into
-the stack's config and validates the result, all before the program starts. The rules are ported
-(in our own words, not copied) from pulumi/pulumi at commit
-1b5949891b3cefcb9974752b24a5ecef0acc86c8 (2026-08-21, after v3.259.0), and judged by the real
-CLI (v3.274.0, docs/toolchain.md; where that judge found the port wrong, the rules were read
-again at v3.274.0): tests/engine/test_stack_files.py runs every stack file of the repository and a set
-of bad ones through both `pulumi preview` and the render, which must accept and refuse the same
-ones, at the same stage (`getting stack configuration: ` while reading the file and its secrets
-manager, `validating stack config: ` after), in the CLI's words, naming the same key. Where the
-CLI names no key or line of the user's file (a file it cannot decode, a value it cannot decrypt),
-the render names them after the CLI's words.
-
-What the render does not need offline is left to that CLI: Pulumi.yaml is only read (its
-declarations, its stackConfigDir), since the render reads this repository's projects, which the
-real CLI loads in every judged preview; and a declared key is a name, not a property path
-(`a.b[0]`), since these projects declare none.
-
+Ported (in our own words) from pulumi/pulumi at 1b5949891b3cefcb9974752b24a5ecef0acc86c8 (after
+v3.259.0), and read again at v3.274.0 (the CLI toolchain/tools.toml pins; the SDK is 3.272.0)
+where the real CLI found the port wrong:
 - pkg/workspace/config.go: ValidateStackConfigAndApplyProjectConfig, mergeConfig,
   validateStackConfigValues, validateStackConfigValue, parseConfigKey, createConfigValue,
   missingStackConfigurationKeysError and formatMissingKeys (moved there from
@@ -38,8 +24,20 @@ real CLI loads in every judged preview; and a declared key is a name, not a prop
   PyYAML binds (CSafeLoader): the render parses with it, so a tab and a syntax error are read as
   the CLI reads them.
 
-Their Go tests are ported in tests/render/test_cli_config.py (pkg/workspace/config_project_test.go,
-pkg/workspace/config_test.go, sdk/go/common/workspace/project_test.go).
+Not ported: Pulumi.yaml beyond its name, declarations and stackConfigDir, and a declared key as a
+property path (`a.b[0]`): the render reads only this repository's projects, which declare none,
+and the real CLI loads them in every judged preview (what a malformed one breaks, it says).
+
+Held to the real CLI by tests/engine/test_stack_files.py. In
+test_the_render_accepts_and_refuses_what_the_real_cli_does, every stack file of the repository
+and a set of bad ones go through `pulumi preview` and the render, which must accept and refuse
+the same ones at the same stage (`getting stack configuration: ` while reading the file and its
+secrets manager, `validating stack config: ` after), in the CLI's words, naming the same key (or
+naming it after the CLI's words, where the CLI names none). In
+test_a_secret_set_by_the_cli_decrypts_in_the_render_to_what_the_program_sees, a secret the CLI
+set decrypts to what the program sees under the CLI. Upstream's Go tests
+(pkg/workspace/config_project_test.go, config_test.go, sdk/go/common/workspace/project_test.go)
+are ported in tests/render/test_cli_config.py.
 """
 
 from __future__ import annotations
@@ -422,9 +420,7 @@ def _declaration(key: str, raw: Any, project: str) -> Declaration:
 
 def parse_project(raw: Any, path: Path | str = "Pulumi.yaml") -> Project:
     """What the render needs of a decoded Pulumi.yaml: its name, its config declarations and the
-    folder of its stack files. The render reads only this repository's projects, whose
-    Pulumi.yaml the real CLI loads (and would refuse) in every judged `pulumi preview`
-    (tests/engine/test_stack_files.py): what a malformed one breaks, the CLI says, not the render."""
+    folder of its stack files (the rest is not ported: see the module's docstring)."""
     try:
         config: Mapping[Any, Any] = raw.get("config") or {}
         declarations = {
@@ -582,9 +578,8 @@ def load_stack_file(path: Path, project: str) -> StackFile:
 
 
 def config_key(project: str, key: str) -> str:
-    """A key declared in Pulumi.yaml as parseConfigKey reads it: a bare key is in the project's
-    namespace. (The CLI also reads a declared key as a property path, `a.b[0]`; this
-    repository's projects declare none, and the real CLI judges them.)"""
+    """A key declared in Pulumi.yaml as parseConfigKey reads it (not as a property path: see the
+    module's docstring): a bare key is in the project's namespace."""
     namespace, name = parse_key(key) if ":" in key else (project, key)
     return f"{namespace}:{name}"
 

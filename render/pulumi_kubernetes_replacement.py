@@ -1,11 +1,21 @@
-"""Which changes make pulumi-kubernetes replace an object instead of updating it in place.
+"""pulumi-kubernetes' replacement rules: which changes make the provider replace an object
+instead of patching it in place.
 
-Ported from pulumi-kubernetes, `provider/pkg/provider/diff.go` (`forceNewProperties` and its
-tables) at 94977969d (v4.32.0+27), for the API versions current clusters serve. The provider
-replaces an object when a value under one of these paths changes (`[*]` is every element of a
-list); anything else is patched in place. ConfigMaps and Secrets are replaced whenever their
-data changes (the provider's default, without `enableConfigMapMutable`/`enableSecretMutable`),
-which is what gives an auto-named one a new name and rolls the pods that mount it.
+Ports pulumi/pulumi-kubernetes provider/pkg/provider/diff.go (`forceNewProperties` and its
+tables) of 4.25.0 (f47bc2d6f199, the release requirements.lock and toolchain/tools.toml pin), read
+at 94977969d (v4.32.0+27), whose diff.go differs only in an equivalent rewrite of a condition. A
+value changing under one of these paths (`[*]`: every element of a list) replaces the object.
+ConfigMaps and Secrets are replaced whenever their data changes (the provider's default, without
+`enableConfigMapMutable`/`enableSecretMutable`), which gives an auto-named one a new name and
+rolls the pods that mount it.
+
+Not ported: API versions current clusters no longer serve (apps/v1beta1, policy/v1beta1, ...),
+and the provider's options that make ConfigMaps and Secrets mutable (this project sets neither).
+
+Held to the real provider by tests/engine/test_pulumi_up.py: each edit's `make render-diff`
+replaces the kinds the real `pulumi preview --diff` replaces, for the same fields
+(test_each_exposure_deploys_serves_and_takes_each_edit_as_previewed). Upstream's own cases
+(diff_test.go, TestPatchToDiff) are ported in tests/render/test_replacement.py.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ from components import MsrCache
 from components.inputs.problems import Caller, ConfigError, set_caller
 from components.inputs.settings import Settings, parse
 from render.__main__ import main
-from render.provider_mocks import Registered, Value, evaluate
+from render.engine import Value, evaluate
+from render.provider_mocks import Registered
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository's root."""
