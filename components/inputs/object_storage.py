@@ -103,7 +103,7 @@ class ObjectStorage:
         """The key of a credential in the storage Secret."""
         return GCS_KEY_FILE if parameter == "keyfile" else f"{self.driver}-{parameter}"
 
-    def environment(self, secret: pulumi.Input[str]) -> list[dict[str, Any]]:
+    def environment(self, secret: object) -> list[dict[str, Any]]:
         """REGISTRY_STORAGE_<DRIVER>_<KEY> variables from the Secret named `secret`."""
         return [
             {

@@ -6,13 +6,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi import Input, Output
-
 from ..inputs.model import Exposure, Storage
 from ..inputs.object_storage import CREDENTIALS_DIR, GCS_KEY_FILE
 from ..inputs.settings import Settings
 from . import registry_config as rc
 from .exposure import METRICS_PORT_NAME, PORT_NAME
+
+Name = object
+"""An object's name in a spec: a str, or an Output of one (an auto-named object's), placed as
+it is so that a preview still shows the rest of the spec."""
 
 # A label value: at most 63 characters, alphanumeric at both ends (an image tag may be longer).
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -81,9 +83,7 @@ def _probes(metrics: bool) -> dict[str, dict[str, Any]]:
     }
 
 
-def _certs_volume(
-    settings: Settings, secret: Input[str], tls_secret: Input[str] | None
-) -> dict[str, Any]:
+def _certs_volume(settings: Settings, secret: Name, tls_secret: Name | None) -> dict[str, Any]:
     # Read-only for whichever user the image runs as; only this pod mounts it.
     if tls_secret is None:
         return {"name": CERTS_VOLUME, "secret": {"secretName": secret, "defaultMode": 0o444}}
@@ -115,12 +115,12 @@ def _certs_volume(
 def deployment_spec(
     settings: Settings,
     *,
-    config_map: Input[str],
-    secret: Input[str],
-    claim: Input[str] | None,
-    tls_secret: Input[str] | None = None,
-    storage_secret: Input[str] | None = None,
-    env_secret: Input[str] | None = None,
+    config_map: Name,
+    secret: Name,
+    claim: Name | None,
+    tls_secret: Name | None = None,
+    storage_secret: Name | None = None,
+    env_secret: Name | None = None,
 ) -> dict[str, Any]:
     """The Deployment's spec: the seed's container made safe, probed and bounded.
 
@@ -153,15 +153,15 @@ def env_secret_keys(settings: Settings) -> dict[str, str]:
     return {
         name: name
         for name, value in sorted(settings.extra_env.items())
-        if isinstance(value, Output)
+        if not isinstance(value, str)
     }
 
 
 def _env(
     settings: Settings,
-    secret: Input[str],
-    storage_secret: Input[str] | None,
-    env_secret: Input[str] | None,
+    secret: Name,
+    storage_secret: Name | None,
+    env_secret: Name | None,
 ) -> list[dict[str, Any]]:
     """The http secret and storage credentials from their Secrets, then extraEnv: its plain
     values as they are, the others from the env Secret."""
@@ -185,11 +185,11 @@ def _env(
 
 def _volumes(
     settings: Settings,
-    config_map: Input[str],
-    secret: Input[str],
-    claim: Input[str] | None,
-    tls_secret: Input[str] | None,
-    storage_secret: Input[str] | None,
+    config_map: Name,
+    secret: Name,
+    claim: Name | None,
+    tls_secret: Name | None,
+    storage_secret: Name | None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(mounts, volumes): certificates, config, and the blobs' volume or a key file."""
     storage = settings.object_storage
