@@ -3,7 +3,6 @@
 import ast
 import gc
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import hypothesis
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel, unavailable
+from harness import CERT, KEY, OTHER_KEY, ROOT, plugin_channel
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.inputs.problems import Caller, set_caller

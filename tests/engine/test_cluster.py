@@ -265,7 +265,9 @@ def test_cert_manager_issues_a_certificate_of_a_self_signed_cluster_issuer(
     # The loops the engine layer's CA Issuer does not take (tests/engine/test_custom_resources_up.py):
     # a ClusterIssuer's, and selfSigned signing.
     if not cluster.cert_manager:
-        unavailable("MSR_CACHE_KUBECONFIG: no cert-manager controller of tests/engine/cluster.py runs")
+        unavailable(
+            "MSR_CACHE_KUBECONFIG: no cert-manager controller of tests/engine/cluster.py runs"
+        )
     issuer = f"{namespace}-self-signed"  # cluster-wide: a name of this test's own
     cluster.apply([
         {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",

@@ -305,7 +305,9 @@ def test_the_real_tls_route_crd():
 def test_a_kind_without_a_vendored_crd_is_refused():
     obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     assert crd_for(obj) is None
-    assert validate(obj) == ["kind: no CRD vendored in tests/render/crds/ for 'Widget' in 'example.com'"]
+    assert validate(obj) == [
+        "kind: no CRD vendored in tests/render/crds/ for 'Widget' in 'example.com'"
+    ]
     istio = {**obj, "apiVersion": "networking.istio.io/v1", "kind": "Gateway"}
     assert validate(istio) == [
         "kind: no CRD vendored in tests/render/crds/ for 'Gateway' in 'networking.istio.io'"
