@@ -1,10 +1,16 @@
 """URLs read as Go 1.26's net/url reads them, and proxy variables as Go's httpproxy reads them.
 
 The URLs a cache is given (the upstreams, an object storage endpoint, a proxy, MSR's API) are
-read by Go programs: the cache and MSR's own clients. `parse_go_url` follows Go's parser as Go
-1.26 has it, so a URL is checked as the cache will read it (refusing what older Go, MSR's
-image's, would still take) and written as it was checked (a host in lower case, which is how Go
-dials and verifies it).
+read by Go programs: the cache and MSR's own clients. `parse_go_url` ports go1.26.8's
+src/net/url/url.go (Parse, parse, getScheme, parseAuthority, parseHost, validUserinfo,
+validOptionalPort, unescape, shouldEscape for hosts, splitHostPort) and src/net/netip/netip.go
+(ParseAddr, for what brackets hold), on bytes as Go's strings are, so a URL is checked as the
+cache will read it and written as it was checked (a host in lower case, which is how Go dials and
+verifies it). It has the fixes older Go, MSR's image's, lacks: brackets hold an IPv6 address and
+nothing else (CVE-2025-47912, Go 1.24.8 and 1.25.2), a `[` only at the start of a host
+(CVE-2026-25679, golang/go#77578), and one colon at most outside brackets in an http or https
+host (Go 1.26, golang/go#75223, its default urlstrictcolons=1). tests/unit/test_go_url.py holds
+go1.26.8's url_test.go cases that this port decides, and holds the port to the Go on the machine.
 """
 
 from __future__ import annotations
@@ -14,14 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# Go's net/url.Parse, ported from go1.26.8's src/net/url/url.go (Parse, parse, getScheme,
-# parseAuthority, parseHost, validUserinfo, validOptionalPort, unescape, shouldEscape for hosts,
-# splitHostPort) and src/net/netip/netip.go (ParseAddr, for what brackets hold), on bytes as Go's
-# strings are. It has the fixes older Go lacks: brackets hold an IPv6 address and nothing else
-# (CVE-2025-47912, Go 1.24.8 and 1.25.2), a `[` only at the start of a host (CVE-2026-25679,
-# golang/go#77578), and one colon at most outside brackets in an http or https host (Go 1.26,
-# golang/go#75223, its default urlstrictcolons=1). tests/unit/test_go_url.py holds go1.26.8's
-# url_test.go cases that this port decides, and holds the port to the Go on the machine.
 _HOST_PUNCTUATION = frozenset(b"!$&'()*+,;=:[]<>\"-_.~")
 _USERINFO_PUNCTUATION = frozenset(b"-._:~!$&'()*+,;=%@")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
