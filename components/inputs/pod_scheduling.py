@@ -230,15 +230,7 @@ def _check_node_selector_requirement(req: Mapping[str, Any], path: tuple[str | i
     a required one never matches. So every term is held to those rules here.
     """
     operator, values = req["operator"], _values(req)
-    if operator in ("In", "NotIn"):
-        if not values:
-            raise ValueError(
-                f"{_at((*path, 'values'))}: must be non-empty when operator is {operator}"
-            )
-    elif operator in ("Exists", "DoesNotExist"):
-        if values:
-            raise ValueError(f"{_at((*path, 'values'))}: must be empty when operator is {operator}")
-    elif operator in ("Gt", "Lt"):
+    if operator in ("Gt", "Lt"):
         if len(values) != 1:
             raise ValueError(
                 f"{_at((*path, 'values'))}: must hold exactly one integer when operator is "
@@ -249,10 +241,24 @@ def _check_node_selector_requirement(req: Mapping[str, Any], path: tuple[str | i
                 f"{_at((*path, 'values', 0))}: must be an integer when operator is {operator}, "
                 f"got {_show(values[0])}"
             )
-    else:
+    _check_requirement(req, path, _NODE_OPERATORS)
+
+
+def _check_requirement(
+    req: Mapping[str, Any], path: tuple[str | int, ...], operators: tuple[str, ...]
+) -> None:
+    """The rules a node selector's and a label selector's requirements share: In and NotIn
+    take values, Exists and DoesNotExist none, no operator but `operators`; a label key, and
+    label values."""
+    operator, values = req["operator"], _values(req)
+    if operator in ("In", "NotIn") and not values:
+        raise ValueError(f"{_at((*path, 'values'))}: must be non-empty when operator is {operator}")
+    if operator in ("Exists", "DoesNotExist") and values:
+        raise ValueError(f"{_at((*path, 'values'))}: must be empty when operator is {operator}")
+    if operator not in operators:
         raise ValueError(
             f"{_at((*path, 'operator'))}: {_show(operator)} is not a valid operator; "
-            f"accepted: {', '.join(_NODE_OPERATORS)}"
+            f"accepted: {', '.join(operators)}"
         )
     _check_label_key(req["key"], (*path, "key"))
     for index, value in enumerate(values):
@@ -325,26 +331,7 @@ def _check_label_selector(selector: Mapping[str, Any], path: tuple[str | int, ..
     AllowInvalidLabelValueInSelector false (it is only true for objects that already have one)."""
     _check_labels(selector.get("matchLabels", {}), (*path, "matchLabels"))
     for index, req in enumerate(selector.get("matchExpressions", [])):
-        at = (*path, "matchExpressions", index)
-        operator, values = req["operator"], _values(req)
-        if operator in ("In", "NotIn"):
-            if not values:
-                raise ValueError(
-                    f"{_at((*at, 'values'))}: must be non-empty when operator is {operator}"
-                )
-        elif operator in ("Exists", "DoesNotExist"):
-            if values:
-                raise ValueError(
-                    f"{_at((*at, 'values'))}: must be empty when operator is {operator}"
-                )
-        else:
-            raise ValueError(
-                f"{_at((*at, 'operator'))}: {_show(operator)} is not a valid operator; "
-                f"accepted: {', '.join(_SELECTOR_OPERATORS)}"
-            )
-        _check_label_key(req["key"], (*at, "key"))
-        for value_index, value in enumerate(values):
-            _check_label_value(value, (*at, "values", value_index))
+        _check_requirement(req, (*path, "matchExpressions", index), _SELECTOR_OPERATORS)
 
 
 def _selector_keys(selector: Mapping[str, Any]) -> set[str]:
