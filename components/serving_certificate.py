@@ -9,7 +9,7 @@ own, and only a given tlsCaCert's expiry is known here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pulumi
@@ -58,17 +58,11 @@ def _given(s: Settings) -> tuple[Trust, Output[str], Output[str]]:
     assert s.tls_cert is not None and s.tls_key is not None
     given_ca = checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else None
     pair = Output.all(checked("tlsCert", s.tls_cert), checked("tlsKey", s.tls_key), given_ca)
-    pair = pair.apply(lambda p: _checked_pair(p, s.hosts))
+    pair = pair.apply(lambda g: config.resolved_pair(g[0], g[1], s.hosts, g[2]))
     cert = pair.apply(lambda p: p[0])
     ca = pair.apply(lambda p: p[2] or p[0])
     trust = Trust(ca, cert.apply(certificates.expires_at), ca.apply(certificates.expires_at))
     return trust, cert, Output.secret(pair.apply(lambda p: p[1]))
-
-
-def _checked_pair(given: list[Any], hosts: Sequence[str]) -> tuple[str, str, str | None]:
-    cert, key, ca = given
-    config.resolved_pair(cert, key, hosts, ca)
-    return cert, key, ca
 
 
 def _generated(

@@ -572,12 +572,15 @@ def bundle_warnings(where: str, pem: Any) -> list[str]:
     ]
 
 
-def resolved_pair(cert: str, key: str, hosts: Sequence[str], ca: str | None = None) -> None:
-    """Check, once they resolve, that tlsKey is the key of tlsCert's first certificate, that the
-    certificate covers `hosts`, and that `ca` (tlsCaCert), when given, issued it."""
+def resolved_pair(
+    cert: str, key: str, hosts: Sequence[str], ca: str | None = None
+) -> tuple[str, str, str | None]:
+    """(cert, key, ca), checked once they resolve: tlsKey is the key of tlsCert's first
+    certificate, the certificate covers `hosts`, and `ca` (tlsCaCert), when given, issued it."""
     problems = rules.tls_pair_problems(cert, key, hosts, ca)
     if problems:
         raise ConfigError(problems)
+    return cert, key, ca
 
 
 def resolved_secret_pem(ref: SecretRef, data: Mapping[str, str] | None) -> str:
