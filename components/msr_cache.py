@@ -181,7 +181,6 @@ class MsrCache(pulumi.ComponentResource):
         self.cert_expires_at = trust.cert_expires_at
         self.cert_sans = d.cert_sans()
         self.ca_expires_at = trust.ca_expires_at
-        # The outputs, every one declared above.
         self.register_outputs({key: getattr(self, key) for key in MsrCache.__annotations__})
 
     def _namespace(self) -> pulumi.Output[str]:
@@ -229,16 +228,13 @@ class MsrCache(pulumi.ComponentResource):
         assert secret is not None
         storage_secret = self._secret("storage", d.storage_credentials())
         env_secret = self._secret("env", d.secret_env())
-        # A raise of storageSize grows the claim in place where its class allows volume
-        # expansion; elsewhere the annotated size changes, and the claim is replaced.
-        resize = pulumi.ResourceOptions(replace_on_changes=[workload.FIXED_SIZE_PATH])
-        claim = (
-            self._object(
-                k8s.core.v1.PersistentVolumeClaim, "data", p.claim, resize, d.claim_annotations()
-            )
-            if p.claim is not None
-            else None
-        )
+        claim = None
+        if p.claim is not None:
+            # A raise of storageSize grows the claim in place where its class allows volume
+            # expansion; elsewhere the annotated size changes, and the claim is replaced.
+            resize = pulumi.ResourceOptions(replace_on_changes=[workload.FIXED_SIZE_PATH])
+            make = k8s.core.v1.PersistentVolumeClaim
+            claim = self._object(make, "data", p.claim, resize, d.claim_annotations())
         spec = workload.deployment_spec(
             s,
             config_map=config_map.metadata.name,
@@ -264,8 +260,7 @@ class MsrCache(pulumi.ComponentResource):
         return files
 
     def _extras(self, d: Deployed) -> None:
-        """The disruption budget, network policy, metrics objects, and Ingress or Gateway API
-        objects the plan has."""
+        """The plan's other objects: disruption budget, network policy, metrics, exposure."""
         p = self._p
         if p.disruption_budget is not None:
             self._object(
@@ -286,6 +281,5 @@ class MsrCache(pulumi.ComponentResource):
             self._custom("tls-route", exposure.GATEWAY_API_VERSION, "TLSRoute", p.tls_route)
 
     def _custom(self, role: str, api_version: str, kind: str, spec: Any) -> None:
-        """A custom resource of the cache."""
         resource = k8s.apiextensions.CustomResource
         self._object(resource, role, spec, api_version=api_version, kind=kind)
