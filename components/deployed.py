@@ -5,9 +5,7 @@ the namespace made, a load balancer's address, the inputs given as Outputs (secr
 cache's URL), what is read from the cluster. `Deployed` holds them, and its methods hand each
 builder the values it needs, resolved: each spec waits for its own only (one Output of all would
 hide the URL of a load balancer with hosts in a preview, as its SANs wait for the address, and
-make config.yaml secret with a secret extraEnv). Objects come in two stages: first those built
-from these values (the ConfigMap and Secrets, auto-named after their data, and the claim), then
-the Deployment, whose spec holds their generated names as Outputs (`workload.deployment_spec`).
+make config.yaml secret with a secret extraEnv).
 """
 
 from __future__ import annotations

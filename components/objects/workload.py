@@ -124,10 +124,9 @@ def deployment_spec(
 ) -> dict[str, Any]:
     """The Deployment's spec: the seed's container made safe, probed and bounded.
 
-    The ConfigMap, Secret and claim names may be Outputs (auto-named objects): they sit in the
-    spec as they are, so a preview still shows everything else. `tls_secret` is cert-manager's
-    Secret, `storage_secret` the one holding object storage credentials, `env_secret` the one
-    holding the extraEnv values given as Outputs (`env_secret_keys`).
+    The names are `Name`s. `tls_secret` is cert-manager's Secret, `storage_secret` the one
+    holding object storage credentials, `env_secret` the one holding the extraEnv values given
+    as Outputs (`env_secret_keys`).
     """
     mounts, volumes = _volumes(settings, config_map, secret, claim, tls_secret, storage_secret)
     env = _env(settings, secret, storage_secret, env_secret)
