@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import NameOID
 
 from components.inputs import checks, rules
-from components.inputs.checks import check_dns_subdomain, check_secret_ref
 from components.inputs.ip_literal import ip_or_none
 from components.inputs.plain import is_list
 from components.inputs.problems import ConfigError, Invalid, Problem, Shape, shape
@@ -203,7 +202,7 @@ def _upstream_ca_secret(project: str, text: str) -> ClusterStandIn | None:
     """The Secret upstreamCaSecret names, holding a stand-in CA certificate at its key; None when
     the value is not a Secret reference (the program then says what is wrong with it)."""
     try:
-        ref = check_secret_ref(json.loads(text))
+        ref = checks.check_secret_ref(json.loads(text))
     except ValueError:  # not JSON, or Invalid
         return None
     ca = stand_in_ca()  # valid now, as the program requires of a CA input
@@ -225,7 +224,7 @@ def _upstream_ca_secret(project: str, text: str) -> ClusterStandIn | None:
 def _storage_class(project: str, text: str) -> ClusterStandIn | None:
     """The StorageClass storageClass names, as one that allows volume expansion."""
     try:
-        check_dns_subdomain(text)
+        checks.check_dns_subdomain(text)
     except Invalid:
         return None  # the program says what is wrong with it
     return ClusterStandIn(
