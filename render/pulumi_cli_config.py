@@ -37,7 +37,7 @@ naming it after the CLI's words, where the CLI names none). In
 test_a_secret_set_by_the_cli_decrypts_in_the_render_to_what_the_program_sees, a secret the CLI
 set decrypts to what the program sees under the CLI. Upstream's Go tests
 (pkg/workspace/config_project_test.go, config_test.go, sdk/go/common/workspace/project_test.go)
-are ported in tests/render/test_cli_config.py.
+are ported in tests/render/test_pulumi_cli_config.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ and the provider's options that make ConfigMaps and Secrets mutable (this projec
 Held to the real provider by tests/engine/test_pulumi_up.py: each edit's `make render-diff`
 replaces the kinds the real `pulumi preview --diff` replaces, for the same fields
 (test_each_exposure_deploys_serves_and_takes_each_edit_as_previewed). Upstream's own cases
-(diff_test.go, TestPatchToDiff) are ported in tests/render/test_replacement.py.
+(diff_test.go, TestPatchToDiff) are ported in tests/render/test_pulumi_kubernetes_replacement.py.
 """
 
 from __future__ import annotations
