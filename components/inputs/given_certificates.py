@@ -37,7 +37,8 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 
@@ -370,6 +371,10 @@ def _domain_name_valid(name: str, constraint: bool) -> bool:
     return all(label and all(33 <= ord(c) <= 126 for c in label) for label in name.split("."))
 
 
+# forEachSAN's IA5String kinds, by tag number, as parseSANExtension names them in its errors.
+_IA5_SANS = {1: "rfc822Name", 2: "dNSName", 6: "uniformResourceIdentifier"}
+
+
 def _parse_san(value: bytes) -> tuple[list[str], list[IPAddress], int]:
     """parseSANExtension: (DNS names, IP addresses, how many names Go keeps in all)."""
     dns_names: list[str] = []
@@ -378,18 +383,11 @@ def _parse_san(value: bytes) -> tuple[list[str], list[IPAddress], int]:
     names = _Der(_Der(value).read(_SEQUENCE))
     for tag, data in names.elements():
         kind = tag ^ 0x80  # forEachSAN: a constructed [0] (otherName) or [4] matches no case
-        if kind == 1:
-            if not _ia5(data):
-                raise ValueError("x509: SAN rfc822Name is malformed")
-            kept += 1
-        elif kind == 2:
-            if not _ia5(data):
-                raise ValueError("x509: SAN dNSName is malformed")
+        if kind in _IA5_SANS and not _ia5(data):
+            raise ValueError(f"x509: SAN {_IA5_SANS[kind]} is malformed")
+        if kind == 2:
             dns_names.append(data.decode("ascii"))
-            kept += 1
         elif kind == 6:
-            if not _ia5(data):
-                raise ValueError("x509: SAN uniformResourceIdentifier is malformed")
             uri = data.decode("ascii")
             try:
                 host = parse_go_url(uri).host
@@ -403,15 +401,11 @@ def _parse_san(value: bytes) -> tuple[list[str], list[IPAddress], int]:
                 ) from None
             if host and not _domain_name_valid(host, constraint=False):
                 raise ValueError(f'x509: cannot parse URI "{uri}": invalid domain')
-            kept += 1
         elif kind == 7:
-            if len(data) == 4:
-                addresses.append(ipaddress.IPv4Address(data))
-            elif len(data) == 16:
-                addresses.append(ipaddress.IPv6Address(data))
-            else:
+            if len(data) not in (4, 16):
                 raise ValueError(f"x509: cannot parse IP address of length {len(data)}")
-            kept += 1
+            addresses.append(ipaddress.ip_address(data))
+        kept += kind in (1, 2, 6, 7)
     return dns_names, addresses, kept
 
 
@@ -659,29 +653,21 @@ class _Extensions:
 # --- validity -----------------------------------------------------------------------------------
 
 
-def _validity_problem(cert: x509.Certificate, now: datetime, which: str) -> str | None:
+def _validity(cert: x509.Certificate, now: datetime, which: str) -> Refusal | None:
     """Why `cert` (`which`, as a sentence names it) is not valid at `now`, or None: notBefore <=
-    now <= notAfter, both ends inclusive (RFC 5280, section 4.1.2.5), as Go's isValid has it."""
+    now <= notAfter, both ends inclusive (RFC 5280, section 4.1.2.5), as Go's isValid has it; the
+    Refusal carries isValid's Expired error, as Go words it (its times in RFC 3339, `now` in UTC)."""
     now = _utc(now)
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     if now < not_before:
-        return f"{which} is not valid before {rfc3339(not_before)} (now is {rfc3339(now)})."
-    if now > not_after:
-        return f"{which} expired on {rfc3339(not_after)} (now is {rfc3339(now)})."
-    return None
-
-
-def _go_validity_error(cert: x509.Certificate, now: datetime) -> str | None:
-    """isValid's Expired error, as Go words it (its times in RFC 3339, `now` in UTC)."""
-    now = _utc(now)
-    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    if now < not_before:
-        detail = f"current time {rfc3339(now)} is before {rfc3339(not_before)}"
+        go = f"current time {rfc3339(now)} is before {rfc3339(not_before)}"
+        message = f"{which} is not valid before {rfc3339(not_before)} (now is {rfc3339(now)})."
     elif now > not_after:
-        detail = f"current time {rfc3339(now)} is after {rfc3339(not_after)}"
+        go = f"current time {rfc3339(now)} is after {rfc3339(not_after)}"
+        message = f"{which} expired on {rfc3339(not_after)} (now is {rfc3339(now)})."
     else:
         return None
-    return f"x509: certificate has expired or is not yet valid: {detail}"
+    return Refusal(f"x509: certificate has expired or is not yet valid: {go}", message)
 
 
 def check_valid_now(certs: Sequence[x509.Certificate], now: datetime) -> None:
@@ -692,9 +678,9 @@ def check_valid_now(certs: Sequence[x509.Certificate], now: datetime) -> None:
     """
     if not certs:
         raise ValueError("The text holds no certificate.")
-    problem = _validity_problem(certs[0], now, "The certificate")
-    if problem:
-        raise ValueError(problem)
+    expired = _validity(certs[0], now, "The certificate")
+    if expired:
+        raise ValueError(expired.message)
 
 
 def _numbered(index: int, count: int) -> str:
@@ -1035,31 +1021,34 @@ def _signature_refusal(child: GoCertificate, parent: GoCertificate) -> Refusal |
     return _verify_signature(child, parent, key_algorithm, signer)
 
 
+# checkSignature's switch on the parent's key (a DSA key, the last kind Go parses, matches no case
+# there): the key algorithm a signature's algorithm names, Go's type of the key, and its error
+# when the key did not make the signature.
+_GO_KEYS: tuple[tuple[type, str, str, str], ...] = (
+    (rsa.RSAPublicKey, "RSA", "*rsa.PublicKey", "crypto/rsa: verification error"),
+    (ec.EllipticCurvePublicKey, "ECDSA", "*ecdsa.PublicKey", "x509: ECDSA verification failure"),
+    (Ed25519PublicKey, "Ed25519", "ed25519.PublicKey", "x509: Ed25519 verification failure"),
+)
+
+
 def _verify_signature(
     child: GoCertificate, parent: GoCertificate, key_algorithm: str, signer: str
 ) -> Refusal | None:
     """checkSignature's verification with `parent`'s key, once the algorithm is known to Go."""
     key = parent.cert.public_key()
-    types = {"RSA": "*rsa.PublicKey", "ECDSA": "*ecdsa.PublicKey", "Ed25519": "ed25519.PublicKey"}
-    held = next(
-        (name for kind, name in (
-            (rsa.RSAPublicKey, types["RSA"]), (ec.EllipticCurvePublicKey, types["ECDSA"]),
-            (ed25519.Ed25519PublicKey, types["Ed25519"]), (dsa.DSAPublicKey, "*dsa.PublicKey"),
-        ) if isinstance(key, kind)),
-        None,
-    )  # fmt: skip
-    if held is None or held == "*dsa.PublicKey":
+    go_key = next((go_key for go_key in _GO_KEYS if isinstance(key, go_key[0])), None)
+    if go_key is None:
         return Refusal(
             "x509: cannot verify signature: algorithm unimplemented",
             f"{signer}: Go verifies no signature with its kind of key",
         )
-    if held != types.get(key_algorithm):
+    _, algorithm, held, failure = go_key
+    if algorithm != key_algorithm:
         return Refusal(
             f"x509: signature algorithm specifies an {key_algorithm} public key, but have public "
             f"key of type {held}",
             f"{signer}: the signature's algorithm is for another kind of key",
         )
-    bad = f"{signer}: its key did not make the signature"
     signature, signed = child.cert.signature, child.cert.tbs_certificate_bytes
     digest = _HASHES.get(child.signature_hash or "")
     try:
@@ -1079,18 +1068,12 @@ def _verify_signature(
                 key.verify(signature, signed, padding.PKCS1v15(), digest)
         elif isinstance(key, ec.EllipticCurvePublicKey):
             assert digest is not None
-            try:
-                key.verify(signature, signed, ec.ECDSA(digest))
-            except InvalidSignature:
-                return Refusal("x509: ECDSA verification failure", bad)
+            key.verify(signature, signed, ec.ECDSA(digest))
         else:
-            assert isinstance(key, ed25519.Ed25519PublicKey)
-            try:
-                key.verify(signature, signed)
-            except InvalidSignature:
-                return Refusal("x509: Ed25519 verification failure", bad)
+            assert isinstance(key, Ed25519PublicKey)
+            key.verify(signature, signed)
     except InvalidSignature:
-        return Refusal("crypto/rsa: verification error", bad)
+        return Refusal(failure, f"{signer}: its key did not make the signature")
     return None
 
 
@@ -1111,9 +1094,9 @@ def _is_valid(
             "x509: issuer name does not match subject from issuing certificate",
             f"{which} is not named as the issuer.",
         )
-    expired = _go_validity_error(cert.cert, now)
+    expired = _validity(cert.cert, now, which)
     if expired:
-        return Refusal(expired, _validity_problem(cert.cert, now, which) or expired)
+        return expired
     if cert_type == _INTERMEDIATE and not (cert.basic_constraints_valid and cert.is_ca):
         return Refusal(
             "x509: certificate is not authorized to sign other certificates",
@@ -1278,8 +1261,8 @@ def unusable_anchors(certs: Sequence[x509.Certificate], now: datetime) -> list[s
         which = _numbered(index, len(certs))
         if len(certs) > 1:
             which += f" ({go_certificate(cert).shown})"
-        problem = _validity_problem(cert, now, which)
-        problem = problem or _unhandled_problem(go_certificate(cert), which)
+        expired = _validity(cert, now, which)
+        problem = expired.message if expired else _unhandled_problem(go_certificate(cert), which)
         if problem:
             found.append(problem)
     return found
