@@ -336,22 +336,20 @@ class GoCertificate:
     @property
     def common_name(self) -> str:
         """Go's Subject.CommonName: the last CN attribute's text."""
-        names = [
-            value
-            for attribute in self.cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-            if isinstance(value := attribute.value, str)
-        ]
+        names = _common_names(self.cert)
         return names[-1] if names else ""
+
+    @property
+    def organization(self) -> str | None:
+        """Go's Subject.Organization[0], None without one."""
+        names = self.cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+        return next((name.value for name in names if isinstance(name.value, str)), None)
 
     @property
     def shown(self) -> str:
         """The certificate as a message names it: its subject CN, organization, else serial."""
-        if self.common_name:
-            return f'"{self.common_name}"'
-        organizations = self.cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
-        if organizations and isinstance(organizations[0].value, str):
-            return f'"{organizations[0].value}"'
-        return f"of serial {self.cert.serial_number}"
+        name = self.common_name or self.organization
+        return f"of serial {self.cert.serial_number}" if name is None else f'"{name}"'
 
 
 def _ia5(value: bytes) -> bool:
@@ -681,10 +679,6 @@ def check_valid_now(certs: Sequence[x509.Certificate], now: datetime) -> None:
     expired = _validity(certs[0], now, "The certificate")
     if expired:
         raise ValueError(expired.message)
-
-
-def _numbered(index: int, count: int) -> str:
-    return "The certificate" if count == 1 else f"Certificate {index + 1} of {count}"
 
 
 def _unhandled_problem(cert: GoCertificate, which: str) -> str | None:
@@ -1131,64 +1125,53 @@ class _Search:
         child = chain[-1]
         chains: list[list[GoCertificate]] = []
         err: Refusal | None = None
-        hint: Refusal | None = None
-        hint_cert: GoCertificate | None = None
-        limit = _SIGNATURE_LIMIT
-        for cert_type, pool in ((_ROOT, self.roots), (_INTERMEDIATE, self.intermediates)):
-            for candidate in pool.potential_parents(child):
-                self.checks += 1
-                if self.checks > _MAX_SIGNATURE_CHECKS:
-                    err = limit
-                    break
-                if candidate.public_key_algorithm is None or _already_in_chain(candidate, chain):
-                    continue
-                refused = _signature_refusal(child, candidate)
-                if refused is not None:
-                    if hint is None:
-                        hint, hint_cert = refused, candidate
-                    continue
-                err = _is_valid(candidate, cert_type, chain, self.now)
-                if err is not None:
-                    if hint is None:
-                        hint, hint_cert = err, candidate
-                    continue
-                if cert_type == _ROOT:
-                    chains.append([*chain, candidate])
-                else:
-                    found, err = self.build_chains([*chain, candidate])
-                    chains += found
-                if err is limit:
-                    break
-            if err is limit:
+        hint: tuple[Refusal, GoCertificate] | None = None
+        candidates = (
+            (cert_type, candidate)
+            for cert_type, pool in ((_ROOT, self.roots), (_INTERMEDIATE, self.intermediates))
+            for candidate in pool.potential_parents(child)
+        )
+        for cert_type, candidate in candidates:
+            self.checks += 1
+            if self.checks > _MAX_SIGNATURE_CHECKS:
+                err = _SIGNATURE_LIMIT
+                break
+            if candidate.public_key_algorithm is None or _already_in_chain(candidate, chain):
+                continue
+            refused = _signature_refusal(child, candidate)
+            if refused is None:
+                refused = err = _is_valid(candidate, cert_type, chain, self.now)
+            if refused is not None:
+                hint = hint or (refused, candidate)
+                continue
+            if cert_type == _ROOT:
+                chains.append([*chain, candidate])
+            else:
+                found, err = self.build_chains([*chain, candidate])
+                chains += found
+            if err is _SIGNATURE_LIMIT:
                 break
         if chains:
-            err = None
-        if not chains and err is None:
-            err = _unknown_authority(child, hint, hint_cert)
-        return chains, err
+            return chains, None
+        return chains, err or _unknown_authority(child, hint)
 
 
-def _unknown_authority(
-    cert: GoCertificate, hint: Refusal | None, hint_cert: GoCertificate | None
-) -> Refusal:
+def _unknown_authority(cert: GoCertificate, hint: tuple[Refusal, GoCertificate] | None) -> Refusal:
     """UnknownAuthorityError, with its hint when a candidate was refused."""
     go = "x509: certificate signed by unknown authority"
     message = (
         f"None of them signed the certificate {cert.shown}, nor an intermediate that leads to it"
     )
-    if hint is not None and hint_cert is not None:
-        organizations = hint_cert.cert.subject.get_attributes_for_oid(
-            x509.NameOID.ORGANIZATION_NAME
-        )
-        name = hint_cert.common_name or next(
-            (o.value for o in organizations if isinstance(o.value, str)),
-            f"serial:{hint_cert.cert.serial_number}",
-        )
+    if hint is not None:
+        refused, hint_cert = hint
+        name = hint_cert.common_name or hint_cert.organization
+        if name is None:
+            name = f"serial:{hint_cert.cert.serial_number}"
         go += (
-            f" (possibly because of {_go_quote(hint.go)} while trying to verify candidate "
+            f" (possibly because of {_go_quote(refused.go)} while trying to verify candidate "
             f"authority certificate {_go_quote(name)})"
         )
-        message += f" ({hint.message.rstrip('.')})"
+        message += f" ({refused.message.rstrip('.')})"
     return Refusal(go, message + ".")
 
 
@@ -1258,9 +1241,9 @@ def unusable_anchors(certs: Sequence[x509.Certificate], now: datetime) -> list[s
     chains (CA:TRUE is asked of intermediates, and of what signs: CheckSignatureFrom)."""
     found: list[str] = []
     for index, cert in enumerate(certs):
-        which = _numbered(index, len(certs))
+        which = "The certificate"
         if len(certs) > 1:
-            which += f" ({go_certificate(cert).shown})"
+            which = f"Certificate {index + 1} of {len(certs)} ({go_certificate(cert).shown})"
         expired = _validity(cert, now, which)
         problem = expired.message if expired else _unhandled_problem(go_certificate(cert), which)
         if problem:
