@@ -152,14 +152,6 @@ class _CliYamlLoader(yaml.CSafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _timestamp(loader: _CliYamlLoader, node: yaml.ScalarNode) -> str:
-    return loader.construct_scalar(node)
-
-
-def _binary(loader: _CliYamlLoader, node: yaml.ScalarNode) -> str:
-    return base64.b64decode(loader.construct_scalar(node)).decode("utf-8", "replace")
-
-
 # types-PyYAML leaves add_implicit_resolver's parameters, and the `node` of construct_yaml_map and
 # construct_yaml_seq, unannotated.
 _CliYamlLoader.yaml_implicit_resolvers = {}
@@ -169,23 +161,22 @@ _CliYamlLoader.add_implicit_resolver(  # pyright: ignore[reportUnknownMemberType
 _CliYamlLoader.add_implicit_resolver(  # pyright: ignore[reportUnknownMemberType]
     _PLAIN, re.compile(r"(?s).*"), None
 )
-_CliYamlLoader.add_constructor(_PLAIN, lambda loader, node: _plain_scalar(node.value))
-# yaml.v3 hands a timestamp to an untyped value as its text, and a set or an ordered map as the
-# mapping or sequence it is written as.
-_CliYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-_CliYamlLoader.add_constructor("tag:yaml.org,2002:binary", _binary)
-_CliYamlLoader.add_constructor(
-    "tag:yaml.org,2002:set",
-    _CliYamlLoader.construct_yaml_map,  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-)
-_CliYamlLoader.add_constructor(
-    "tag:yaml.org,2002:omap",
-    _CliYamlLoader.construct_yaml_seq,  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-)
-_CliYamlLoader.add_constructor(
-    "tag:yaml.org,2002:pairs",
-    _CliYamlLoader.construct_yaml_seq,  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-)
+_construct_map = _CliYamlLoader.construct_yaml_map  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+_construct_seq = _CliYamlLoader.construct_yaml_seq  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+_CONSTRUCTORS: dict[str, Callable[[_CliYamlLoader, Any], Any]] = {
+    _PLAIN: lambda loader, node: _plain_scalar(node.value),
+    # yaml.v3 hands a timestamp to an untyped value as its text, and a set or an ordered map as
+    # the mapping or sequence it is written as.
+    "tag:yaml.org,2002:timestamp": lambda loader, node: loader.construct_scalar(node),
+    "tag:yaml.org,2002:binary": lambda loader, node: base64.b64decode(
+        loader.construct_scalar(node)
+    ).decode("utf-8", "replace"),
+    "tag:yaml.org,2002:set": _construct_map,
+    "tag:yaml.org,2002:omap": _construct_seq,
+    "tag:yaml.org,2002:pairs": _construct_seq,
+}
+for _tag, _construct in _CONSTRUCTORS.items():
+    _CliYamlLoader.add_constructor(_tag, _construct)
 
 
 def _decode(data: bytes) -> Any:
@@ -296,13 +287,7 @@ def is_secure(value: Any) -> bool:
 
 def has_secure(value: Any) -> bool:
     """Whether `value` is or holds an encrypted value (what the CLI calls a secure value)."""
-    if is_secure(value):
-        return True
-    if is_mapping(value):
-        return any(has_secure(v) for v in value.values())
-    if is_list(value):
-        return any(has_secure(v) for v in value)
-    return False
+    return next(ciphertexts(value), None) is not None
 
 
 def ciphertexts(value: Any) -> Iterator[str]:
