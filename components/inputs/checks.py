@@ -49,14 +49,17 @@ _MAX_DURATION_NS = 2**63 - 1
 HOST_RULE = "a DNS name (lowercase RFC 1123, e.g. cache.example.com) or an IPv4/IPv6 address, without port or brackets"
 
 
-def _rule(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """An api_rules check (the rule the API server or the kubelet applies) as a settings check."""
+def _rule(check: Callable[[Any], Any], accepted: str | None = None) -> Callable[[Any], Any]:
+    """An api_rules check (the rule the API server or the kubelet applies) as a settings check;
+    with `accepted`, a pod_scheduling check, its message (the path inside the value) after it."""
 
     def checked(value: Any) -> Any:
         try:
             return check(value)
         except ValueError as err:
-            raise Invalid(str(err)) from None
+            if accepted is None:
+                raise Invalid(str(err)) from None
+            raise Invalid(f"{accepted}, as the API server accepts it: {err}") from None
 
     return checked
 
@@ -67,6 +70,8 @@ check_dns_subdomain = _rule(api_rules.dns1123_subdomain)
 """An object name that may hold dots (a DNS-1123 subdomain): Secrets, classes, issuers."""
 check_service_name = _rule(api_rules.dns1035_label)
 """A Service's name: the API server wants a DNS-1035 label (a letter first)."""
+check_storage = _rule(check_object_storage)
+"""Object storage for the blobs: a driver and its parameters (object_storage)."""
 
 
 def check_host(value: Any) -> str:
@@ -235,6 +240,13 @@ def check_port_range(value: Any) -> range:
     return ports
 
 
+def check_bool(value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise Invalid("true or false")
+    return value
+
+
 def check_port(value: Any) -> int:
     """A TCP port."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
@@ -381,15 +393,6 @@ def check_enum(kind: type[Enum]) -> Callable[[Any], Any]:
     return check
 
 
-def _of_type(kind: type, accepted: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise Invalid(accepted)
-        return value
-
-    return check
-
-
 def check_image(value: Any) -> str:
     """A container image reference the kubelet can pull, pinned: a tag other than latest (which
     moves under a running cache) or a digest."""
@@ -414,48 +417,13 @@ def check_replicas(value: Any) -> int:
     return value
 
 
-def check_generation(value: Any) -> int:
-    """A generation of the generated CA: 1, 2, ... (it names objects and is kept as an int32,
-    as every count the cache's objects carry)."""
-    return check_replicas(value)
+check_generation = check_replicas
+"""A generation of the generated CA: 1, 2, ... (it names objects and is kept as an int32, as every
+count the cache's objects carry)."""
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
-
-
-def _passes(check: Callable[[str], Any]) -> Callable[[str], bool]:
-    def passes(value: str) -> bool:
-        try:
-            check(value)
-        except ValueError:
-            return False
-        return True
-
-    return passes
-
-
-def _string_map(keys: Callable[[str], bool], accepted: str) -> Callable[[Any], dict[str, str]]:
-    def check(value: Any) -> dict[str, str]:
-        if not is_mapping(value) or not all(
-            isinstance(k, str) and keys(k) and isinstance(v, str) for k, v in value.items()
-        ):
-            raise Invalid(accepted)
-        return dict(value)
-
-    return check
-
-
-def _pod_scheduling(check: Callable[[Any], Any], accepted: str) -> Callable[[Any], Any]:
-    """A pod_scheduling check, its message (the path inside the value) after what is accepted."""
-
-    def checked(value: Any) -> Any:
-        try:
-            return check(value)
-        except ValueError as err:
-            raise Invalid(f"{accepted}, as the API server accepts it: {err}") from None
-
-    return checked
 
 
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,62}")
@@ -623,14 +591,6 @@ def check_extra_env(value: Any) -> dict[str, pulumi.Input[str]]:
     return env
 
 
-def check_storage(value: Any) -> Any:
-    """Object storage for the blobs: a driver and its parameters (object_storage)."""
-    try:
-        return check_object_storage(value)
-    except ValueError as err:
-        raise Invalid(str(err)) from None
-
-
 def is_output(value: Any) -> bool:
     """Whether `value` is, or holds, a Pulumi Output (its value may not be known yet)."""
     if isinstance(value, pulumi.Output):
@@ -657,19 +617,14 @@ def check_hosts(value: Any) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-check_bool = _of_type(bool, "true or false")
-"""true or false."""
-check_node_selector = _pod_scheduling(
+check_node_selector = _rule(
     pod_scheduling.check_node_selector, "an object of node label names to values"
 )
 """Node labels, as a pod spec's nodeSelector."""
-check_tolerations = _pod_scheduling(pod_scheduling.check_tolerations, "a list of tolerations")
+check_tolerations = _rule(pod_scheduling.check_tolerations, "a list of tolerations")
 """Tolerations, as in a pod spec."""
-check_affinity = _pod_scheduling(pod_scheduling.check_affinity, "a pod affinity")
+check_affinity = _rule(pod_scheduling.check_affinity, "a pod affinity")
 """Affinity, as in a pod spec."""
-_annotation_map = _string_map(
-    _passes(api_rules.qualified_name), "an object of annotation names to string values"
-)
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 """The API server's limit on an object's annotations, the bytes of names and values together
 (apimachinery pkg/api/validation/objectmeta.go: TotalAnnotationSizeLimitB, ValidateAnnotations)."""
@@ -677,7 +632,17 @@ ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 def check_annotations(value: Any) -> dict[str, str]:
     """Annotations: qualified names to strings, within the API server's total size."""
-    annotations = _annotation_map(value)
+    accepted = "an object of annotation names to string values"
+    if not is_mapping(value) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise Invalid(accepted)
+    annotations: dict[str, str] = dict(value)
+    for name in annotations:
+        try:
+            api_rules.qualified_name(name)
+        except ValueError:
+            raise Invalid(accepted) from None
     size = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
     if size > ANNOTATIONS_MAX_BYTES:
         raise Invalid(
