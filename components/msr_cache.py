@@ -167,7 +167,7 @@ class MsrCache(pulumi.ComponentResource):
         first = pulumi.ResourceOptions(delete_before_replace=p.service_replaced_first)
         service = self._object(k8s.core.v1.Service, "service", p.service, opts=first)
         d = deployed(name, s, p, self._ns, service, self._child)
-        trust, tls_files = serving_certificate(name, s, p, d.sans, self._child)
+        trust, tls_files = serving_certificate(name, d, self._child)
         if p.tls == "cert-manager":
             self._custom("certificate", CERT_MANAGER_VERSION, "Certificate", d.certificate_spec())
         self._workload(d, tls_files)

@@ -16,14 +16,12 @@ import pulumi
 import pulumi_tls as tls
 from pulumi import Output
 
-from .deployed import checked
+from .deployed import Deployed, checked
 from .inputs import settings as config
 from .inputs.model import KeyAlgorithm
 from .inputs.settings import Settings
 from .objects import certificates
 from .objects import registry_config as rc
-from .objects.certificates import SubjectAltNames
-from .objects.plan import Plan
 
 
 class Trust(NamedTuple):
@@ -35,20 +33,17 @@ class Trust(NamedTuple):
 
 
 def serving_certificate(
-    name: str,
-    s: Settings,
-    p: Plan,
-    sans: Output[SubjectAltNames],
-    child: pulumi.ResourceOptions,
+    name: str, d: Deployed, child: pulumi.ResourceOptions
 ) -> tuple[Trust, dict[str, Output[str]]]:
     """What clients trust, and the serving pair as files of the cache's Secret (none with
     cert-manager, whose Secret holds it)."""
-    if p.tls == "cert-manager":
+    s = d.settings
+    if d.plan.tls == "cert-manager":
         # cert-manager renews the certificate: only a given CA's expiry is known here.
         ca = checked("tlsCaCert", s.tls_ca_cert) if s.tls_ca_cert is not None else None
         none = Output.from_input("")
         return Trust(ca or none, none, ca.apply(certificates.expires_at) if ca else none), {}
-    trust, cert, key = _given(s) if p.tls == "given" else _generated(name, s, p, sans, child)
+    trust, cert, key = _given(s) if d.plan.tls == "given" else _generated(name, d, child)
     return trust, {rc.CERT_FILE: cert, rc.KEY_FILE: key}
 
 
@@ -66,13 +61,14 @@ def _given(s: Settings) -> tuple[Trust, Output[str], Output[str]]:
 
 
 def _generated(
-    name: str, s: Settings, p: Plan, sans: Output[SubjectAltNames], child: pulumi.ResourceOptions
+    name: str, d: Deployed, child: pulumi.ResourceOptions
 ) -> tuple[Trust, Output[str], Output[str]]:
     """A key and a certificate for the SANs, signed by the generated CA."""
+    s, sans = d.settings, d.sans
     kind = certificates.KEYS[s.tls_key_algorithm or KeyAlgorithm.RSA]
     key_args = kind.tls_args
     # The CA signing the serving certificate, then a rotation's next one: both trusted.
-    (ca_key, ca), *following = [_ca(name, s, g, key_args, child) for g in p.ca_generations]
+    (ca_key, ca), *following = [_ca(name, s, g, key_args, child) for g in d.plan.ca_generations]
     bundle = Output.all(ca.cert_pem, *(c.cert_pem for _, c in following)).apply(
         lambda pems: "".join(pems)
     )
