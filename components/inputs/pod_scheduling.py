@@ -171,27 +171,24 @@ def _normalise(value: Any, path: tuple[str | int, ...], labels: bool = False) ->
 # The names and values themselves follow apimachinery's rules, ported once in api_rules.
 
 
-def _problem(check: Callable[[Any], Any], value: Any) -> str | None:
-    """Why `value` fails an api_rules check (its rule), or None."""
+def _check_name(
+    rule: Callable[[str], Any], value: str, path: Sequence[str | int], what: str
+) -> None:
+    """`value` (at `path`) passes an api_rules check, or is refused as not `what`, with its rule."""
     try:
-        check(value)
+        rule(value)
     except ValueError as err:
-        return str(err)
-    return None
+        raise ValueError(f"{_at(path)}: {_show(value)} is not {what}: {err}") from None
 
 
 def _check_label_key(key: str, path: Sequence[str | int]) -> None:
     """unversionedvalidation.ValidateLabelName: the key must be a qualified name."""
-    problem = _problem(api_rules.qualified_name, key)
-    if problem:
-        raise ValueError(f"{_at(path)}: {_show(key)} is not a valid label key: {problem}")
+    _check_name(api_rules.qualified_name, key, path, "a valid label key")
 
 
 def _check_label_value(value: str, path: Sequence[str | int]) -> None:
     """validation.IsValidLabelValue: at most 63 characters, empty or alphanumeric at both ends."""
-    problem = _problem(api_rules.label_value, value)
-    if problem:
-        raise ValueError(f"{_at(path)}: {_show(value)} is not a valid label value: {problem}")
+    _check_name(api_rules.label_value, value, path, "a valid label value")
 
 
 def _check_labels(labels: Mapping[str, str], path: Sequence[str | int]) -> None:
@@ -284,12 +281,7 @@ def _check_node_field_requirement(req: Mapping[str, Any], path: tuple[str | int,
             f"{_at((*path, 'key'))}: {_show(req['key'])} is not a valid field selector key; "
             "accepted: metadata.name"
         )
-    name = values[0]
-    problem = _problem(api_rules.dns1123_subdomain, name)
-    if problem:
-        raise ValueError(
-            f"{_at((*path, 'values', 0))}: {_show(name)} is not a node name: {problem}"
-        )
+    _check_name(api_rules.dns1123_subdomain, values[0], (*path, "values", 0), "a node name")
 
 
 def _check_node_selector_term(term: Mapping[str, Any], path: tuple[str | int, ...]) -> None:
@@ -349,12 +341,8 @@ def _check_pod_affinity_term(term: Mapping[str, Any], path: tuple[str | int, ...
             _check_label_selector(term[name], (*path, name))
     for index, namespace in enumerate(term.get("namespaces", [])):
         # ValidateNamespaceName is NameIsDNSLabel.
-        problem = _problem(api_rules.dns1123_label, namespace)
-        if problem:
-            raise ValueError(
-                f"{_at((*path, 'namespaces', index))}: {_show(namespace)} is not a namespace "
-                f"name: {problem}"
-            )
+        where = (*path, "namespaces", index)
+        _check_name(api_rules.dns1123_label, namespace, where, "a namespace name")
     # validateMatchLabelKeysAndMismatchLabelKeys (and validateLabelKeys).
     match_keys, mismatch_keys = term.get("matchLabelKeys", []), term.get("mismatchLabelKeys", [])
     for name, keys in (("matchLabelKeys", match_keys), ("mismatchLabelKeys", mismatch_keys)):
@@ -369,16 +357,12 @@ def _check_pod_affinity_term(term: Mapping[str, Any], path: tuple[str | int, ...
     # (mismatchLabelKeys may repeat a selector key.)
     in_selector = _selector_keys(selector) if selector is not None else set[str]()
     for index, key in enumerate(match_keys):
-        if key in in_selector:
-            raise ValueError(
-                f"{_at((*path, 'matchLabelKeys', index))}: {_show(key)} exists in both "
-                "matchLabelKeys and labelSelector"
-            )
-        if key in mismatch_keys:
-            raise ValueError(
-                f"{_at((*path, 'matchLabelKeys', index))}: {_show(key)} exists in both "
-                "matchLabelKeys and mismatchLabelKeys"
-            )
+        for other, keys in (("labelSelector", in_selector), ("mismatchLabelKeys", mismatch_keys)):
+            if key in keys:
+                raise ValueError(
+                    f"{_at((*path, 'matchLabelKeys', index))}: {_show(key)} exists in both "
+                    f"matchLabelKeys and {other}"
+                )
     topology_key = term["topologyKey"]
     if not topology_key:
         raise ValueError(f"{_at((*path, 'topologyKey'))}: can not be empty")
