@@ -176,10 +176,6 @@ def _stand_in_hosts(hosts: Any) -> list[str]:
 STAND_IN = "(stand-in for an encrypted value)"
 
 
-def _stand_in(_ciphertext: str) -> str:
-    return STAND_IN
-
-
 def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
     """Stand-ins for the inputs a user may encrypt, from the registry, each valid where it is
     used (all land only in the redacted Secrets): given the stand-in (certificate, key) pair and
@@ -194,7 +190,7 @@ def stand_ins(project: str) -> dict[str, Callable[[tuple[str, str], Any], Any]]:
         elif o.outputs == "inside" and o.key != "extraEnv":
             # An encrypted extraEnv value may be a proxy, whose port the network policy opens:
             # no stand-in would render it right, so the render asks for the passphrase.
-            made[f"{project}:{o.key}"] = lambda _, value: decrypted(value, _stand_in)
+            made[f"{project}:{o.key}"] = lambda _, value: decrypted(value, lambda _: STAND_IN)
     return made
 
 
