@@ -424,6 +424,7 @@ count the cache's objects carry)."""
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_SECRET_REF_FIELDS = {"namespace", "name", "key"}
 
 
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,62}")
@@ -472,11 +473,7 @@ def check_secret_names(value: Any) -> tuple[str, ...]:
 def check_secret_ref(value: Any) -> SecretRef:
     """A key of an existing Secret."""
     accepted = "an object {namespace, name, key} naming an existing Secret (key default ca.crt)"
-    if not is_mapping(value) or not {"namespace", "name"} <= set(value) <= {
-        "namespace",
-        "name",
-        "key",
-    }:
+    if not is_mapping(value) or not {"namespace", "name"} <= set(value) <= _SECRET_REF_FIELDS:
         raise Invalid(accepted)
     key = value.get("key", "ca.crt")
     try:
