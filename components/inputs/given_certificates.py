@@ -713,8 +713,7 @@ def check_chain_for_key_usage(chain: Sequence[GoCertificate], usages: Sequence[s
 
 def _usage_problem(chain: Sequence[GoCertificate]) -> str:
     """Which certificate of `chain` (leaf first) takes serverAuth away, as a sentence."""
-    for index in range(len(chain) - 1, -1, -1):
-        cert = chain[index]
+    for index, cert in reversed(list(enumerate(chain))):
         if check_chain_for_key_usage(chain[index:], [SERVER_AUTH]):
             continue
         which = "The certificate" if index == 0 else f"CA certificate {cert.shown} above it"
