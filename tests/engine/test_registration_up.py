@@ -1,6 +1,6 @@
 """The MSR registration under the real engine: the Pulumi CLI, its Python language host and
 Python's dynamic provider host (`python -m pulumi.dynamic`), against the stand-in of MSR's API
-(tests/unit/msr_api.py), with a program of the test's own that declares only the registration, so no
+(tests/msr_api.py), with a program of the test's own that declares only the registration, so no
 cluster is needed. (`msrApi` of the stack program is tests/engine/test_pulumi_up.py's.)
 
 What this proves that tests/unit/test_registration.py, calling the provider in-process and over

@@ -195,7 +195,7 @@ def test_a_preview_shows_a_load_balancer_address_yet_to_come_in_the_sans_not_the
 def test_a_claim_whose_class_cannot_grow_carries_its_size_so_a_new_size_replaces_it(
     storage_class: str | None, read_cluster: bool, annotated: bool
 ) -> None:
-    # The mocks' cluster has fast (it allows expansion) and nfs (it does not): tests/unit/mocks.py.
+    # The mocks' cluster has fast (it allows expansion) and nfs (it does not): tests/mocks.py.
     storage = {"storage_size": "5Gi", **({"storage_class": storage_class} if storage_class else {})}
     d = cache({"hosts": ["n1.example.com"], "port": 30443, "read_cluster": read_cluster, **storage})
     claim = d.one("kubernetes:core/v1:PersistentVolumeClaim").inputs

@@ -1,4 +1,4 @@
-"""The MSR registration provider against a stand-in of MSR's API (tests/unit/msr_api.py), called
+"""The MSR registration provider against a stand-in of MSR's API (tests/msr_api.py), called
 in-process and as the engine calls it: `python -m pulumi.dynamic` over gRPC. How a registration
 survives the engine's renames, moves and replacements is tests/unit/test_registration_moves.py."""
 

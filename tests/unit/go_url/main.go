@@ -1,5 +1,5 @@
 // Command go_url answers, with the Go that builds it, how Go reads URLs: tests/unit/test_go_url.py
-// holds components/registry_config.py, a port of Go's net/url, to what this prints.
+// holds components/inputs/go_url.py, a port of Go's net/url, to what this prints.
 //
 //	go_url parse   each line of stdin a JSON string, a URL; each line of stdout what
 //	               url.Parse made of it (JSON), in the same order

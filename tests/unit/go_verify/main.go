@@ -1,5 +1,5 @@
 // Command go_verify has Go's own crypto/x509 judge certificates, so that
-// tests/unit/test_given_certificates.py can hold components/given_certificates.py, a port of it, to
+// tests/unit/test_given_certificates.py can hold components/inputs/given_certificates.py, a port of it, to
 // what Go does. It calls the standard library only.
 //
 // It reads a JSON array of cases on stdin: each a leaf, intermediates and roots (PEM), a time
