@@ -63,6 +63,7 @@ __all__ = [
     "go_certificate",
     "san_texts",
     "unusable_anchors",
+    "usable_anchors",
     "verify",
 ]
 
@@ -1232,22 +1233,33 @@ def check_chain(
 # --- trust anchors: the certificates a client is given to trust ---------------------------------
 
 
+def _anchor_problem(cert: x509.Certificate, now: datetime, which: str) -> str | None:
+    """Why Go would never use `cert` as an anchor now, or None: one not valid now, or with a
+    critical extension Go does not handle, fails isValid whenever a chain reaches it, so Go tries
+    the next candidate. Nothing else is asked of an anchor: a pinned self-signed server
+    certificate (CA:FALSE) or a v1 root anchors chains (CA:TRUE is asked of intermediates, and of
+    what signs: CheckSignatureFrom)."""
+    expired = _validity(cert, now, which)
+    return expired.message if expired else _unhandled_problem(go_certificate(cert), which)
+
+
 def unusable_anchors(certs: Sequence[x509.Certificate], now: datetime) -> list[str]:
     """For each certificate of a trust bundle that Go would never use as an anchor now, a
-    sentence saying why: one not valid now, or with a critical extension Go does not handle,
-    fails isValid whenever a chain reaches it, so Go tries the next candidate. Nothing else is
-    asked of an anchor: a pinned self-signed server certificate (CA:FALSE) or a v1 root anchors
-    chains (CA:TRUE is asked of intermediates, and of what signs: CheckSignatureFrom)."""
+    sentence saying why (`_anchor_problem`)."""
     found: list[str] = []
     for index, cert in enumerate(certs):
         which = "The certificate"
         if len(certs) > 1:
             which = f"Certificate {index + 1} of {len(certs)} ({go_certificate(cert).shown})"
-        expired = _validity(cert, now, which)
-        problem = expired.message if expired else _unhandled_problem(go_certificate(cert), which)
-        if problem:
+        if problem := _anchor_problem(cert, now, which):
             found.append(problem)
     return found
+
+
+def usable_anchors(certs: Sequence[x509.Certificate], now: datetime) -> list[x509.Certificate]:
+    """The certificates of a trust bundle Go may anchor a chain with now: those
+    `unusable_anchors` does not name, in order."""
+    return [cert for cert in certs if _anchor_problem(cert, now, "") is None]
 
 
 def check_trust_anchors(certs: Sequence[x509.Certificate], now: datetime) -> None:

@@ -81,15 +81,14 @@ def ca_common_name(name: str, namespace: str, generation: int = 1) -> str:
 
 
 def expires_at(pem: str) -> str:
-    """When the first certificate of `pem` that is valid now expires (else the first's), in RFC
-    3339 (UTC); "" for no PEM. A bundle may keep a CA a rotation left, expired, before the
-    current one: Go clients skip it, and so does this."""
+    """When the first certificate of `pem` Go may use now expires (else the first's), in RFC 3339
+    (UTC); "" for no PEM. A bundle may keep a CA a rotation left, expired, before the current
+    one: Go clients skip it, as the warnings of such a bundle say, and so does this."""
     if not pem.strip():
         return ""
     found = certificates(pem)
-    now = datetime.datetime.now(datetime.UTC)
-    valid = [c for c in found if c.not_valid_before_utc <= now <= c.not_valid_after_utc]
-    return rfc3339((valid or found)[0].not_valid_after_utc)
+    usable = given_certificates.usable_anchors(found, datetime.datetime.now(datetime.UTC))
+    return rfc3339((usable or found)[0].not_valid_after_utc)
 
 
 def service_dns_names(service: str, namespace: str) -> tuple[str, str]:

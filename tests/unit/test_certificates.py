@@ -662,6 +662,18 @@ def test_a_bundle_given_as_an_output_is_warned_of_when_it_resolves_and_dated_by_
     )
 
 
+def test_the_ca_expiry_is_of_the_first_ca_go_uses_not_one_it_skips() -> None:
+    """A CA valid now that Go skips all the same (a critical extension it does not handle, which
+    the bundle's warning names) dates nothing: caExpiresAt is the next CA's end."""
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00")
+    odd = _made("Odd CA", ca=True, extensions=((unknown, True),), days=(-1, 10))[0]
+    current = _made("Current CA", ca=True, days=(-1, 300))[0]
+    assert certificates.expires_at(_pem(odd) + _pem(current)) == _rfc3339(
+        current.not_valid_after_utc
+    )
+    assert certificates.expires_at(_pem(odd)) == _rfc3339(odd.not_valid_after_utc)  # none usable
+
+
 def test_a_bundle_of_expired_cas_only_is_refused() -> None:
     old = _made("Old CA", ca=True, days=(-400, -5))
     older = _made("Older CA", ca=True, days=(-800, -400))
