@@ -37,6 +37,8 @@ from components.registration import MsrRegistration
 
 # Keys of the stack program itself, beside the cache's inputs.
 PROGRAM_KEYS = ("kubeContext", "renderYamlToDirectory", "msrApi")
+KNOWN_KEYS = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
+"""Every key the stack program reads: the cache's inputs and its own."""
 # msrApi's fields, as MsrRegistration's props.
 MSR_API = {"url": "apiUrl", "username": "username", "token": "token", "caCert": "caCertPem",
            "adopt": "adopt"}  # fmt: skip
@@ -127,11 +129,10 @@ def encrypted_problems() -> list[Problem]:
         f"clear (config.yaml, the Deployment, a Service, the state); only {kept}, "
         "objectStorage's credentials and msrApi's token are kept secret"
     )
-    known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
     return [
         Problem(key, problems.HIDDEN, accepted)
         for key in sorted(configured_keys())
-        if key in known and key not in KEPT_SECRET and is_secret(key)
+        if key in KNOWN_KEYS and key not in KEPT_SECRET and is_secret(key)
     ]
 
 
@@ -174,12 +175,11 @@ def checked(config: pulumi.Config) -> tuple[dict[str, Any], Settings]:
         # A render reaches no cluster: the component reads nothing from it, whatever readCluster
         # says (Pulumi.yaml's default hands every stack true).
         raw["readCluster"] = False
-    known = (*CONFIG_KEYS.values(), *PROGRAM_KEYS)
     every = stack_config()
-    nested = [m for m in misplaced(every, known) if m.key == f"{PROJECT}:{PROJECT}"]
+    nested = [m for m in misplaced(every, KNOWN_KEYS) if m.key == f"{PROJECT}:{PROJECT}"]
     found: list[Any] = [
-        *misplaced(every, known),
-        *problems.unknown_keys(configured_keys() - ({PROJECT} if nested else set()), known),
+        *misplaced(every, KNOWN_KEYS),
+        *problems.unknown_keys(configured_keys() - ({PROJECT} if nested else set()), KNOWN_KEYS),
         *rules.check_resource_name(pulumi.get_stack(), "stack name"),
     ]
     settings = None
