@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -198,9 +199,18 @@ def build(tool: str, spec: dict[str, Any]) -> float:
     return time.monotonic() - started
 
 
+# {file:PATH} in an ldflag: a file of the tool's module.
+FILE = re.compile(r"\{file:([^}]+)\}")
+
+
 def _ldflags(spec: dict[str, Any]) -> list[str]:
-    """The -X settings of a tool's ldflags."""
-    return [f"-X {expand(f, spec)}" for f in spec.get("ldflags", [])]
+    """The -X settings of a tool's ldflags; {file:PATH} is the text of that file of `module` at
+    the pin (Prometheus' VERSION, the release its own build stamps)."""
+    flags = [expand(f, spec) for f in spec.get("ldflags", [])]
+    if any(FILE.search(f) for f in flags):
+        root = Path(download(f"{spec['module']}@{spec['version']}")["Dir"])
+        flags = [FILE.sub(lambda m: (root / m[1]).read_text().strip(), f) for f in flags]
+    return [f"-X {f}" for f in flags]
 
 
 def _split_file(text: str) -> tuple[str, str]:

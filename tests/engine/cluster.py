@@ -31,8 +31,9 @@ The cluster has what the cache meets in production:
   kubelet grow a filesystem volume online;
 - load-balancer addresses: kwok Stages set a LoadBalancer Service's and an Ingress's
   `status.loadBalancer` (LB_ADDRESS), as a cloud controller and an ingress controller would;
-- the released CRDs of Gateway API, cert-manager and ServiceMonitor (tools.toml), so the API
-  server validates custom resources with their schemas and CEL rules;
+- the released CRDs of Gateway API, cert-manager, ServiceMonitor and PrometheusRule (every file
+  tools.toml shares for them), so the API server validates custom resources with their schemas
+  and CEL rules;
 - cert-manager's control loops for the selfSigned and CA issuers (`cert-manager-controller`,
   built by `make toolchain` from cert-manager's module: toolchain/cert-manager-controller), so a
   Certificate naming such an Issuer or ClusterIssuer is issued into its Secret. It runs beside

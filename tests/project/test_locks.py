@@ -17,6 +17,7 @@ import pytest
 from harness import ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 LOCKS = {
     "requirements.lock": "requirements.txt",
@@ -88,8 +89,21 @@ def test_the_component_package_keeps_ranges_for_its_consumers() -> None:
     proven = {
         t: spec["release"] for t, spec in tools.items() if {"commits", "release"} <= set(spec)
     }
+    # And for a package whose every build carries its own epoch (grafana-foundation-sdk:
+    # <build epoch>!<Grafana version>, the newest Grafana with the lowest epoch of a build): a
+    # range picks the highest epoch, an older Grafana; Renovate proposes only later builds of the
+    # pinned Grafana (its allowedVersions in .github/renovate.json).
+    config = json.loads((ROOT / ".github" / "renovate.json").read_text())
     for requirement in requirements(ROOT / source):
         exact = [s.version for s in requirement.specifier if s.operator == "=="]
+        if any(Version(v).epoch for v in exact):
+            [rule] = [
+                r
+                for r in config["packageRules"]
+                if requirement.name in r.get("matchPackageNames", [])
+            ]
+            assert re.fullmatch(rule["allowedVersions"].strip("/"), exact[0]), requirement
+            continue
         assert exact == ([proven[requirement.name]] if requirement.name in proven else []), (
             requirement
         )
@@ -107,15 +121,21 @@ def test_renovate_proposes_the_bumps() -> None:
     workflows = [p for p in (ROOT / ".github" / "workflows").iterdir() if p.suffix == ".yml"]
     versions = {m for p in workflows for m in re.findall(match.replace("?<", "?P<"), p.read_text())}
     assert versions == {pinned("requirements.lock")["pulumi"]}
-    # actionlint, the workflows' linter, at the module and version of its table in tools.toml.
-    [linter] = [m for m in config["customManagers"] if m["datasourceTemplate"] == "go"]
-    [pattern] = linter["managerFilePatterns"]
+    # actionlint, the workflows' linter, and the Go tools the tests run that no release moves
+    # (promtool's prometheus, the registry server's distribution), at the module and version of
+    # their tables in tools.toml.
+    [go] = [m for m in config["customManagers"] if m["datasourceTemplate"] == "go"]
+    [pattern] = go["managerFilePatterns"]
     assert re.search(pattern.strip("/"), "toolchain/tools.toml")
-    [match] = linter["matchStrings"]
+    [match] = go["matchStrings"]
     tools = (ROOT / "toolchain" / "tools.toml").read_text()
-    found = re.search(match.replace("?<", "?P<"), tools)
-    pin = tomllib.loads(tools)["actionlint"]
-    assert found and found.groupdict() == {"depName": pin["module"], "currentValue": pin["version"]}
+    found = [m.groupdict() for m in re.finditer(match.replace("?<", "?P<"), tools)]
+    pins = tomllib.loads(tools)
+    assert found == [
+        {"depName": pins[t]["module"], "currentValue": pins[t]["version"]}
+        for t in pins
+        if t in ("actionlint", "prometheus", "distribution")
+    ]
 
 
 def releases() -> dict[str, str]:
