@@ -28,13 +28,14 @@ OpenAPI 3.0's base):
    integer and string; `nullable` adds null; a format is kept only where formats.go supports it
    for the node's one type, strings checked as kube-openapi's strfmt checks them and integers
    against the int32/int64 range (validate/values.go IsValueValidAgainstRange, in Kubernetes 1.36
-   and later); a whole float is an integer; a pattern is Go's RE2 (`$` ends the text, `\\d` and `\\s` are ASCII).
+   and later); a whole float is an integer; a pattern is Go's RE2 (`$` ends the text, `\\d` and
+   `\\s` are ASCII, a flag group `(?i)` ends with the group it is in).
 5. List types (pkg/apiserver/schema/listtype/validation.go): the items of an
    `x-kubernetes-list-type: set` are unique, and those of a `map` unique by their
    `x-kubernetes-list-map-keys`.
 
-Not ported: the CEL rules of `x-kubernetes-validations` (none in the Certificate and
-ServiceMonitor schemas; Gateway and TLSRoute have some), ObjectMeta's validation, the scale
+Not ported: the CEL rules of `x-kubernetes-validations` (none in the Certificate, ServiceMonitor
+and PrometheusRule schemas; Gateway and TLSRoute have some), ObjectMeta's validation, the scale
 subresource, `x-kubernetes-embedded-resource` and `additionalProperties: true` (a schema using
 either raises NotImplementedError rather than pass unchecked).
 """
@@ -148,22 +149,38 @@ FORMATS.checks("int64")(_in_range(64))
 
 @functools.cache
 def go_regex(pattern: str) -> re.Pattern[str]:
-    """An RE2 pattern as Python compiles it: `$` (outside a class) is the end of the text."""
+    """An RE2 pattern as Python compiles it: `$` (outside a class) is the end of the text, and a
+    flag group `(?i)`, which sets its flags to the end of the group it is in (Go's regexp/syntax
+    doc), is Python's scoped `(?i:…)` closed there: Python takes `(?i)` only at the start."""
     out: list[str] = []
+    scoped = [0]  # for each open group: the scoped flag groups to close with it
     in_class = escaped = False
-    for char in pattern:
+    at = 0
+    while at < len(pattern):
+        char = pattern[at]
+        at += 1
         if escaped:
             escaped = False
         elif char == "\\":
             escaped = True
+        elif in_class:
+            in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "]":
-            in_class = False
-        elif char == "$" and not in_class:
+        elif flags := re.match(r"\?([imsU-]+)\)", pattern[at:]) if char == "(" else None:
+            if set(flags[1]) - set("is-"):  # m and U would change what `$` and repeats mean here
+                raise NotImplementedError(f"the flags of (?{flags[1]}) in {pattern!r}")
+            char = f"(?{flags[1]}:"
+            scoped[-1] += 1
+            at += len(flags[0])
+        elif char == "(":
+            scoped.append(0)
+        elif char == ")":
+            char = ")" * scoped.pop() + char
+        elif char == "$":
             char = r"\Z"
         out.append(char)
-    return re.compile("".join(out), re.ASCII)
+    return re.compile("".join(out) + ")" * scoped[0], re.ASCII)
 
 
 def _pattern(

@@ -177,6 +177,7 @@ def test_the_vendored_crds_are_the_kinds_the_component_can_render():
     assert {kind: crd.api_version for kind, crd in CRDS.items()} == {
         "Certificate": "cert-manager.io/v1",
         "ServiceMonitor": "monitoring.coreos.com/v1",
+        "PrometheusRule": "monitoring.coreos.com/v1",
         "TLSRoute": "gateway.networking.k8s.io/v1",
         "Gateway": "gateway.networking.k8s.io/v1",
     }
@@ -208,7 +209,9 @@ def formats(node: Any) -> set[str]:
 def test_every_schema_converts_to_json_schema_that_checks_what_it_uses(kind):
     # A format the API server checks and FORMATS does not would pass here unchecked.
     converted = CRDS[kind].json_schema
-    Draft4Validator.check_schema(converted)
+    # The patterns are Go's (RE2), which the metaschema's "regex" format would compile as
+    # Python's: go_regex checks them below, as the validator compiles them.
+    Draft4Validator.check_schema(converted, format_checker=None)
     assert formats(converted) <= set(FORMATS.checkers)
     for pattern in re.findall(r'"pattern": ("(?:[^"\\]|\\.)*")', json.dumps(converted)):
         go_regex(json.loads(pattern))
@@ -268,6 +271,66 @@ def test_the_real_service_monitor_crd_takes_an_int_or_string_port(target_port, v
     obj = copy.deepcopy(SERVICE_MONITOR)
     obj["spec"]["endpoints"][0]["targetPort"] = target_port
     assert (validate(obj) == []) == valid
+
+
+RULE = {"alert": "CacheDown", "expr": "up == 0", "for": "5m", "labels": {"severity": "page"}}
+PROMETHEUS_RULE = {
+    "apiVersion": "monitoring.coreos.com/v1",
+    "kind": "PrometheusRule",
+    "metadata": {"name": "cache", "namespace": "dtr"},
+    "spec": {"groups": [{"name": "cache", "rules": [RULE]}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("for", "1h30m", None),
+        ("for", "5 minutes", "spec.groups[0].rules[0].for: '5 minutes' does not match"),
+        ("expr", 1, None),  # int-or-string
+        ("expr", ..., "spec.groups[0].rules[0]: 'expr' is a required property"),
+        ("severity", "page", 'unknown field "spec.groups[0].rules[0].severity"'),
+        ("labels", {"severity": 1}, "spec.groups[0].rules[0].labels.severity: 1 is not of type"),
+    ],
+)
+def test_the_real_prometheus_rule_crd(path, value, message):
+    group = {"name": "cache", "rules": [changed(RULE, path, value)]}
+    errors = validate(changed(PROMETHEUS_RULE, "spec.groups", [group]))
+    assert (errors == []) if message is None else any(e.startswith(message) for e in errors), errors
+
+
+def test_the_real_prometheus_rule_crd_keys_groups_by_name():
+    group = PROMETHEUS_RULE["spec"]["groups"][0]
+    assert validate(changed(PROMETHEUS_RULE, "spec.groups", [group, group])) == [
+        'spec.groups[1]: Duplicate value: {"name": "cache"}'
+    ]
+
+
+@pytest.mark.parametrize(("strategy", "valid"), [("ABORT", True), ("warn", True), ("x", False)])
+def test_the_real_prometheus_rule_crd_matches_a_pattern_with_a_flag_group(strategy, valid):
+    # ^(?i)(abort|warn)?$: Go's (?i) in the middle, which Python refuses as such.
+    group = {**PROMETHEUS_RULE["spec"]["groups"][0], "partial_response_strategy": strategy}
+    assert (validate(changed(PROMETHEUS_RULE, "spec.groups", [group])) == []) == valid
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matches", "does_not"),
+    [
+        ("^a(b(?i)c)d$", ["abCd"], ["abcD", "Abcd"]),  # (?i) ends with its group
+        ("^(?i)a(?-i)b$", ["Ab"], ["AB"]),
+        ("^[(?i)]x$", ["(x", "ix"], ["Ix"]),  # in a class, only characters
+        (r"^\(?i\)$", ["i)", "(i)"], ["I)"]),  # escaped: an optional "("
+    ],
+)
+def test_go_regex_ends_a_flag_group_with_the_group_it_is_in(pattern, matches, does_not):
+    compiled = go_regex(pattern)
+    expected = [True] * len(matches) + [False] * len(does_not)
+    assert [bool(compiled.search(t)) for t in matches + does_not] == expected
+
+
+def test_go_regex_refuses_the_flags_it_does_not_port():
+    with pytest.raises(NotImplementedError, match=r"\(\?m\)"):
+        go_regex("(?m)^a$")
 
 
 def test_the_real_gateway_crd_checks_addresses_and_listener_names():

@@ -62,6 +62,12 @@ SOURCES = [
         "v1",
     ),
     Source(
+        "prometheus-operator/prometheus-operator",
+        "prometheus-operator",
+        "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
+        "v1",
+    ),
+    Source(
         "kubernetes-sigs/gateway-api",
         "gateway-api",
         "config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml",
