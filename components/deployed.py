@@ -22,9 +22,10 @@ from pulumi import Input, Output
 from .inputs import settings as config
 from .inputs.problems import spelled
 from .inputs.settings import Settings
-from .objects import certificates, exposure, network_policy, workload
+from .objects import certificates, dashboard, exposure, monitoring, network_policy, workload
 from .objects import registry_config as rc
 from .objects.certificates import SubjectAltNames
+from .objects.monitoring import Expiries
 from .objects.plan import Plan, proxy_ports
 
 
@@ -87,6 +88,21 @@ class Deployed:
         """The env Secret's data: the extraEnv values given as Outputs, by their keys in it."""
         env, keys = self.extra_env, self.plan.env_secret_keys
         return {key: env.apply(lambda e, v=v: e[v]) for v, key in keys.items()} if env else None
+
+    def rule_spec(self, claim: Output[str] | None, expiries: Output[Expiries]) -> Output[Any]:
+        """The PrometheusRule's spec, once the claim is named and the certificates made."""
+        s = self.settings
+        return Output.all(claim, expiries).apply(lambda a: monitoring.rule_spec(s, a[0], a[1]))
+
+    def dashboard_data(
+        self, claim: Output[str] | None, expiries: Output[Expiries]
+    ) -> Output[dict[str, str]]:
+        """The dashboard ConfigMap's data: the dashboard's JSON model, a file of its own."""
+        s = self.settings
+        file = dashboard.dashboard_file(s)
+        return Output.all(claim, expiries).apply(
+            lambda a: {file: dashboard.dashboard_json(s, a[0], a[1])}
+        )
 
     def cert_sans(self) -> Output[list[str]]:
         """The serving certificate's SANs, as the cert_sans output lists them."""

@@ -23,11 +23,12 @@ from .inputs.schema_types import (
     GatewayReference,
     SecretKeyRef,
 )
-from .objects import exposure, workload
+from .objects import exposure, monitoring, workload
 from .objects import registry_config as rc
 from .objects.metadata import object_metadata
+from .objects.monitoring import Expiries
 from .objects.plan import plan
-from .serving_certificate import serving_certificate
+from .serving_certificate import Trust, serving_certificate
 
 TYPE = "msr-cache:index:MsrCache"
 CERT_MANAGER_VERSION = "cert-manager.io/v1"
@@ -112,6 +113,28 @@ class MsrCacheArgs(TypedDict):
     """With metrics and network_policy, the namespace of the scraper, the only one let in to the metrics port (default monitoring)."""
     service_monitor: NotRequired[pulumi.Input[bool]]
     """With metrics, a Prometheus Operator ServiceMonitor scraping the metrics Service (default false)."""
+    monitoring_labels: NotRequired[pulumi.Input[Mapping[str, str]]]
+    """With service_monitor, labels on the ServiceMonitor and the PrometheusRule, for the Prometheus Operator's selectors (kube-prometheus-stack selects release: <its release name>)."""
+    alerts: NotRequired[pulumi.Input[bool]]
+    """With service_monitor, a PrometheusRule <name> alerting on the cache (default true): down, fewer replicas answering than asked, its volume almost full and full within days, pulls failing, the serving certificate or its CA expiring, a low hit ratio (information). Each links its runbook in docs/operate.md (Alerts); the thresholds are the alert_* inputs."""
+    alert_labels: NotRequired[pulumi.Input[Mapping[str, str]]]
+    """With alerts, labels added to every alert, for Alertmanager's routes (e.g. {team: registry}); each alert sets its own severity: critical, warning or info."""
+    alert_runbook_url: NotRequired[pulumi.Input[str]]
+    """With alerts, the http(s) URL of docs/operate.md where your team reads it: each alert's runbook_url is it with the alert's #anchor (default docs/operate.md, the path in this repository)."""
+    alert_certificate_days: NotRequired[pulumi.Input[int]]
+    """With alerts, how many days before the serving certificate or its CA expires the alert fires (default 14): from the expiry the component knows (cert_expires_at, ca_expires_at), moved by pulumi up with the certificate; with cert_manager_issuer, from cert-manager's certmanager_certificate_expiration_timestamp_seconds."""
+    alert_volume_used_percent: NotRequired[pulumi.Input[int]]
+    """With alerts and storage_size, the percentage of the volume used above which it is almost full (default 90), from the kubelet's volume stats."""
+    alert_volume_full_days: NotRequired[pulumi.Input[int]]
+    """With alerts and storage_size, the alert fires when the volume will be full within this many days at the rate of the last 6 hours (default 4; predict_linear)."""
+    alert_pull_error_percent: NotRequired[pulumi.Input[int]]
+    """With alerts, the percentage of blob and manifest requests answered with a server error (5xx: mostly pulls from MSR failing) above which the alert fires (default 5)."""
+    alert_hit_ratio_percent: NotRequired[pulumi.Input[int]]
+    """With alerts, the percentage of proxied requests served from the cache below which an information alert fires (default 50). Needs distribution v3's registry_proxy_* counters; an image without them never fires it."""
+    dashboard: NotRequired[pulumi.Input[bool]]
+    """With metrics, a Grafana dashboard of the cache in a ConfigMap labelled grafana_dashboard: "1", which the Grafana sidecar of kube-prometheus-stack loads (default true): requests, hit ratio, bytes from MSR against bytes served, pull errors, volume use with its forecast, certificate expiry."""
+    dashboard_namespace: NotRequired[pulumi.Input[str]]
+    """With dashboard, the namespace of its ConfigMap: one the Grafana sidecar searches (its searchNamespace)."""
     ca_generation: NotRequired[pulumi.Input[int]]
     """Which generated CA signs the serving certificate (default 1). Step two of a CA rotation: raise it to the generation next_ca made, and drop next_ca; the old CA is then deleted. Not with tls_cert or cert_manager_issuer."""
     next_ca: NotRequired[pulumi.Input[bool]]
@@ -170,8 +193,9 @@ class MsrCache(pulumi.ComponentResource):
         trust, tls_files = serving_certificate(name, d, self._child)
         if p.tls == "cert-manager":
             self._custom("certificate", CERT_MANAGER_VERSION, "Certificate", d.certificate_spec())
-        self._workload(d, tls_files)
+        claim = self._workload(d, tls_files)
         self._extras(d)
+        self._monitoring(d, claim, trust)
 
         self.url = d.url
         self.ca_cert_pem = trust.ca_cert_pem
@@ -219,8 +243,11 @@ class MsrCache(pulumi.ComponentResource):
         values = pulumi.Output.secret(dict(data))
         return self._object(k8s.core.v1.Secret, role, None, type="Opaque", string_data=values)
 
-    def _workload(self, d: Deployed, tls_files: Mapping[str, pulumi.Output[str]]) -> None:
-        """The ConfigMap, Secrets and claim, then the Deployment holding their generated names."""
+    def _workload(
+        self, d: Deployed, tls_files: Mapping[str, pulumi.Output[str]]
+    ) -> pulumi.Output[str] | None:
+        """The ConfigMap, Secrets and claim, then the Deployment holding their generated names;
+        the claim's name (None: no claim)."""
         s, p = self._s, self._p
         config_yaml = {rc.CONFIG_FILE: d.config_yaml()}
         config_map = self._object(k8s.core.v1.ConfigMap, "config", None, data=config_yaml)
@@ -245,6 +272,7 @@ class MsrCache(pulumi.ComponentResource):
             env_secret=env_secret.metadata.name if env_secret else None,
         )
         self._object(k8s.apps.v1.Deployment, "deployment", spec)
+        return claim.metadata.name if claim else None
 
     def _secret_files(
         self, d: Deployed, tls_files: Mapping[str, pulumi.Output[str]]
@@ -279,6 +307,21 @@ class MsrCache(pulumi.ComponentResource):
             self._custom("gateway", exposure.GATEWAY_API_VERSION, "Gateway", p.gateway)
         if p.tls_route is not None:
             self._custom("tls-route", exposure.GATEWAY_API_VERSION, "TLSRoute", p.tls_route)
+
+    def _monitoring(self, d: Deployed, claim: pulumi.Output[str] | None, trust: Trust) -> None:
+        """The PrometheusRule and the Grafana dashboard, which watch the claim and certificates."""
+        p = self._p
+        if not p.alerts and p.dashboard_namespace is None:
+            return
+        expiries = pulumi.Output.all(trust.cert_expires_at, trust.ca_expires_at).apply(
+            lambda a: Expiries(a[0], a[1])
+        )
+        if p.alerts:
+            spec = d.rule_spec(claim, expiries)
+            self._custom("alerts", monitoring.RULE_API_VERSION, "PrometheusRule", spec)
+        if p.dashboard_namespace is not None:
+            data = d.dashboard_data(claim, expiries)
+            self._object(k8s.core.v1.ConfigMap, "dashboard", None, data=data)
 
     def _custom(self, role: str, api_version: str, kind: str, spec: Any) -> None:
         resource = k8s.apiextensions.CustomResource

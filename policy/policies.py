@@ -477,6 +477,38 @@ def no_exposed_service_beside_ingress(
             )
 
 
+# --- alerts users can act on ----------------------------------------------------------------------
+
+PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+SEVERITIES = ("critical", "warning", "info")  # as the component's alerts set them
+
+
+def alerts_are_actionable(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != PROMETHEUS_RULE:
+        return
+    what = _object_name(args.props, "PrometheusRule")
+    for group in _seq(_known(args.props, "spec", "groups")):
+        for rule in _seq(_map(group).get("rules")):
+            rule = _map(rule)
+            name = rule.get("alert")
+            if not isinstance(name, str):  # a recording rule
+                continue
+            severity = _map(rule.get("labels")).get("severity")
+            missing = (
+                [] if severity in SEVERITIES else ["labels.severity (critical, warning or info)"]
+            )
+            if not _map(rule.get("annotations")).get("runbook_url"):
+                missing.append("annotations.runbook_url")
+            if missing:
+                report_violation(
+                    f"Alert {name} of {what} lacks {' and '.join(missing)}: whoever it "
+                    "wakes cannot tell how urgent it is or what to do. Add labels.severity and "
+                    "annotations.runbook_url (a page saying what it means, what to check, how "
+                    "to fix it).",
+                    None,
+                )
+
+
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
@@ -528,6 +560,12 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         description="Every image is pinned by digest (@sha256:...), so a re-pushed tag can't change what runs.",
         validate=image_by_digest,
         enforcement_level=ADVISORY,
+    ),
+    ResourceValidationPolicy(
+        name="alerts-are-actionable",
+        description="Every alert of a PrometheusRule has a severity (critical, warning, info) and a runbook_url.",
+        validate=alerts_are_actionable,
+        enforcement_level=MANDATORY,
     ),
     StackValidationPolicy(
         name="rwo-claim-uses-recreate",

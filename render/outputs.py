@@ -21,7 +21,7 @@ from components.inputs.given_certificates import certificates, rfc3339
 from components.inputs.plain import is_mapping
 
 from .engine import Value
-from .provider_mocks import GENERATION, Registered
+from .provider_mocks import EXPIRY_STAND_IN, GENERATION, Registered
 from .stack_config import stand_in_ca
 
 _SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
@@ -76,7 +76,7 @@ def _certificates(pem: str, resources: Sequence[Registered]) -> list[str]:
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        if GENERATION.search(value):
+        if GENERATION.search(value) or value == EXPIRY_STAND_IN:
             return _AT_DEPLOYMENT
         return value or '""'
     if isinstance(value, list | tuple):

@@ -254,6 +254,81 @@ def check_port(value: Any) -> int:
     return value
 
 
+def _int_between(low: int, high: int, what: str) -> Callable[[Any], int]:
+    def checked(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise Invalid(f"an integer from {low} to {high} ({what})")
+        return value
+
+    return checked
+
+
+check_percent = _int_between(1, 99, "a percentage")
+"""An alert's threshold in percent."""
+check_days = _int_between(1, 3650, "days")
+"""How many days ahead an alert warns."""
+
+
+def check_labels(value: Any) -> dict[str, str]:
+    """An object's labels, as the API server takes them (ValidateLabels)."""
+    accepted = "an object of label names to string values, e.g. {release: kube-prometheus-stack}"
+    if not is_mapping(value) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise Invalid(accepted)
+    for name, text in value.items():
+        try:
+            api_rules.qualified_name(name)
+            api_rules.label_value(text)
+        except ValueError as err:
+            raise Invalid(f"{accepted}, as the API server accepts them: {err}") from None
+    return dict(value)
+
+
+# Prometheus's legacy label names (prometheus/common model.LabelNameRE), which every Alertmanager
+# routes on; `__` starts the names Prometheus reserves (model.ReservedLabelPrefix).
+_PROMETHEUS_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*", re.ASCII)
+ALERT_OWN_LABELS = frozenset({"alertname", "severity"})
+"""The labels each alert sets itself."""
+
+
+def check_alert_labels(value: Any) -> dict[str, str]:
+    """Labels added to every alert, for Alertmanager's routes."""
+    accepted = (
+        "an object of Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __; "
+        f"not {' or '.join(sorted(ALERT_OWN_LABELS))}, which each alert sets) to string values, "
+        "e.g. {team: registry}"
+    )
+    if not is_mapping(value) or not all(
+        isinstance(k, str)
+        and isinstance(v, str)
+        and _PROMETHEUS_LABEL.fullmatch(k)
+        and not k.startswith("__")
+        and k not in ALERT_OWN_LABELS
+        for k, v in value.items()
+    ):
+        raise Invalid(accepted)
+    return dict(value)
+
+
+def check_runbook_url(value: Any) -> str:
+    """Where the runbooks (docs/operate.md) are read: an http(s) URL, as Go reads it."""
+    accepted = (
+        "the http(s) URL of this project's docs/operate.md where your team reads it, without a "
+        "#fragment (each alert adds its own), e.g. https://git.example.com/org/msr-cache/blob/"
+        "v0.1.0/docs/operate.md"
+    )
+    if not isinstance(value, str):
+        raise Invalid(accepted)
+    try:
+        url = go_url.parse_go_url(value)
+    except go_url.GoURLError as err:
+        raise Invalid(f"{accepted}; Go's url.Parse refuses it: {err.reason}") from None
+    if url.scheme not in ("http", "https") or not url.hostname or "#" in value:
+        raise Invalid(accepted)
+    return value
+
+
 SERVING_CERTIFICATE = (
     "your serving certificate as PEM text (-----BEGIN CERTIFICATE-----, the leaf first, then its "
     "intermediates), valid now, for TLS server authentication, as Go's crypto/x509 reads it"

@@ -171,6 +171,23 @@ def _generates_ca(values: Values, given: AbstractSet[str]) -> bool:
     return "tls_cert" not in given and values["cert_manager_issuer"] is None
 
 
+RUNBOOKS = "docs/operate.md"
+"""Where the alerts' runbooks are: alertRunbookUrl's default."""
+_WITH_SERVICE_MONITOR = "with serviceMonitor (the rules select the series it scrapes)"
+_WITH_ALERTS = "with serviceMonitor and alerts"
+_WITH_ALERTS_ON_A_CLAIM = (
+    "with serviceMonitor, alerts and storageSize (a volume of the cache's own)"
+)
+
+
+def _alerts_on(values: Values, _given: AbstractSet[str]) -> bool:
+    return values["service_monitor"] is True and values["alerts"] is not False
+
+
+def _alerts_on_a_claim(values: Values, given: AbstractSet[str]) -> bool:
+    return _alerts_on(values, given) and "storage_size" in given
+
+
 def _is(exposure: Exposure) -> Callable[[Values, AbstractSet[str]], bool]:
     return lambda v, _: v["exposure"] is exposure
 
@@ -325,6 +342,83 @@ class Settings:
     )
     service_monitor: bool = option(
         checks.check_bool, default=False, stack_type="boolean", production=True
+    )
+    monitoring_labels: Mapping[str, str] | None = option(
+        checks.check_labels,
+        default={},
+        applies=lambda v, _: v["service_monitor"] is True,
+        only=_WITH_SERVICE_MONITOR,
+        stack_type="object",
+        production=True,
+    )
+    alerts: bool | None = option(
+        checks.check_bool,
+        default=True,
+        applies=lambda v, _: v["service_monitor"] is True,
+        only=_WITH_SERVICE_MONITOR,
+        stack_type="boolean",
+        production=True,
+    )
+    alert_labels: Mapping[str, str] | None = option(
+        checks.check_alert_labels,
+        default={},
+        applies=_alerts_on,
+        only=_WITH_ALERTS,
+        stack_type="object",
+        production=True,
+    )
+    alert_runbook_url: str | None = option(
+        checks.check_runbook_url,
+        applies=_alerts_on,
+        only=_WITH_ALERTS,
+        production=True,
+        default_doc=f"{RUNBOOKS}, the path in this repository",
+    )
+    alert_certificate_days: int | None = option(
+        checks.check_days, default=14, applies=_alerts_on, only=_WITH_ALERTS, stack_type="integer"
+    )
+    alert_volume_used_percent: int | None = option(
+        checks.check_percent,
+        default=90,
+        applies=_alerts_on_a_claim,
+        only=_WITH_ALERTS_ON_A_CLAIM,
+        stack_type="integer",
+    )
+    alert_volume_full_days: int | None = option(
+        checks.check_days,
+        default=4,
+        applies=_alerts_on_a_claim,
+        only=_WITH_ALERTS_ON_A_CLAIM,
+        stack_type="integer",
+    )
+    alert_pull_error_percent: int | None = option(
+        checks.check_percent,
+        default=5,
+        applies=_alerts_on,
+        only=_WITH_ALERTS,
+        stack_type="integer",
+    )
+    alert_hit_ratio_percent: int | None = option(
+        checks.check_percent,
+        default=50,
+        applies=_alerts_on,
+        only=_WITH_ALERTS,
+        stack_type="integer",
+    )
+    dashboard: bool | None = option(
+        checks.check_bool,
+        default=True,
+        applies=lambda v, _: v["metrics"] is True,
+        only="with metrics",
+        stack_type="boolean",
+        production=True,
+    )
+    dashboard_namespace: str | None = option(
+        checks.check_dns_label,
+        applies=lambda v, _: v["metrics"] is True and v["dashboard"] is not False,
+        only="with metrics and dashboard",
+        production=True,
+        default_doc="the cache's namespace",
     )
     cert_manager_issuer: Issuer | None = option(
         checks.check_issuer,

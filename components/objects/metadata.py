@@ -15,6 +15,10 @@ from . import exposure, workload
 from .plan import Plan
 
 AUTO_NAMED = frozenset({"config", "certs", "storage", "env", "data"})
+MONITORING_ROLES = frozenset({"service-monitor", "alerts"})
+# The label kube-prometheus-stack's Grafana sidecar loads dashboards by (its chart's
+# sidecar.dashboards.label and labelValue defaults).
+DASHBOARD_LABELS = {"grafana_dashboard": "1"}
 
 
 def object_metadata(
@@ -34,8 +38,16 @@ def object_metadata(
         meta = {"name": settings.namespace, "labels": workload.namespace_labels(settings)}
     elif role == "metrics-service":  # beside the cache's Service, told apart by its labels
         meta.update(name=f"{settings.name}-metrics", labels={**labels, **exposure.METRICS_LABELS})
+    elif role == "dashboard":  # perhaps in Grafana's namespace, beside other caches' dashboards
+        meta.update(
+            namespace=plan.dashboard_namespace,
+            name=f"msr-cache-{settings.namespace}-{settings.name}",
+            labels={**labels, **DASHBOARD_LABELS},
+        )
     elif role not in AUTO_NAMED:
         meta["name"] = settings.name
+    if role in MONITORING_ROLES:  # for the Prometheus Operator's selectors
+        meta["labels"] = {**labels, **(settings.monitoring_labels or {})}
     # Beside the plan's annotations of every object, the object's own.
     own = {"ingress": exposure.INGRESS_ANNOTATIONS, "deployment": plan.deployment_annotations}
     if annotations is not None:

@@ -56,6 +56,11 @@ class Plan:
     not in egress_ports but read once extraEnv resolves (`proxy_ports`)."""
     metrics_service: Mapping[str, Any] | None
     service_monitor: Mapping[str, Any] | None
+    alerts: bool
+    """Whether a PrometheusRule alerts on the cache (its spec waits for the claim's name and the
+    certificates' expiry: `monitoring.rule_spec`)."""
+    dashboard_namespace: str | None
+    """The namespace of the Grafana dashboard's ConfigMap (None: no dashboard)."""
     ingress: Mapping[str, Any] | None
     """The Ingress' spec (its annotations are exposure.INGRESS_ANNOTATIONS)."""
     tls_route: Mapping[str, Any] | None
@@ -99,6 +104,10 @@ def plan(s: Settings) -> Plan:
         proxies_resolve_later=later,
         metrics_service=exposure.metrics_service_spec(selector) if s.metrics else None,
         service_monitor=exposure.service_monitor_spec(selector) if s.service_monitor else None,
+        alerts=s.service_monitor and s.alerts is not False,
+        dashboard_namespace=(s.dashboard_namespace or s.namespace)
+        if s.metrics and s.dashboard is not False
+        else None,
         ingress=s.mode.ingress_spec(s.hosts, s.ingress_class_name or "", s.name),
         tls_route=s.mode.tls_route_spec(s.hosts, s.name, s.gateway_parent),
         gateway=s.mode.gateway_spec(s.hosts, s.gateway_class_name, s.port),

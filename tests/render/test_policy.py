@@ -71,6 +71,7 @@ LEVELS = {
     "container-memory-limit": EnforcementLevel.MANDATORY,
     "image-pinned": EnforcementLevel.MANDATORY,
     "image-by-digest": EnforcementLevel.ADVISORY,
+    "alerts-are-actionable": EnforcementLevel.MANDATORY,
     "rwo-claim-uses-recreate": EnforcementLevel.MANDATORY,
     "no-exposed-service-beside-ingress": EnforcementLevel.ADVISORY,
 }
@@ -158,8 +159,15 @@ def violations(policy_name: str, objects: list[dict[str, Any]]) -> list[tuple[st
 
 
 def only(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    (obj,) = [o for o in objects if o["kind"] == kind]
+    """The stack's one object of `kind` that is not a monitoring one (the dashboard's ConfigMap,
+    the metrics Service)."""
+    (obj,) = [o for o in objects if o["kind"] == kind and not _monitoring(o)]
     return obj
+
+
+def _monitoring(obj: dict[str, Any]) -> bool:
+    labels = obj["metadata"].get("labels") or {}
+    return "grafana_dashboard" in labels or labels.get("app.kubernetes.io/component") == "metrics"
 
 
 def container(objects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -372,6 +380,24 @@ def _load_balancer_beside_ingress(objects):
     only(objects, "Service")["spec"]["type"] = "LoadBalancer"
 
 
+def _alert(objects, name):
+    rules = only(objects, "PrometheusRule")["spec"]["groups"][0]["rules"]
+    (rule,) = [r for r in rules if r["alert"] == name]
+    return rule
+
+
+def _no_severity(objects):
+    _alert(objects, "MsrCacheDown")["labels"].pop("severity")
+
+
+def _unknown_severity(objects):
+    _alert(objects, "MsrCacheHitRatioLow")["labels"]["severity"] = "page-me"
+
+
+def _no_runbook(objects):
+    _alert(objects, "MsrCacheVolumeAlmostFull")["annotations"].pop("runbook_url")
+
+
 BROKEN = [
     # (policy, scenario, break it, what the message must say)
     ("cache-serves-tls", "dev", _drop_tls, "http.tls.certificate and http.tls.key not set"),
@@ -408,6 +434,9 @@ BROKEN = [
     ("no-exposed-service-beside-ingress", "gateway", _node_port_beside_ingress, "TLSRoute"),
     ("no-exposed-service-beside-ingress", "gateway-class", _load_balancer_beside_ingress,
      "bypasses the Gateway"),
+    ("alerts-are-actionable", "ha", _no_severity, "Alert MsrCacheDown of PrometheusRule dtr/"),
+    ("alerts-are-actionable", "certmanager-gcs", _unknown_severity, "lacks labels.severity"),
+    ("alerts-are-actionable", "nodeport-pvc-ca", _no_runbook, "lacks annotations.runbook_url"),
 ]  # fmt: skip
 # How each message tells the reader to fix it.
 FIX = {
@@ -420,6 +449,7 @@ FIX = {
     "image-pinned": "Pin it to a version tag",
     "rwo-claim-uses-recreate": "Set spec.strategy.type: Recreate",
     "no-exposed-service-beside-ingress": "Make the Service ClusterIP",
+    "alerts-are-actionable": "Add labels.severity and annotations.runbook_url",
 }
 
 

@@ -302,9 +302,11 @@ def test_a_gateway_reaches_the_component_from_stack_config():
 def test_object_options_reach_the_component_from_stack_config():
     d = run_stack({"upstreams": [MSR], **NODE_PORT, "replicas": 2, "objectStorage": S3, "metrics": True,
                    "extraEnv": {"REGISTRY_LOG_FORMATTER": "json"}, "tolerations": [{"operator": "Exists"}]})  # fmt: skip
-    config = yaml.safe_load(d.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"])
+    (cache, dashboard) = d.all("kubernetes:core/v1:ConfigMap")  # metrics brings the dashboard
+    config = yaml.safe_load(cache.inputs["data"]["config.yaml"])
     assert config["storage"]["s3"]["bucket"] == "msr-cache" and "debug" in config["http"]
     assert d.all(PDB) and d.all(NETWORK_POLICY)
+    assert dashboard.inputs["metadata"]["labels"]["grafana_dashboard"] == "1"
 
 
 def test_the_docs_production_stack_is_valid():
