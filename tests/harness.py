@@ -188,7 +188,9 @@ def sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:
 
 
 def config_yaml(d: Deployment) -> dict[str, Any]:
-    return yaml.safe_load(d.one(CONFIG_MAP).inputs["data"]["config.yaml"])
+    """The cache's config.yaml (its ConfigMap, not the dashboard's)."""
+    (config,) = [c for c in d.all(CONFIG_MAP) if "config.yaml" in c.inputs["data"]]
+    return yaml.safe_load(config.inputs["data"]["config.yaml"])
 
 
 def pod_spec(d: Deployment) -> dict[str, Any]:

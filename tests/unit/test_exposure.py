@@ -259,6 +259,10 @@ def test_metrics_serve_prometheus_and_health_on_the_debug_port():
         monitor["spec"]["selector"]["matchLabels"].items() <= metrics["metadata"]["labels"].items()
     )
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    rule = d.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs
+    assert rule["metadata"]["name"] == "dtr-cache" and rule["spec"]["groups"][0]["rules"]
+    dashboard = named(d, "edge-dashboard").inputs["metadata"]
+    assert dashboard["namespace"] == "dtr" and dashboard["labels"]["grafana_dashboard"] == "1"
     main_service = named(d, "edge-service").inputs
     assert (
         not monitor["spec"]["selector"]["matchLabels"].items()
