@@ -347,7 +347,7 @@ class Settings:
         checks.check_labels,
         default={},
         applies=lambda v, _: v["service_monitor"] is True,
-        only=_WITH_SERVICE_MONITOR,
+        only="with serviceMonitor (they label it and the PrometheusRule)",
         stack_type="object",
         production=True,
     )

@@ -16,6 +16,7 @@ from components.inputs.problems import ConfigError
 from components.inputs.settings import parse
 from components.objects import monitoring
 from components.objects.monitoring import Expiries, rule_spec
+from components.objects.metadata import object_metadata
 from components.objects.plan import plan
 
 OPERATE = Path(__file__).resolve().parents[2] / "docs" / "operate.md"
@@ -151,3 +152,20 @@ def test_a_wrong_monitoring_key_is_named_as_python_spells_it_with_what_is_accept
         parse({**MONITORED, **changes})
     message = str(raised.value)
     assert f"{key}:" in message and said in message, message
+
+
+def test_the_operator_selects_the_monitor_and_the_rule_by_the_monitoring_labels() -> None:
+    s = parse({**MONITORED, "monitoringLabels": {"release": "kube-prometheus-stack"}})
+    p = plan(s)
+    own = object_metadata(s, p, "deployment", "dtr")["labels"]
+    assert "release" not in own
+    for role in ("service-monitor", "alerts"):
+        labels = object_metadata(s, p, role, "dtr")["labels"]
+        assert labels == {**own, "release": "kube-prometheus-stack"}, role
+
+
+def test_each_caches_dashboard_has_a_name_of_its_own_where_grafana_looks() -> None:
+    s = parse({**MONITORED, "namespace": "asia", "dashboardNamespace": "monitoring"})
+    meta = object_metadata(s, plan(s), "dashboard", "asia")
+    assert (meta["namespace"], meta["name"]) == ("monitoring", "msr-cache-asia-dtr-cache")
+    assert meta["labels"]["grafana_dashboard"] == "1"
