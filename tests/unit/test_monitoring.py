@@ -15,8 +15,8 @@ import pytest
 from components.inputs.problems import ConfigError
 from components.inputs.settings import parse
 from components.objects import monitoring
-from components.objects.monitoring import Expiries, rule_spec
 from components.objects.metadata import object_metadata
+from components.objects.monitoring import Expiries, rule_spec
 from components.objects.plan import plan
 
 OPERATE = Path(__file__).resolve().parents[2] / "docs" / "operate.md"
