@@ -1,8 +1,9 @@
 """Every custom resource the component can make goes through the real `pulumi up` into a real API
 server (tests/engine/cluster.py, which installs the released CRDs of cert-manager v1.21.1, the Prometheus
-Operator's ServiceMonitor v0.93.0 and Gateway API v1.6.1): cert-manager's Certificate, named
-after an Issuer; the ServiceMonitor of the metrics Service; a Gateway made from a GatewayClass;
-and the TLSRoute on it. One stack makes all four, as a user's stack may.
+Operator's ServiceMonitor and PrometheusRule v0.93.0 and Gateway API v1.6.1): cert-manager's
+Certificate, named after an Issuer; the ServiceMonitor of the metrics Service and the
+PrometheusRule of the cache's alerts; a Gateway made from a GatewayClass; and the TLSRoute on it.
+One stack makes all five, as a user's stack may (test_monitoring_up.py reads the alerts back).
 
 Each is dry-run by the API server in the preview before `up` makes it. pulumi-kubernetes 4.25,
 the provider the toolchain builds, previews a create as the inputs themselves, without asking the
@@ -71,11 +72,13 @@ ISSUER = "cache-ca"
 # kubectl's full names of the custom resources' kinds, so no short name of another CRD is taken.
 CERTIFICATES = "certificates.cert-manager.io"
 SERVICE_MONITORS = "servicemonitors.monitoring.coreos.com"
+RULES = "prometheusrules.monitoring.coreos.com"
 GATEWAYS = "gateways.gateway.networking.k8s.io"
 TLS_ROUTES = "tlsroutes.gateway.networking.k8s.io"
 KINDS = {
     "Certificate": CERTIFICATES,
     "ServiceMonitor": SERVICE_MONITORS,
+    "PrometheusRule": RULES,
     "Gateway": GATEWAYS,
     "TLSRoute": TLS_ROUTES,
 }
