@@ -166,7 +166,8 @@ def on_free_ports(count: int, start: Callable[[list[int]], T]) -> T:
 
 class Registry(Process):
     """distribution's registry serving `pod`, config.yaml rewritten by `pod.rewritten()` and then
-    `changed` (the test's stand-ins), with `extra_env` beside the pod's env."""
+    `changed` (the test's stand-ins), with `extra_env` beside the pod's env; `binary` is the
+    server run (Debian's 2.8.2 unless told, e.g. the toolchain's distribution v3)."""
 
     def __init__(
         self,
@@ -174,6 +175,7 @@ class Registry(Process):
         name: str = "registry",
         changed: Any = None,
         extra_env: Mapping[str, str] | None = None,
+        binary: str = REGISTRY,
     ) -> None:
         self.pod = pod
         env = {**pod.env, **(extra_env or {})}
@@ -187,7 +189,7 @@ class Registry(Process):
             self.config = config
             path = pod.root / f"{name}.config.yaml"
             path.write_text(yaml.safe_dump(config, sort_keys=False))
-            super().__init__(name, [REGISTRY, "serve", str(path)], env, pod.root / f"{name}.log")
+            super().__init__(name, [binary, "serve", str(path)], env, pod.root / f"{name}.log")
             try:
                 self.wait_for(*(p for p in (pod.port, pod.metrics_port) if p is not None))
                 return
