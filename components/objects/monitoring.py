@@ -126,9 +126,16 @@ def seconds_left(expires_at: str) -> str:
 
 
 def cert_manager_seconds_left(namespace: str, certificate: str) -> str:
-    """Seconds until the certificate cert-manager issued expires, from cert-manager's metric."""
-    labels = f'namespace="{namespace}",name="{certificate}"'
-    return f"certmanager_certificate_expiration_timestamp_seconds{{{labels}}} - time()"
+    """Seconds until the certificate cert-manager issued expires, from cert-manager's metric. Its
+    `namespace` label is the Certificate's where the scrape honours the exporter's labels, and
+    `exported_namespace` where it does not (cert-manager's chart: servicemonitor.honorLabels
+    false, the default; the target's own namespace label then wins)."""
+    metric = "certmanager_certificate_expiration_timestamp_seconds"
+    either = " or ".join(
+        f'{metric}{{{label}="{namespace}",name="{certificate}"}}'
+        for label in ("exported_namespace", "namespace")
+    )
+    return f"({either}) - time()"
 
 
 def _unix(rfc3339: str) -> int:
