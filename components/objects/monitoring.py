@@ -108,16 +108,22 @@ def bytes_served(s: Series) -> str:
     return f"{BY} (rate({served}[{RATE}]))"
 
 
+# A claim mounted on several nodes (ReadWriteMany) is reported by each node's kubelet: one
+# figure per claim, the most pessimistic.
+BY_CLAIM = "by (namespace, persistentvolumeclaim)"
+
+
 def volume_used_ratio(s: Series) -> str:
     """The share of the claim's volume in use."""
     v = s.volume()
-    return f"1 - kubelet_volume_stats_available_bytes{v} / kubelet_volume_stats_capacity_bytes{v}"
+    used = f"1 - kubelet_volume_stats_available_bytes{v} / kubelet_volume_stats_capacity_bytes{v}"
+    return f"max {BY_CLAIM} ({used})"
 
 
 def volume_available_in(s: Series, days: int) -> str:
     """The bytes the volume will have left in `days` days, at the rate of the last hours."""
     available = f"kubelet_volume_stats_available_bytes{s.volume()}[{VOLUME_TREND}]"
-    return f"predict_linear({available}, {days * DAY})"
+    return f"min {BY_CLAIM} (predict_linear({available}, {days * DAY}))"
 
 
 def seconds_left(expires_at: str) -> str:
@@ -131,11 +137,11 @@ def cert_manager_seconds_left(namespace: str, certificate: str) -> str:
     `exported_namespace` where it does not (cert-manager's chart: servicemonitor.honorLabels
     false, the default; the target's own namespace label then wins)."""
     metric = "certmanager_certificate_expiration_timestamp_seconds"
-    either = " or ".join(
-        f'{metric}{{{label}="{namespace}",name="{certificate}"}}'
-        for label in ("exported_namespace", "namespace")
-    )
-    return f"({either}) - time()"
+    exported = f'{metric}{{exported_namespace="{namespace}",name="{certificate}"}}'
+    # Not another namespace's Certificate of the same name, exported where cert-manager runs
+    # in the cache's namespace.
+    own = f'{metric}{{namespace="{namespace}",exported_namespace="",name="{certificate}"}}'
+    return f"({exported} or {own}) - time()"
 
 
 def _unix(rfc3339: str) -> int:
@@ -273,7 +279,7 @@ def _certificates(cfg: Settings, expiries: Expiries, days: int) -> list[dict[str
         found.append(("MsrCacheCertificateExpiring", "serving certificate", left))
     if expiries.ca:
         left = seconds_left(expiries.ca)
-        found.append(("MsrCacheCaExpiring", "CA of the serving certificate", left))
+        found.append(("MsrCacheCaExpiring", "CA", left))
     # These come from no series of the cache: the namespace is the rule's own label.
     return [
         _alert(

@@ -81,6 +81,8 @@ KUBELET = {
     "namespace": NAMESPACE,
     "persistentvolumeclaim": CLAIM,
 }
+# What the volume alerts keep of them: the claim, one alert however many nodes mount it.
+CLAIM_LABELS = {"namespace": NAMESPACE, "persistentvolumeclaim": CLAIM}
 # cert-manager's controller: its series' own labels, then its scrape target's.
 ISSUER = {"kind": "ClusterIssuer", "name": "internal-ca"}
 CERTIFICATE = {
@@ -363,7 +365,7 @@ def test_volume_almost_full_fires_over_the_threshold_with_the_kubelets_labels(
 ) -> None:
     spec = spec_of()
     inputs = volume("50000000x200")  # 95% used, over alertVolumeUsedPercent's 90
-    labels = {**KUBELET, "severity": "critical", **ROUTING}
+    labels = {**CLAIM_LABELS, "severity": "critical", **ROUTING}
     cases = [fires(spec, "MsrCacheVolumeAlmostFull", "10m", labels, value="95")]
     promtool_test(tmp_path, spec, inputs, cases)
 
@@ -382,7 +384,7 @@ def test_volume_full_in_days_fires_on_a_steady_fill_within_the_days_and_not_on_a
 ) -> None:
     spec = spec_of()
     at = "1h30m"  # after its `for`, 1h
-    labels = {**KUBELET, "severity": "warning", **ROUTING}
+    labels = {**CLAIM_LABELS, "severity": "warning", **ROUTING}
     case = (
         fires(spec, "MsrCacheVolumeFullInDays", at, labels)
         if full
@@ -474,16 +476,7 @@ CHART_DEFAULT = {
     "scraped",
     [
         pytest.param(HONORED, id="honor-labels"),
-        pytest.param(
-            CHART_DEFAULT,
-            id="chart-default",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="the rule selects namespace=<the cache's>, which a scrape without "
-                "honorLabels gives as exported_namespace",
-            ),
-        ),
+        pytest.param(CHART_DEFAULT, id="chart-default"),
     ],
 )
 def test_with_cert_manager_the_alert_reads_its_metric_and_a_renewal_stops_it(
@@ -503,3 +496,31 @@ def test_with_cert_manager_the_alert_reads_its_metric_and_a_renewal_stops_it(
         silent(spec, alert, "1d2h10m"),  # renewed
     ]
     promtool_test(tmp_path, spec, [expiry], cases, start=START)
+
+
+def test_another_namespaces_certificate_of_the_same_name_is_not_the_caches(
+    tmp_path: Path,
+) -> None:
+    """cert-manager run in the cache's namespace, scraped without honorLabels: a Certificate of
+    the cache's name in another namespace keeps its namespace as exported_namespace only."""
+    spec = spec_of(Expiries("", ""), certManagerIssuer=ISSUER)
+    elsewhere = {**CERT_MANAGER_TARGET, **CERTIFICATE, "namespace": NAMESPACE,
+                 "exported_namespace": "elsewhere"}  # fmt: skip
+    values = f"{EXPIRY_UNIX}x1560"
+    expiry = series("certmanager_certificate_expiration_timestamp_seconds", values, elsewhere)
+    cases = [silent(spec, "MsrCacheCertificateExpiring", "1d2h")]
+    promtool_test(tmp_path, spec, [expiry], cases, start=START)
+
+
+def test_a_claim_every_node_reports_raises_one_alert(tmp_path: Path) -> None:
+    """A ReadWriteMany claim mounted on two nodes: each kubelet reports it."""
+    spec = spec_of()
+    other = {**KUBELET, "instance": "192.168.1.22:10250", "node": "node2"}
+    inputs = [
+        *volume("50000000x200"),
+        series("kubelet_volume_stats_capacity_bytes", "1000000000x200", other),
+        series("kubelet_volume_stats_available_bytes", "60000000x200", other),
+    ]
+    labels = {**CLAIM_LABELS, "severity": "critical", **ROUTING}
+    cases = [fires(spec, "MsrCacheVolumeAlmostFull", "10m", labels, value="95")]
+    promtool_test(tmp_path, spec, inputs, cases)
