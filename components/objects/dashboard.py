@@ -8,7 +8,6 @@ and name, so two caches' dashboards never replace each other in Grafana.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import string
@@ -19,7 +18,7 @@ from grafana_foundation_sdk.builders import prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
-from ..inputs.settings import Settings
+from ..inputs.settings import CONFIG_KEYS, DEFAULTS, Settings
 from . import monitoring
 from .monitoring import DAY, Expiries, Series
 
@@ -172,7 +171,6 @@ def _input(settings: Settings, field: str) -> int:
     """An alert threshold the dashboard draws: its value, or its default where alerts are off."""
     value = getattr(settings, field)
     if value is None:
-        [option] = [f for f in dataclasses.fields(Settings) if f.name == field]
-        value = option.metadata["option"][1]["default"]
+        value = DEFAULTS[CONFIG_KEYS[field]]
     assert isinstance(value, int)
     return value
