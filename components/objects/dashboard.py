@@ -101,15 +101,8 @@ def _health(settings: Settings, s: Series, expiries: Expiries) -> list[Panel]:
     from the expiry the deployment knows or, when cert-manager issues, from its metric."""
     up = _targets(stat.Panel().title("Replicas up"), (monitoring.replicas_up(s), ""))
     panels: list[Panel] = [up.span(6).height(5).decimals(0)]
-    if settings.cert_manager_issuer is not None:
-        left = monitoring.cert_manager_seconds_left(settings.namespace, settings.name)
-        panels.append(_expiry(settings, "Serving certificate expires in", left))
-    elif expiries.cert:
-        left = monitoring.seconds_left(expiries.cert)
-        panels.append(_expiry(settings, "Serving certificate expires in", left))
-    if expiries.ca:
-        left = monitoring.seconds_left(expiries.ca)
-        panels.append(_expiry(settings, "CA expires in", left))
+    for what, left in monitoring.expiring(settings, expiries):
+        panels.append(_expiry(settings, f"{what[0].upper()}{what[1:]} expires in", left))
     return panels
 
 

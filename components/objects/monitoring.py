@@ -267,23 +267,32 @@ def _pulls_failing(s: Series, percent: int) -> dict[str, Any]:
     )
 
 
+CERTIFICATE, CA = "serving certificate", "CA"
+
+
+def expiring(settings: Settings, expiries: Expiries) -> list[tuple[str, str]]:
+    """(CERTIFICATE or CA, the seconds until it expires) of each certificate whose expiry is
+    known: from the deployment, or, when cert-manager issues, from its metric."""
+    found: list[tuple[str, str]] = []
+    if settings.cert_manager_issuer is not None:
+        found.append((CERTIFICATE, cert_manager_seconds_left(settings.namespace, settings.name)))
+    elif expiries.cert:
+        found.append((CERTIFICATE, seconds_left(expiries.cert)))
+    if expiries.ca:
+        found.append((CA, seconds_left(expiries.ca)))
+    return found
+
+
+_EXPIRY_ALERTS = {CERTIFICATE: "MsrCacheCertificateExpiring", CA: "MsrCacheCaExpiring"}
+
+
 def _certificates(cfg: Settings, expiries: Expiries, days: int) -> list[dict[str, Any]]:
     within = days * DAY
     where = f"{cfg.namespace}/{cfg.name}"
-    found: list[tuple[str, str, str]] = []
-    if cfg.cert_manager_issuer is not None:
-        left = cert_manager_seconds_left(cfg.namespace, cfg.name)
-        found.append(("MsrCacheCertificateExpiring", "serving certificate", left))
-    elif expiries.cert:
-        left = seconds_left(expiries.cert)
-        found.append(("MsrCacheCertificateExpiring", "serving certificate", left))
-    if expiries.ca:
-        left = seconds_left(expiries.ca)
-        found.append(("MsrCacheCaExpiring", "CA", left))
     # These come from no series of the cache: the namespace is the rule's own label.
     return [
         _alert(
-            name,
+            _EXPIRY_ALERTS[what],
             f"{left} < {within}",
             "1h",
             "warning",
@@ -292,7 +301,7 @@ def _certificates(cfg: Settings, expiries: Expiries, days: int) -> list[dict[str
             "clients will refuse the cache.",
             namespace=cfg.namespace,
         )
-        for name, what, left in found
+        for what, left in expiring(cfg, expiries)
     ]
 
 
