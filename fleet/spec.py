@@ -156,7 +156,8 @@ def parse(raw: Any, base: Path) -> Fleet:
         if twice:
             problems.append(f"caches: each {field} once; {', '.join(twice)} more than once")
     fleet = Fleet(tuple(found))
-    problems += _references(fleet)
+    named = {e["name"] for e in raw["caches"] if is_mapping(e) and isinstance(e.get("name"), str)}
+    problems += _references(fleet, named)
     if problems:
         raise FleetError(problems)
     return fleet
@@ -218,10 +219,9 @@ def _cluster(where: str, value: Any, base: Path, problems: list[str]) -> Cluster
     return None if bad else Cluster(context, path)
 
 
-def _references(fleet: Fleet) -> list[str]:
-    """Each `cache:<name>` names another cache of the fleet, and no cache pulls from itself
-    through others."""
-    names = {c.name for c in fleet.caches}
+def _references(fleet: Fleet, names: set[str]) -> list[str]:
+    """Each `cache:<name>` names another cache of the fleet (`names`: those the file names,
+    problems or not), and no cache pulls from itself through others."""
     problems = [
         f"{c.name}: {UPSTREAMS}: cache:{u} is no cache of this fleet; expected one of "
         + ", ".join(sorted(names - {c.name}))
@@ -229,8 +229,8 @@ def _references(fleet: Fleet) -> list[str]:
         for u in c.pulls_from
         if u not in names or u == c.name
     ]
-    if problems:
-        return problems
+    if problems or {u for c in fleet.caches for u in c.pulls_from} - {c.name for c in fleet.caches}:
+        return problems  # a loop is looked for once every cache is there
     pulled = {c.name: set(c.pulls_from) for c in fleet.caches}
     looped = [c.name for c in fleet.caches if c.name in _reached(c.name, pulled)]
     if looped:
