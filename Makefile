@@ -13,7 +13,7 @@ STACK ?= dev
 # The Pulumi project `make render` renders: this one, or an example (PROJECT=examples/fleet).
 PROJECT ?= .
 
-.PHONY: up preview test test-cluster registry-tools toolchain toolchain-probe cluster lint \
+.PHONY: up preview fleet test test-cluster registry-tools toolchain toolchain-probe cluster lint \
 	actionlint shellcheck render render-diff bench docs lock clean
 
 # Every virtualenv is installed from lock files: every package pinned, with its hashes
@@ -146,6 +146,12 @@ preview:
 	@$(MAKE) --no-print-directory $(VENV)/.installed $(POLICY_VENV)/.installed
 	$(PULUMI) stack select --create $(STACK)
 	$(PULUMI) preview --stack $(STACK) --policy-pack policy
+
+# A fleet file's command over every cache's stack (docs/fleet.md), through the Automation API:
+# make fleet ARGS="up fleet.yaml --concurrency 4" (check, preview, up, drift, destroy, status;
+# --canary NAME, --json). Its CLI is found as make up's is; preview and up run the policy pack.
+fleet: $(VENV)/.installed $(POLICY_VENV)/.installed
+	$(PULUMI_ENV) $(PY) -m fleet $(ARGS)
 
 # The policy pack's virtualenv too: a test starts the pack from it, as the Pulumi CLI does.
 test: $(VENV)/.installed $(POLICY_VENV)/.installed $(CHECKOV_VENV)/.installed \
