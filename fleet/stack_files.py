@@ -12,6 +12,7 @@ import yaml
 
 from components.inputs.plain import is_mapping
 from components.inputs.problems import PROJECT
+from render import manifests
 
 
 def stack_file(folder: Path, stack: str) -> Path:
@@ -40,7 +41,7 @@ def write(folder: Path, stack: str, config: Mapping[str, Any], existing_in: Path
     """Write the stack file of `stack` into `folder`, over the one in `existing_in`."""
     path = stack_file(folder, stack)
     content = merged(read(stack_file(existing_in, stack)), config)
-    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    path.write_text(manifests.dump(content), encoding="utf-8")  # a PEM as a literal block
     return path
 
 
