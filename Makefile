@@ -14,7 +14,7 @@ STACK ?= dev
 PROJECT ?= .
 
 .PHONY: up preview fleet test test-cluster registry-tools toolchain toolchain-probe cluster lint \
-	actionlint shellcheck render render-diff bench docs lock clean
+	actionlint shellcheck render render-diff bench bench-fleet docs lock clean
 
 # Every virtualenv is installed from lock files: every package pinned, with its hashes
 # (pip-compile output of the requirements*.txt beside them, which keep the ranges; `make lock`).
@@ -222,6 +222,11 @@ docs: $(VENV)/.installed
 # Time per cache of MsrCache against registering the same resources bare (not a test).
 bench: $(VENV)/.installed
 	$(PY) bench/bench.py
+
+# What a fleet's up and preview (fleet/run.py) cost at concurrency 1 and at N, under the real
+# engine on a control plane of its own: N caches (CACHES, default 4; not a test).
+bench-fleet: $(VENV)/.installed $(POLICY_VENV)/.installed toolchain
+	$(PY) bench/fleet.py $(if $(CACHES),--caches $(CACHES))
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(MOTO_VENV) $(POLICY_VENV) $(LOCK_VENV) components/venv \
