@@ -339,6 +339,8 @@ class _Run:
         for name in cache.pulls_from:
             outputs = self.outputs_of(name) or {}
             url, ca = outputs.get("url"), outputs.get("caCertPem")
+            if (url is None or ca is None) and name not in self.checked.said:
+                continue  # neither deployed nor checked: written as the fleet file has it
             if url is None or ca is None:
                 said = self.checked.said[name].outputs
                 url = auto.OutputValue(said["url"].value, said["url"].secret)
@@ -633,6 +635,18 @@ def _refused(command: Command, fleet: Fleet, concurrency: int, canary: str | Non
     return problems
 
 
+def _checked(command: Command, fleet: Fleet, root: Path) -> Checked:
+    """The fleet's check, which must pass before a preview or an up runs the program; destroy,
+    drift and status run none, so a config the check refuses (say, one being fixed) keeps no
+    fleet from going, or from being looked at."""
+    try:
+        return check(fleet, root)
+    except FleetError:
+        if command in ("preview", "up"):
+            raise
+        return Checked({})
+
+
 def run(
     command: Command,
     fleet: Fleet,
@@ -650,7 +664,7 @@ def run(
     problems = _refused(command, fleet, concurrency, canary)
     if problems:
         raise FleetError(problems)
-    state = _Run(command, fleet, check(fleet, root), root, env or {}, progress)
+    state = _Run(command, fleet, _checked(command, fleet, root), root, env or {}, progress)
     with (
         _interruptible(state),
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fleet") as pool,

@@ -80,20 +80,22 @@ class Cache:
 
     def resolved(self, urls: Mapping[str, str], cas: Mapping[str, str]) -> dict[str, Any]:
         """Its config with each `cache:<name>` upstream that cache's url, and, unless the config
-        names MSR's CA itself, the CAs of those caches as upstreamCaCert (one bundle)."""
+        names MSR's CA itself, the CAs of those caches as upstreamCaCert (one bundle). An
+        upstream of which neither is known (a destroy's, never deployed) stays as written."""
         config = dict(self.config)
         if self.cluster.context is not None:
             config[CONTEXT_KEY] = self.cluster.context
         if not self.pulls_from:
             return config
         config[UPSTREAMS] = [
-            urls[u.removeprefix(CACHE_PREFIX)]
+            urls.get(u.removeprefix(CACHE_PREFIX), u)
             if isinstance(u, str) and u.startswith(CACHE_PREFIX)
             else u
             for u in config[UPSTREAMS]
         ]
-        if CA_KEY not in config:
-            config[CA_KEY] = "".join(cas[name] for name in self.pulls_from)
+        bundle = "".join(cas[name] for name in self.pulls_from if name in cas)
+        if CA_KEY not in config and bundle:
+            config[CA_KEY] = bundle
         return config
 
 

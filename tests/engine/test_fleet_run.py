@@ -36,6 +36,7 @@ from pulumi_cli import RUN_TIMEOUT, Project, require_tools
 
 from fleet import spec
 from fleet.run import Command, run
+from fleet.spec import FleetError
 from fleet.summary import SECRET, Summary
 from render.stack_config import self_signed_pair
 from toolchain import bin_dir
@@ -218,7 +219,13 @@ def drift_of_render_stacks(fleet: Fleet) -> None:
 
 
 def destroyed_in_reverse(fleet: Fleet, up: Summary) -> None:
-    """A cache after every cache pulling from it; every object it made gone."""
+    """A cache after every cache pulling from it; every object it made gone; a config the
+    check refuses (a port out of range) stops a preview, not a destroy, which runs no program."""
+    raw = yaml.safe_load(fleet.file.read_text())
+    raw["caches"][1]["config"]["msr-cache:port"] = 70000
+    fleet.file.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(FleetError, match="asia: msr-cache:port: got 70000"):
+        fleet.run("preview")
     fleet.lines.clear()
     destroy = fleet.run("destroy")
     assert destroy.ok, destroy.markdown()
