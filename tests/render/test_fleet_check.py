@@ -12,6 +12,7 @@ import yaml
 from fleet import stack_files
 from fleet.check import check
 from fleet.spec import CA_KEY, CONTEXT_KEY, UPSTREAMS, Cache, Cluster, FleetError, parse
+from render.__main__ import ROOT
 
 MSR = "https://msr.example.com"
 
@@ -126,3 +127,11 @@ def test_a_secret_the_stack_file_holds_stays_and_the_fleet_sets_the_rest(tmp_pat
             CA_KEY: "PEM",
         },
     }
+
+
+def test_the_docs_worked_example_passes_the_check() -> None:
+    text = (ROOT / "docs" / "fleet.md").read_text()
+    section = text[text.index("## A worked example") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", 10)]
+    checked = check(parse(yaml.safe_load(block), ROOT))
+    assert sorted(checked.said) == ["asia", "central", "eu", "us"]
