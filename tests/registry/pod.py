@@ -15,6 +15,7 @@ import base64
 import copy
 import dataclasses
 import socket
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,16 @@ def without_downstream(config: Mapping[str, Any], remote: str | None = None) -> 
 def downstream(config: Mapping[str, Any]) -> dict[str, Any]:
     """The options of config.yaml's `downstream` middleware."""
     return next(m for m in config["middleware"]["registry"] if m["name"] == "downstream")["options"]
+
+
+def stored(pod: Pod, blob: str, timeout: float = 10.0) -> Path:
+    """The blob's file under config.yaml's rootdirectory, once the pull-through has stored it
+    (it stores in the background while it streams to the client); it may not exist yet when
+    `timeout` runs out."""
+    hexdigest = blob.removeprefix("sha256:")
+    root = pod.path(pod.config["storage"]["filesystem"]["rootdirectory"])
+    data = root / "docker/registry/v2/blobs/sha256" / hexdigest[:2] / hexdigest / "data"
+    deadline = time.monotonic() + timeout
+    while not data.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return data

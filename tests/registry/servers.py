@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import yaml
 from harness import ROOT, unavailable
-from pod import Pod, free_port
+from pod import Pod, downstream, free_port, without_downstream
 from supervisor import Supervised, descendants
 
 REGISTRY = "docker-registry"
@@ -196,6 +196,22 @@ class Registry(Process):
             except PortTaken:
                 if attempt == PORT_ATTEMPTS - 1:
                     raise
+
+
+def pull_through(
+    pod: Pod, name: str, names_env: Mapping[str, str], binary: str = REGISTRY
+) -> Registry:
+    """The cache of `pod` pulling through its first upstream: distribution's `proxy.remoteurl`
+    standing in for MSR's `downstream`, trusting the CA file `downstream.cas` names (through
+    SSL_CERT_FILE), with `names_env` routing the upstream's name."""
+    options = downstream(pod.config)
+    trust = {"SSL_CERT_FILE": str(pod.path(options["cas"][0])), **names_env}
+    remote: str = options["upstreams"][0]
+
+    def stand_in(config: dict[str, Any]) -> dict[str, Any]:
+        return without_downstream(config, remote)
+
+    return Registry(pod, name, stand_in, trust, binary)
 
 
 @contextlib.contextmanager

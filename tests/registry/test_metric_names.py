@@ -28,16 +28,15 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from harness import ROOT, cache, unavailable
-from pod import Pod, downstream, lay_out, without_downstream
+from pod import lay_out, stored, without_downstream
 from registry_client import SKOPEO, cert_dir, oci_image, plain, skopeo
-from servers import REGISTRY, Names, Registry, require
+from servers import REGISTRY, Names, Registry, pull_through, require
 
 from components.inputs.settings import Settings, parse
 from components.objects import monitoring
@@ -307,14 +306,7 @@ def _proxy(names: Names, root: Path, upstream_ca: str, label: str, binary: str) 
             "upstreams": [f"https://{ORIGIN}"], "upstream_ca_cert": upstream_ca}  # fmt: skip
     d = cache(args, name=label)
     pod = lay_out(d, root / label)
-    options = downstream(pod.config)
-    trust = {"SSL_CERT_FILE": str(pod.path(options["cas"][0])), **names.env}
-    remote: str = options["upstreams"][0]
-
-    def stand_in(config: dict[str, Any]) -> dict[str, Any]:
-        return without_downstream(config, remote)
-
-    server = Registry(pod, label, stand_in, trust, binary)
+    server = pull_through(pod, label, names.env, binary)
     try:
         names.route(f"{host}:30443", pod.port)
         ca = cert_dir(root / f"{label}-ca", d.outputs["ca_cert_pem"].value)
@@ -322,7 +314,8 @@ def _proxy(names: Names, root: Path, upstream_ca: str, label: str, binary: str) 
             pulled = skopeo("copy", "--src-cert-dir", ca, f"docker://{host}:30443/{IMAGE}",
                             f"oci:{root / label}-{attempt}:1", env=names.env, home=root)  # fmt: skip
             assert pulled.returncode == 0, pulled.stderr
-            _wait_stored(pod, root / "image")
+            for blob in (root / "image" / "blobs" / "sha256").iterdir():  # stored: a hit next
+                assert stored(pod, f"sha256:{blob.name}").exists(), blob.name
         assert pod.metrics_port is not None
         scraped = plain(pod.metrics_port, pod.config["http"]["debug"]["prometheus"]["path"])
         assert scraped.status == 200, scraped
@@ -330,18 +323,6 @@ def _proxy(names: Names, root: Path, upstream_ca: str, label: str, binary: str) 
         return Scrape(text, read_exposition(text))
     finally:
         server.stop()
-
-
-def _wait_stored(pod: Pod, image: Path, timeout: float = 10.0) -> None:
-    """Until every blob of the OCI layout `image` is under the cache's rootdirectory (the
-    pull-through stores what it streams in the background)."""
-    root = pod.path(pod.config["storage"]["filesystem"]["rootdirectory"])
-    blobs = root / "docker/registry/v2/blobs/sha256"
-    wanted = [blobs / b.name[:2] / b.name / "data" for b in (image / "blobs/sha256").iterdir()]
-    deadline = time.monotonic() + timeout
-    while not all(w.exists() for w in wanted):
-        assert time.monotonic() < deadline, f"not stored after {timeout}s: {wanted}"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

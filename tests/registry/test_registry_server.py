@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import pytest
 from cryptography import x509
 from harness import PVC, Deployment, cache, pod_spec, served_cert
 from mocks import LOAD_BALANCER_IP
-from pod import Pod, downstream, lay_out, without_downstream
+from pod import Pod, lay_out, stored, without_downstream
 from registry_client import (
     SKOPEO,
     Response,
@@ -39,7 +38,17 @@ from registry_client import (
     request,
     skopeo,
 )
-from servers import REGISTRY, RUNNING, S3, Moto, Names, Registry, require, running
+from servers import (
+    REGISTRY,
+    RUNNING,
+    S3,
+    Moto,
+    Names,
+    Registry,
+    pull_through,
+    require,
+    running,
+)
 
 from components.objects import registry_config as rc
 
@@ -346,13 +355,7 @@ class Chain:
         args = {**NODE_PORT, "upstreams": [f"https://{ORIGIN}"], "upstream_ca_cert": origin.ca}
         d = cache(args)
         pod = lay_out(d, root / "edge")
-        options = downstream(pod.config)
-        # The pull-through trusts the upstream's CA through the file `downstream.cas` names.
-        trust = {"SSL_CERT_FILE": str(pod.path(options["cas"][0])), **self.names.env}
-        remote = options["upstreams"][0]
-        self.cache = Served(
-            d, pod, Registry(pod, "edge", lambda c: without_downstream(c, remote), trust)
-        )
+        self.cache = Served(d, pod, pull_through(pod, "edge", self.names.env))
         self.names.route(HOST + ":30443", pod.port)
 
     def skopeo(self, *args: str) -> Any:
@@ -380,31 +383,19 @@ def test_an_image_pulls_through_the_cache_from_its_upstream(chain: Chain) -> Non
     assert index["manifests"][0]["digest"] == chain.image["manifest"]
 
 
-def _stored(pod: Pod, blob: str, timeout: float = 10.0) -> Path:
-    """The blob's file under config.yaml's rootdirectory, once the pull-through has stored it
-    (it stores in the background while it streams to the client)."""
-    hexdigest = blob.removeprefix("sha256:")
-    root = pod.path(pod.config["storage"]["filesystem"]["rootdirectory"])
-    data = root / "docker/registry/v2/blobs/sha256" / hexdigest[:2] / hexdigest / "data"
-    deadline = time.monotonic() + timeout
-    while not data.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return data
-
-
 def test_pulled_blobs_land_under_the_caches_rootdirectory(chain: Chain) -> None:
     assert chain.pull("pulled").returncode == 0
     for part in ("layer", "config"):
-        stored = _stored(chain.cache.pod, chain.image[part])
-        assert stored.exists(), part
-        assert digest(stored.read_bytes()) == chain.image[part]
+        data = stored(chain.cache.pod, chain.image[part])
+        assert data.exists(), part
+        assert digest(data.read_bytes()) == chain.image[part]
 
 
 def test_what_was_cached_is_served_with_the_upstream_stopped(chain: Chain) -> None:
     assert chain.pull("pulled").returncode == 0
     # Both blobs: the config blob is stored in the background too, and may land after the layer.
     for part in ("layer", "config"):
-        assert _stored(chain.cache.pod, chain.image[part]).exists(), part
+        assert stored(chain.cache.pod, chain.image[part]).exists(), part
     chain.origin.server.stop()
     again = chain.pull("again")
     assert again.returncode == 0, again.stderr
